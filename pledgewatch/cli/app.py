@@ -1,0 +1,125 @@
+"""The typer application, global options, `init`, and the error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pledgewatch.cli import pledge
+from pledgewatch.cli.context import State, state
+from pledgewatch.cli.output import say
+from pledgewatch.config import DEFAULT_CONFIG_TEXT, resolve_config_path
+from pledgewatch.db import describe_url, head_revision
+from pledgewatch.errors import ConfigError, PledgewatchError
+
+app = typer.Typer(
+    name="pledgewatch",
+    help=(
+        "Track public pledges until they are kept or broken.\n\n"
+        "Example: pledgewatch init && pledgewatch pledge import examples/pledges.csv"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(pledge.app, name="pledge")
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Configuration file (default: $PLEDGEWATCH_CONFIG, else ./config.toml).",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks and more detail.")
+    ] = False,
+) -> None:
+    """Track public pledges until they are kept or broken."""
+    ctx.obj = State(config_path=str(config) if config else None, verbose=verbose)
+    _current[0] = ctx.obj
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create or upgrade the database (idempotent: safe to run from cron).
+
+    Writes a commented default config.toml first when there is none.
+
+    Example: pledgewatch --config /srv/newsroom/config.toml init
+    """
+    st = state(ctx)
+    try:
+        config = st.config()
+    except ConfigError:
+        path = resolve_config_path(st.config_path, os.environ)
+        if path.exists():
+            raise
+        try:
+            path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write a default configuration: {exc}", path=str(path)
+            ) from None
+        say(f"wrote a commented default configuration to {path}")
+        config = st.config()
+    database = st.database(check=False)
+    before, after = database.migrate()
+    where = describe_url(config.database.url)
+    if before == after:
+        say(f"database {where} is up to date (revision {after})")
+    elif before is None:
+        say(f"created database {where} (revision {after})")
+    else:
+        say(f"upgraded database {where} from revision {before} to {after}")
+    assert after == head_revision()
+
+
+# The state of the command being run, so the error boundary knows about -v.
+_current: list[State | None] = [None]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    _current[0] = None
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="pledgewatch", standalone_mode=False)
+    except PledgewatchError as exc:
+        if _current[0] is not None and _current[0].verbose:
+            traceback.print_exc()
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        print(f"error: {lines[0]}", file=sys.stderr)
+        for line in lines[1:]:
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except typer.TyperException as exc:
+        # Usage errors, in one line like every other error.
+        message = exc.format_message().strip().rstrip(".")
+        message = message[:1].lower() + message[1:]
+        ctx = getattr(exc, "ctx", None)
+        hint = f' (see "{ctx.command_path} --help")' if ctx is not None else ""
+        print(f"error: {message}{hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if _current[0] is not None:
+            _current[0].close()
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,69 @@
+"""What every command shares: the config, the database, the clock and the user."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import typer
+
+from pledgewatch.config import Config, load_config
+from pledgewatch.db import Database
+
+USER_ENV = "PLEDGEWATCH_USER"
+
+
+@dataclass
+class State:
+    config_path: str | None = None
+    verbose: bool = False
+    _config: Config | None = field(default=None, repr=False)
+    _database: Database | None = field(default=None, repr=False)
+
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def database(self, *, check: bool = True) -> Database:
+        """The configured database; with ``check`` it must be initialised and current."""
+        if self._database is None:
+            self._database = Database(self.config().database.url)
+        if check:
+            self._database.ensure_ready()
+        return self._database
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today where the journalist is or in UTC, whichever is later (no false "future")."""
+    return max(date.today(), now().date())  # noqa: DTZ011
+
+
+def current_user(explicit: str | None = None) -> str:
+    """Who is acting: --user, else $PLEDGEWATCH_USER, else the OS user."""
+    if explicit and explicit.strip():
+        return explicit.strip()
+    if os.environ.get(USER_ENV, "").strip():
+        return os.environ[USER_ENV].strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

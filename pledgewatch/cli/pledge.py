@@ -1,0 +1,363 @@
+"""`pledgewatch pledge ...`: the pledge registry commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from pledgewatch import pledges
+from pledgewatch.cli.context import current_user, now, state, today
+from pledgewatch.cli.output import print_json, say, shorten, stdout
+from pledgewatch.errors import InputError, ValidationError
+
+app = typer.Typer(
+    help="Log, list, show, edit, import and export pledges.",
+    no_args_is_help=True,
+)
+
+# How each field is spelled on the command line, for error messages.
+OPTION_NAMES = {
+    "text": "TEXT",
+    "actor": "--by",
+    "made_on": "--made-on",
+    "source_url": "--source-url",
+    "source_name": "--source-name",
+    "quote": "--quote",
+    "reported_by": "--reported-by",
+    "deadline": "--deadline",
+    "tags": "--tag",
+    "query": "--query",
+    "notes": "--note",
+}
+
+Actor = Annotated[str | None, typer.Option("--by", help="Who pledged: a person or a body.")]
+MadeOn = Annotated[
+    str | None, typer.Option("--made-on", help="When the pledge was made (YYYY-MM-DD).")
+]
+SourceUrl = Annotated[
+    str | None, typer.Option("--source-url", help="Where it was reported (http(s) URL).")
+]
+SourceName = Annotated[str | None, typer.Option("--source-name", help="e.g. Reuters.")]
+Quote = Annotated[str | None, typer.Option("--quote", help="The words as reported.")]
+ReportedBy = Annotated[
+    str | None, typer.Option("--reported-by", help="Who relayed it, if not first-hand.")
+]
+Deadline = Annotated[str | None, typer.Option("--deadline", help="Due date (YYYY-MM-DD).")]
+Query = Annotated[
+    str | None, typer.Option("--query", help="Search query for evidence (default: derived).")
+]
+Tags = Annotated[list[str] | None, typer.Option("--tag", help="A lowercase tag; repeat for more.")]
+Note = Annotated[str | None, typer.Option("--note", help="Notes for the newsroom.")]
+User = Annotated[
+    str | None,
+    typer.Option("--user", help="Who is logging this (default: $PLEDGEWATCH_USER, OS user)."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _as_option_error(exc: ValidationError) -> InputError:
+    return InputError(f"{OPTION_NAMES.get(exc.field, exc.field)}: {exc.reason}")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="The pledge, in plain words.")],
+    actor: Actor = None,
+    made_on: MadeOn = None,
+    source_url: SourceUrl = None,
+    source_name: SourceName = None,
+    quote: Quote = None,
+    reported_by: ReportedBy = None,
+    deadline: Deadline = None,
+    query: Query = None,
+    tag: Tags = None,
+    note: Note = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Log it even if the same pledge exists.")
+    ] = False,
+    user: User = None,
+    as_json: Json = False,
+) -> None:
+    """Log a pledge.
+
+    Example: pledgewatch pledge add "China will not sell weapons to Russia"
+    --by "Xi Jinping" --reported-by "Volodymyr Zelensky" --made-on 2024-06-13
+    --source-url https://www.reuters.com/... --source-name Reuters --tag ukraine
+    """
+    raw: dict[str, Any] = {
+        "text": text,
+        "actor": actor,
+        "made_on": made_on,
+        "source_url": source_url,
+        "source_name": source_name,
+        "quote": quote,
+        "reported_by": reported_by,
+        "deadline": deadline,
+        "query": query,
+        "tags": list(tag or []),
+        "notes": note,
+    }
+    try:
+        data = pledges.validate(raw, today=today())
+    except ValidationError as exc:
+        raise _as_option_error(exc) from None
+    database = state(ctx).database()
+    with database.session() as session:
+        pledge = pledges.add_pledge(session, data, by=current_user(user), now=now(), force=force)
+        document = pledges.pledge_to_dict(pledge)
+    if as_json:
+        print_json(document)
+    else:
+        say(f"logged pledge #{document['id']}: {shorten(data.text, 70)} ({data.actor})")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only pledges with this tag.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Only actors whose name contains this.")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """List pledges, newest first.
+
+    Example: pledgewatch pledge list --status not_yet_rated --tag ukraine
+    """
+    database = state(ctx).database()
+    with database.session() as session:
+        rows = pledges.list_pledges(session, status=status, tag=tag, actor=actor)
+        documents = [pledges.pledge_to_dict(p) for p in rows]
+    if as_json:
+        print_json(documents)
+        return
+    if not documents:
+        say('no pledges match; log one with "pledgewatch pledge add"')
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("id", "made on", "actor", "pledge", "status", "deadline", "tags"):
+        wraps = column in ("pledge", "actor", "tags")
+        table.add_column(column, no_wrap=not wraps, overflow="fold")
+    for doc in documents:
+        table.add_row(
+            str(doc["id"]),
+            doc["made_on"],
+            shorten(doc["actor"], 28),
+            shorten(doc["text"], 70),
+            doc["status"],
+            doc["deadline"] or "",
+            ", ".join(doc["tags"]),
+        )
+    stdout.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    pledge_id: Annotated[int, typer.Argument(help="The pledge's id.")],
+    as_json: Json = False,
+) -> None:
+    """Show one pledge: its fields, query and history.
+
+    Example: pledgewatch pledge show 3
+    """
+    database = state(ctx).database()
+    with database.session() as session:
+        pledge = pledges.get_pledge(session, pledge_id)
+        document = pledges.pledge_to_dict(pledge)
+        changes, revisions = pledges.history(session, pledge_id)
+        document["history"] = [
+            {
+                "at": c.at.isoformat(),
+                "by": c.by,
+                "from": c.from_status,
+                "to": c.to_status,
+                "note": c.note,
+            }
+            for c in changes
+        ]
+        document["revisions"] = [
+            {
+                "at": r.at.isoformat(),
+                "by": r.by,
+                "field": r.field,
+                "old": r.old_value,
+                "new": r.new_value,
+            }
+            for r in revisions
+        ]
+    if as_json:
+        print_json(document)
+        return
+    say(f"#{document['id']}  {document['text']}")
+    for label, key in (
+        ("actor", "actor"),
+        ("reported by", "reported_by"),
+        ("made on", "made_on"),
+        ("deadline", "deadline"),
+        ("status", "status"),
+        ("source", "source_name"),
+        ("source url", "source_url"),
+        ("quote", "quote"),
+        ("tags", "tags"),
+        ("query", "query"),
+        ("notes", "notes"),
+        ("logged", "created_at"),
+    ):
+        value = document[key]
+        if key == "tags":
+            value = ", ".join(value)
+        if key == "created_at":
+            value = f"{value[:16].replace('T', ' ')} UTC by {document['created_by']}"
+        if value:
+            say(f"  {label + ':':<13}{value}")
+    say("history:")
+    for item in document["history"]:
+        moved = f"{item['from'] or '-'} -> {item['to']}" if item["from"] else f"{item['to']}"
+        say(f"  {item['at'][:16].replace('T', ' ')}  {moved}  by {item['by']}: {item['note']}")
+    for item in document["revisions"]:
+        say(
+            f"  {item['at'][:16].replace('T', ' ')}  edited {item['field']} by {item['by']}: "
+            f"{shorten(item['old'] or '(empty)', 60)} -> {shorten(item['new'] or '(empty)', 60)}"
+        )
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    pledge_id: Annotated[int, typer.Argument(help="The pledge's id.")],
+    text: Annotated[str | None, typer.Option("--text", help="New wording.")] = None,
+    actor: Actor = None,
+    made_on: MadeOn = None,
+    source_url: SourceUrl = None,
+    source_name: SourceName = None,
+    quote: Quote = None,
+    reported_by: ReportedBy = None,
+    deadline: Deadline = None,
+    query: Query = None,
+    tag: Tags = None,
+    note: Note = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Allow wording that repeats another pledge.")
+    ] = False,
+    user: User = None,
+    as_json: Json = False,
+) -> None:
+    """Change a pledge's fields; old values are kept in its history.
+
+    An empty value clears an optional field; --tag replaces all tags.
+
+    Example: pledgewatch pledge edit 3 --deadline 2025-06-30 --note "date per Reuters"
+    """
+    given = {
+        "text": text,
+        "actor": actor,
+        "made_on": made_on,
+        "source_url": source_url,
+        "source_name": source_name,
+        "quote": quote,
+        "reported_by": reported_by,
+        "deadline": deadline,
+        "query": query,
+        "tags": list(tag) if tag is not None else None,
+        "notes": note,
+    }
+    changes = {key: value for key, value in given.items() if value is not None}
+    database = state(ctx).database()
+    try:
+        with database.session() as session:
+            pledge, changed = pledges.edit_pledge(
+                session,
+                pledge_id,
+                changes,
+                by=current_user(user),
+                now=now(),
+                today=today(),
+                force=force,
+            )
+            document = pledges.pledge_to_dict(pledge)
+    except ValidationError as exc:
+        raise _as_option_error(exc) from None
+    if as_json:
+        print_json({**document, "changed": changed})
+    elif changed:
+        say(f"pledge #{pledge_id}: changed {', '.join(changed)}")
+    else:
+        say(f"pledge #{pledge_id}: nothing changed")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A CSV file with a header row, or JSON Lines.")],
+    skip_existing: Annotated[
+        bool,
+        typer.Option("--skip-existing", help="Skip rows that repeat a pledge already logged."),
+    ] = False,
+    user: User = None,
+    as_json: Json = False,
+) -> None:
+    """Import pledges: every row is checked first, and nothing is written if any is bad.
+
+    Columns: text, actor, made_on, source_url (required), source_name, quote,
+    reported_by, deadline, tags (separated by ;), query, notes.
+
+    Example: pledgewatch pledge import examples/pledges.csv
+    """
+    database = state(ctx).database()
+    with database.session() as session:
+        result = pledges.import_pledges(
+            session,
+            path,
+            by=current_user(user),
+            now=now(),
+            today=today(),
+            skip_existing=skip_existing,
+        )
+    if as_json:
+        print_json(
+            {
+                "imported": result.imported,
+                "skipped": [{"line": line, "existing_id": pid} for line, pid in result.skipped],
+            }
+        )
+        return
+    count = len(result.imported)
+    ids = f" (#{result.imported[0]}-#{result.imported[-1]})" if count else ""
+    say(f"imported {count} pledge{'s' if count != 1 else ''} from {path}{ids}")
+    for line, pid in result.skipped:
+        say(f"  skipped line {line}: already logged as pledge #{pid}")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Export every pledge as CSV or JSON Lines (the columns `import` reads).
+
+    Example: pledgewatch pledge export --format jsonl --output pledges.jsonl
+    """
+    if fmt not in ("csv", "jsonl"):
+        raise InputError(f'--format: "{fmt}" is not an export format; use csv or jsonl')
+    database = state(ctx).database()
+    with database.session() as session:
+        rows = pledges.all_pledges(session)
+        if output is None:
+            pledges.export_pledges(rows, fmt, sys.stdout)
+            return
+        try:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = pledges.export_pledges(rows, fmt, handle)
+        except OSError as exc:
+            raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"exported {count} pledges to {output}", file=sys.stderr)

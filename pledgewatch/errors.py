@@ -1,0 +1,141 @@
+"""Errors a user can fix, as one tree.
+
+Every error pledgewatch raises on purpose derives from PledgewatchError and
+carries what failed (the config key, the pledge id, the feed URL, the row)
+and how to fix it. The command line prints ``error: <message>`` and exits with
+``exit_code``; anything else is a bug and keeps its traceback.
+
+    PledgewatchError                  exit 1
+    ├── InputError                    exit 2: what was typed or given is wrong
+    │   ├── ConfigError               a bad config file or key
+    │   ├── ValidationError           one field of a pledge (or other record)
+    │   ├── ImportFileError           bad rows of an import file, all of them
+    │   ├── DuplicatePledgeError      same actor and text as an existing pledge
+    │   ├── NotFoundError             no pledge, evidence or feed with that id/name
+    │   └── QuerySyntaxError          a query that does not parse, with its position
+    ├── DatabaseError                 the database cannot be used
+    │   └── DatabaseNotReady          missing or behind the code: run init
+    ├── FeedError                     one feed could not be fetched or parsed
+    └── SweepLocked                   exit 75: another sweep holds the lock
+
+May import nothing from pledgewatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class PledgewatchError(Exception):
+    """Root of every error a user can act on."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(PledgewatchError):
+    """Bad input: nothing was written."""
+
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """A configuration file that is missing, unreadable or holds a bad key."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        where = []
+        if key:
+            where.append(key)
+        if path:
+            where.append(f"in {path}")
+        prefix = " ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.path = path
+        self.key = key
+
+
+class ValidationError(InputError):
+    """One field of a record is invalid."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
+class ImportFileError(InputError):
+    """An import file with bad rows; every bad row is listed by line number."""
+
+    def __init__(self, path: str, problems: Sequence[tuple[int, str]]) -> None:
+        count = len(problems)
+        head = (
+            f"{path}: {count} bad row{'s' if count != 1 else ''}, nothing imported"
+            if problems
+            else f"{path}: nothing imported"
+        )
+        lines = [head] + [f"  line {line}: {problem}" for line, problem in problems]
+        super().__init__("\n".join(lines))
+        self.path = path
+        self.problems = list(problems)
+
+
+class DuplicatePledgeError(InputError):
+    """A pledge with the same actor and normalised text already exists."""
+
+    def __init__(self, existing_id: int, actor: str) -> None:
+        super().__init__(
+            f"pledge #{existing_id} already records this pledge by {actor}; "
+            "use --force to log it again"
+        )
+        self.existing_id = existing_id
+
+
+class NotFoundError(InputError):
+    """No record with the given id or name."""
+
+    def __init__(self, kind: str, ident: object, hint: str = "") -> None:
+        message = f"no {kind} {ident}"
+        super().__init__(f"{message}; {hint}" if hint else message)
+        self.kind = kind
+        self.ident = ident
+
+
+class QuerySyntaxError(InputError):
+    """A query that does not parse; ``position`` is 0-based in the query text."""
+
+    def __init__(self, query: str, position: int, expected: str) -> None:
+        pointer = f"{query[:position]}⟨here⟩{query[position:]}"
+        super().__init__(
+            f"query does not parse at position {position + 1}: {expected} (in: {pointer})"
+        )
+        self.query = query
+        self.position = position
+        self.expected = expected
+
+
+class DatabaseError(PledgewatchError):
+    """The database cannot be reached or used."""
+
+
+class DatabaseNotReady(DatabaseError):
+    """The database is missing or its schema is behind (or ahead of) the code."""
+
+
+class FeedError(PledgewatchError):
+    """One feed failed; ``url`` says which."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class SweepLocked(PledgewatchError):
+    """Another sweep holds the lock on this database."""
+
+    exit_code = 75

@@ -1,0 +1,184 @@
+"""SQLAlchemy 2.0 typed models: the tables pledgewatch stores.
+
+Datetimes are timezone-aware UTC in Python whatever the database stores
+(SQLite keeps naive UTC; PostgreSQL keeps timestamptz). Dates people type
+(made_on, deadline) are plain dates.
+
+May import: pledgewatch.errors.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Status(StrEnum):
+    """PolitiFact's vocabulary for where a pledge stands."""
+
+    NOT_YET_RATED = "not_yet_rated"
+    IN_THE_WORKS = "in_the_works"
+    STALLED = "stalled"
+    KEPT = "kept"
+    COMPROMISE = "compromise"
+    BROKEN = "broken"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({Status.KEPT, Status.COMPROMISE, Status.BROKEN})
+STATUS_VALUES = tuple(s.value for s in Status)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime that is always timezone-aware UTC on the Python side."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_STATUS_CHECK = "status IN ({})".format(", ".join(f"'{s}'" for s in STATUS_VALUES))
+
+
+class Pledge(Base):
+    __tablename__ = "pledges"
+    __table_args__ = (
+        CheckConstraint(_STATUS_CHECK, name="status"),
+        Index("ix_pledges_dedupe", "actor_key", "text_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    reported_by: Mapped[str | None] = mapped_column(String(200))
+    made_on: Mapped[date] = mapped_column(Date, index=True)
+    source_url: Mapped[str] = mapped_column(String(2000))
+    source_name: Mapped[str | None] = mapped_column(String(200))
+    quote: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    query: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NOT_YET_RATED.value, index=True)
+    # Normalised actor and text, for refusing the same pledge twice.
+    actor_key: Mapped[str] = mapped_column(String(200))
+    text_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+    tag_rows: Mapped[list[PledgeTag]] = relationship(
+        back_populates="pledge",
+        cascade="all, delete-orphan",
+        order_by="PledgeTag.tag",
+        lazy="selectin",
+    )
+    status_changes: Mapped[list[StatusChange]] = relationship(
+        back_populates="pledge", order_by="StatusChange.id", lazy="raise_on_sql"
+    )
+    revisions: Mapped[list[PledgeRevision]] = relationship(
+        back_populates="pledge", order_by="PledgeRevision.id", lazy="raise_on_sql"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+
+class PledgeTag(Base):
+    __tablename__ = "pledge_tags"
+
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+    pledge: Mapped[Pledge] = relationship(back_populates="tag_rows")
+
+
+class PledgeRevision(Base):
+    """One changed field of one edit: nothing a journalist wrote is lost."""
+
+    __tablename__ = "pledge_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(String(100))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+    pledge: Mapped[Pledge] = relationship(back_populates="revisions")
+
+
+class StatusChange(Base):
+    """Append-only history of a pledge's status: who, when, why."""
+
+    __tablename__ = "status_changes"
+    __table_args__ = (
+        CheckConstraint(
+            "to_status IN ({})".format(", ".join(f"'{s}'" for s in STATUS_VALUES)),
+            name="to_status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="RESTRICT"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text)
+
+    pledge: Mapped[Pledge] = relationship(back_populates="status_changes")

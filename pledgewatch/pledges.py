@@ -1,0 +1,642 @@
+"""The pledge registry: validate, add, edit, list, show, import and export pledges.
+
+Every function takes an open session and plain values (the caller gives the
+clock and the person), and raises a pledgewatch error a journalist can act on.
+Nothing is written unless everything given is valid.
+
+May import: pledgewatch.errors, pledgewatch.models.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pledgewatch.errors import (
+    DuplicatePledgeError,
+    ImportFileError,
+    InputError,
+    NotFoundError,
+    ValidationError,
+)
+from pledgewatch.models import (
+    STATUS_VALUES,
+    Pledge,
+    PledgeRevision,
+    PledgeTag,
+    Status,
+    StatusChange,
+)
+
+# The columns shared by `pledge import` and `pledge export`, in this order.
+COLUMNS = (
+    "text",
+    "actor",
+    "made_on",
+    "source_url",
+    "source_name",
+    "quote",
+    "reported_by",
+    "deadline",
+    "tags",
+    "query",
+    "notes",
+)
+REQUIRED_COLUMNS = ("text", "actor", "made_on", "source_url")
+
+MAX_LENGTHS = {
+    "text": 1000,
+    "actor": 200,
+    "reported_by": 200,
+    "source_url": 2000,
+    "source_name": 200,
+    "quote": 5000,
+    "query": 2000,
+    "notes": 10000,
+}
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 40
+_TAG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class PledgeData:
+    """A validated pledge, as a journalist gives it."""
+
+    text: str
+    actor: str
+    made_on: date
+    source_url: str
+    source_name: str | None = None
+    quote: str | None = None
+    reported_by: str | None = None
+    deadline: date | None = None
+    tags: tuple[str, ...] = ()
+    query: str | None = None
+    notes: str | None = None
+
+
+# A hook that checks a query before it is stored; the matching package installs
+# its parser here so the registry does not depend on it.
+QueryCheck = Callable[[str], None]
+
+
+def _no_query_check(_query: str) -> None:
+    return None
+
+
+_query_check: QueryCheck = _no_query_check
+
+
+def set_query_check(check: QueryCheck) -> None:
+    global _query_check
+    _query_check = check
+
+
+# -- normalising and validating --------------------------------------------------------------
+
+
+def normalise_key(text: str) -> str:
+    """Case, accents, punctuation and spacing folded: the identity of a pledge's words."""
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+    folded = folded.replace("'", "").replace("’", "")
+    return " ".join(re.sub(r"[^\w]+", " ", folded).split())
+
+
+def parse_date(field: str, value: Any) -> date:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not _ISO_DATE.match(text):
+        raise ValidationError(
+            field, f'"{text}" is not a date; write it as YYYY-MM-DD, e.g. 2024-06-14'
+        )
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(field, f'"{text}" is not a real calendar date') from None
+
+
+def _optional_text(raw: Mapping[str, Any], field: str) -> str | None:
+    value = raw.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be text, not {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        return None
+    limit = MAX_LENGTHS.get(field)
+    if limit and len(text) > limit:
+        raise ValidationError(field, f"is {len(text):,} characters long; the limit is {limit:,}")
+    if "\x00" in text:
+        raise ValidationError(field, "contains a NUL character")
+    return text
+
+
+def _required_text(raw: Mapping[str, Any], field: str) -> str:
+    text = _optional_text(raw, field)
+    if text is None:
+        raise ValidationError(field, "is required")
+    return text
+
+
+def check_url(field: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValidationError(
+            field, f'"{value}" is not an absolute http(s) URL, e.g. https://www.reuters.com/...'
+        )
+    return value
+
+
+def parse_tags(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        items = value.split(";")
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise ValidationError("tags", "must be text separated by ';' or a list")
+    tags: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError("tags", f"{item!r} is not text")
+        tag = item.strip()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH or not _TAG.match(tag):
+            suggestion = "-".join(re.findall(r"[a-z0-9]+", normalise_key(tag)))[:MAX_TAG_LENGTH]
+            hint = f'; use "{suggestion}"' if suggestion else ""
+            raise ValidationError(
+                "tags",
+                f'"{tag}" is not a tag: use lowercase letters, digits and hyphens'
+                f" (at most {MAX_TAG_LENGTH}){hint}",
+            )
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValidationError("tags", f"{len(tags)} tags given; the limit is {MAX_TAGS}")
+    return tuple(sorted(tags))
+
+
+def validate(raw: Mapping[str, Any], *, today: date) -> PledgeData:
+    """Check every field of one pledge; raise ValidationError on the first bad one."""
+    unknown = sorted(set(raw) - set(COLUMNS))
+    if unknown:
+        raise ValidationError(
+            unknown[0], f"is not a pledge field; known fields: {', '.join(COLUMNS)}"
+        )
+    text = _required_text(raw, "text")
+    actor = _required_text(raw, "actor")
+    if raw.get("made_on") in (None, ""):
+        raise ValidationError("made_on", "is required")
+    made_on = parse_date("made_on", raw["made_on"])
+    if made_on > today:
+        raise ValidationError(
+            "made_on", f"{made_on.isoformat()} is in the future (today is {today.isoformat()})"
+        )
+    source_url = check_url("source_url", _required_text(raw, "source_url"))
+    deadline = None
+    if raw.get("deadline") not in (None, ""):
+        deadline = parse_date("deadline", raw["deadline"])
+        if deadline < made_on:
+            raise ValidationError(
+                "deadline",
+                f"{deadline.isoformat()} is before the pledge was made ({made_on.isoformat()})",
+            )
+    query = _optional_text(raw, "query")
+    if query is not None:
+        try:
+            _query_check(query)
+        except InputError as exc:
+            raise ValidationError("query", str(exc)) from None
+    return PledgeData(
+        text=text,
+        actor=actor,
+        made_on=made_on,
+        source_url=source_url,
+        source_name=_optional_text(raw, "source_name"),
+        quote=_optional_text(raw, "quote"),
+        reported_by=_optional_text(raw, "reported_by"),
+        deadline=deadline,
+        tags=parse_tags(raw.get("tags")),
+        query=query,
+        notes=_optional_text(raw, "notes"),
+    )
+
+
+def data_of(pledge: Pledge) -> PledgeData:
+    return PledgeData(
+        text=pledge.text,
+        actor=pledge.actor,
+        made_on=pledge.made_on,
+        source_url=pledge.source_url,
+        source_name=pledge.source_name,
+        quote=pledge.quote,
+        reported_by=pledge.reported_by,
+        deadline=pledge.deadline,
+        tags=tuple(pledge.tags),
+        query=pledge.query,
+        notes=pledge.notes,
+    )
+
+
+def _field_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return ";".join(value) if value else None
+    return str(value)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def get_pledge(session: Session, pledge_id: int) -> Pledge:
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise NotFoundError("pledge", f"#{pledge_id}", 'see "pledgewatch pledge list"')
+    return pledge
+
+
+def find_duplicate(session: Session, data: PledgeData, *, exclude: int | None = None) -> int | None:
+    query = select(Pledge.id).where(
+        Pledge.actor_key == normalise_key(data.actor), Pledge.text_key == normalise_key(data.text)
+    )
+    if exclude is not None:
+        query = query.where(Pledge.id != exclude)
+    return session.scalars(query.order_by(Pledge.id).limit(1)).first()
+
+
+def list_pledges(
+    session: Session,
+    *,
+    status: str | None = None,
+    tag: str | None = None,
+    actor: str | None = None,
+) -> list[Pledge]:
+    """Pledges newest first (by date made, then by id), filtered."""
+    query = select(Pledge)
+    if status is not None:
+        query = query.where(Pledge.status == check_status(status))
+    if tag is not None:
+        query = query.where(
+            Pledge.id.in_(select(PledgeTag.pledge_id).where(PledgeTag.tag == tag.strip().lower()))
+        )
+    if actor is not None and actor.strip():
+        needle = "%" + actor.strip().lower().replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(func.lower(Pledge.actor).like(needle, escape="\\"))
+    query = query.order_by(Pledge.made_on.desc(), Pledge.id.desc())
+    return list(session.scalars(query))
+
+
+def check_status(status: str) -> str:
+    value = status.strip().lower().replace("-", "_").replace(" ", "_")
+    if value not in STATUS_VALUES:
+        raise InputError(f'"{status}" is not a status; use one of {", ".join(STATUS_VALUES)}')
+    return value
+
+
+def history(session: Session, pledge_id: int) -> tuple[list[StatusChange], list[PledgeRevision]]:
+    changes = session.scalars(
+        select(StatusChange).where(StatusChange.pledge_id == pledge_id).order_by(StatusChange.id)
+    )
+    revisions = session.scalars(
+        select(PledgeRevision)
+        .where(PledgeRevision.pledge_id == pledge_id)
+        .order_by(PledgeRevision.id)
+    )
+    return list(changes), list(revisions)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _new_pledge(data: PledgeData, *, by: str, now: datetime) -> Pledge:
+    pledge = Pledge(
+        text=data.text,
+        actor=data.actor,
+        reported_by=data.reported_by,
+        made_on=data.made_on,
+        source_url=data.source_url,
+        source_name=data.source_name,
+        quote=data.quote,
+        deadline=data.deadline,
+        query=data.query,
+        notes=data.notes,
+        status=Status.NOT_YET_RATED.value,
+        actor_key=normalise_key(data.actor),
+        text_key=normalise_key(data.text),
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+    )
+    pledge.tag_rows = [PledgeTag(tag=tag) for tag in data.tags]
+    pledge.status_changes = [
+        StatusChange(
+            from_status=None,
+            to_status=Status.NOT_YET_RATED.value,
+            at=now,
+            by=by,
+            note="pledge logged",
+        )
+    ]
+    return pledge
+
+
+def add_pledge(
+    session: Session, data: PledgeData, *, by: str, now: datetime, force: bool = False
+) -> Pledge:
+    """Log one pledge; refuse one that repeats an existing pledge unless ``force``."""
+    if not force:
+        existing = find_duplicate(session, data)
+        if existing is not None:
+            raise DuplicatePledgeError(existing, data.actor)
+    pledge = _new_pledge(data, by=by, now=now)
+    session.add(pledge)
+    session.flush()
+    return pledge
+
+
+def edit_pledge(
+    session: Session,
+    pledge_id: int,
+    changes: Mapping[str, Any],
+    *,
+    by: str,
+    now: datetime,
+    today: date,
+    force: bool = False,
+) -> tuple[Pledge, list[str]]:
+    """Change some fields; every changed field's old value is kept as a revision.
+
+    An empty string clears an optional field. Returns the pledge and the names of
+    the fields that changed (empty when the values were already so).
+    """
+    if not changes:
+        raise InputError("give at least one field to change, e.g. --deadline 2025-12-31")
+    pledge = get_pledge(session, pledge_id)
+    before = data_of(pledge)
+    merged: dict[str, Any] = {
+        key: value for key, value in asdict(before).items() if value not in (None, ())
+    }
+    merged.update(changes)
+    after = validate(merged, today=today)
+    changed = [
+        f.name for f in fields(PledgeData) if getattr(before, f.name) != getattr(after, f.name)
+    ]
+    if not changed:
+        return pledge, []
+    if ("text" in changed or "actor" in changed) and not force:
+        existing = find_duplicate(session, after, exclude=pledge.id)
+        if existing is not None:
+            raise DuplicatePledgeError(existing, after.actor)
+    for name in changed:
+        session.add(
+            PledgeRevision(
+                pledge_id=pledge.id,
+                at=now,
+                by=by,
+                field=name,
+                old_value=_field_text(getattr(before, name)),
+                new_value=_field_text(getattr(after, name)),
+            )
+        )
+        if name == "tags":
+            pledge.tag_rows = [PledgeTag(tag=tag) for tag in after.tags]
+        else:
+            setattr(pledge, name, getattr(after, name))
+    pledge.actor_key = normalise_key(after.actor)
+    pledge.text_key = normalise_key(after.text)
+    pledge.updated_at = now
+    pledge.updated_by = by
+    session.flush()
+    return pledge, changed
+
+
+# -- import and export -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    imported: list[int]
+    skipped: list[tuple[int, int]]  # (line, id of the existing pledge)
+
+
+def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Rows of a CSV (header row) or JSON Lines file, each with its line number."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            str(path), [(raw[: exc.start].count(b"\n") + 1, "not UTF-8 text; save it as UTF-8")]
+        ) from None
+    if _looks_like_jsonl(path, content):
+        return _read_jsonl(path, content)
+    return _read_csv(path, content)
+
+
+def _looks_like_jsonl(path: Path, content: str) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return True
+    if suffix == ".csv":
+        return False
+    return content.lstrip().startswith("{")
+
+
+def _read_jsonl(path: Path, content: str) -> list[tuple[int, dict[str, Any]]]:
+    rows: list[tuple[int, dict[str, Any]]] = []
+    problems: list[tuple[int, str]] = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        if not isinstance(value, dict):
+            problems.append((number, "is not a JSON object"))
+            continue
+        rows.append((number, value))
+    if problems:
+        raise ImportFileError(str(path), problems)
+    return rows
+
+
+def _read_csv(path: Path, content: str) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError(
+            str(path), [(1, "the file is empty; expected a header row")]
+        ) from None
+    except csv.Error as exc:
+        raise ImportFileError(str(path), [(1, f"not valid CSV: {exc}")]) from None
+    names = [name.strip().lower() for name in header]
+    unknown = [name for name in names if name not in COLUMNS]
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if unknown or missing or duplicated:
+        parts = []
+        if unknown:
+            parts.append(f"unknown column {', '.join(repr(n) for n in unknown)}")
+        if missing:
+            parts.append(f"missing column {', '.join(repr(n) for n in missing)}")
+        if duplicated:
+            parts.append(f"repeated column {', '.join(repr(n) for n in duplicated)}")
+        raise ImportFileError(
+            str(path),
+            [(1, "; ".join(parts) + f" (the header row may use: {', '.join(COLUMNS)})")],
+        )
+    rows: list[tuple[int, dict[str, Any]]] = []
+    problems: list[tuple[int, str]] = []
+    line_end = reader.line_num
+    while True:
+        start = line_end + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append((start, f"not valid CSV: {exc}"))
+            break
+        line_end = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(names):
+            problems.append(
+                (start, f"has {len(record)} cells; the header has {len(names)} columns")
+            )
+            continue
+        rows.append((start, dict(zip(names, record, strict=True))))
+    if problems:
+        raise ImportFileError(str(path), problems)
+    return rows
+
+
+def import_pledges(
+    session: Session,
+    path: Path,
+    *,
+    by: str,
+    now: datetime,
+    today: date,
+    skip_existing: bool = False,
+) -> ImportResult:
+    """Validate every row first; write all of them or, if any row is bad, none."""
+    rows = read_rows(path)
+    problems: list[tuple[int, str]] = []
+    valid: list[tuple[int, PledgeData]] = []
+    seen: dict[tuple[str, str], int] = {}
+    skipped: list[tuple[int, int]] = []
+    for line, raw in rows:
+        try:
+            data = validate(raw, today=today)
+        except ValidationError as exc:
+            problems.append((line, str(exc)))
+            continue
+        key = (normalise_key(data.actor), normalise_key(data.text))
+        if key in seen:
+            problems.append((line, f"repeats the pledge on line {seen[key]}"))
+            continue
+        seen[key] = line
+        existing = find_duplicate(session, data)
+        if existing is not None:
+            if skip_existing:
+                skipped.append((line, existing))
+                continue
+            problems.append(
+                (line, f"pledge #{existing} already records this pledge; use --skip-existing")
+            )
+            continue
+        valid.append((line, data))
+    if problems:
+        raise ImportFileError(str(path), problems)
+    pledges = [_new_pledge(data, by=by, now=now) for _line, data in valid]
+    session.add_all(pledges)
+    session.flush()
+    return ImportResult(imported=[p.id for p in pledges], skipped=skipped)
+
+
+def export_row(pledge: Pledge) -> dict[str, Any]:
+    """One pledge as the import/export columns (tags as a list)."""
+    data = data_of(pledge)
+    return {
+        "text": data.text,
+        "actor": data.actor,
+        "made_on": data.made_on.isoformat(),
+        "source_url": data.source_url,
+        "source_name": data.source_name,
+        "quote": data.quote,
+        "reported_by": data.reported_by,
+        "deadline": data.deadline.isoformat() if data.deadline else None,
+        "tags": list(data.tags),
+        "query": data.query,
+        "notes": data.notes,
+    }
+
+
+def export_pledges(pledges: Iterable[Pledge], fmt: str, out: io.TextIOBase | Any) -> int:
+    """Write pledges as CSV (header row) or JSON Lines; returns the count."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for pledge in pledges:
+            row = export_row(pledge)
+            row["tags"] = ";".join(row["tags"])
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            count += 1
+    elif fmt == "jsonl":
+        for pledge in pledges:
+            out.write(json.dumps(export_row(pledge), ensure_ascii=False) + "\n")
+            count += 1
+    else:
+        raise InputError(f'"{fmt}" is not an export format; use csv or jsonl')
+    return count
+
+
+def all_pledges(session: Session) -> Sequence[Pledge]:
+    return list(session.scalars(select(Pledge).order_by(Pledge.id)))
+
+
+def pledge_to_dict(pledge: Pledge) -> dict[str, Any]:
+    """The JSON shape of one pledge."""
+    row = export_row(pledge)
+    return {
+        "id": pledge.id,
+        **row,
+        "status": pledge.status,
+        "created_at": pledge.created_at.isoformat(),
+        "created_by": pledge.created_by,
+        "updated_at": pledge.updated_at.isoformat(),
+        "updated_by": pledge.updated_by,
+    }

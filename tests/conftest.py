@@ -1,0 +1,118 @@
+"""Shared fixtures: real databases (SQLite files, PostgreSQL when configured) and the CLI."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pledgewatch.cli import main
+from pledgewatch.db import Database
+
+PG_ENV = "PLEDGEWATCH_TEST_DATABASE_URL"
+PG_URL = os.environ.get(PG_ENV)
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not PG_URL, reason=f"${PG_ENV} is not set: no PostgreSQL to test against"
+        ),
+    ),
+]
+
+
+def _pg_schema_url(schema: str) -> str:
+    assert PG_URL is not None
+    url = make_url(PG_URL)
+    if url.drivername in ("postgresql", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards; its URL sets the search_path."""
+    if not PG_URL:
+        pytest.skip(f"${PG_ENV} is not set: no PostgreSQL to test against")
+    schema = f"pw_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg_schema_url("public"))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pledgewatch.db'}"
+    return str(request.getfixturevalue("pg_schema"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pledgewatch.db'}"
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """An initialised database on each backend."""
+    db = Database(database_url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class Cli:
+    """Runs `pledgewatch` in-process against one config file, capturing its output."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], config_path: Path) -> None:
+        self.capsys = capsys
+        self.config_path = config_path
+
+    def __call__(self, *args: str) -> Result:
+        self.capsys.readouterr()
+        code = main(["--config", str(self.config_path), *args])
+        captured = self.capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, database_url: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Cli:
+    """The CLI on an initialised database (each backend)."""
+    monkeypatch.delenv("PLEDGEWATCH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PLEDGEWATCH_CONFIG", raising=False)
+    monkeypatch.setenv("PLEDGEWATCH_USER", "test-editor")
+    runner = Cli(capsys, config_path)
+    result = runner("init")
+    assert result.code == 0, result.err
+    return runner

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -182,3 +183,95 @@ class StatusChange(Base):
     note: Mapped[str] = mapped_column(Text)
 
     pledge: Mapped[Pledge] = relationship(back_populates="status_changes")
+
+
+class Feed(Base):
+    """A feed from the config and the state of polling it."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when the feed left the config: it is no longer polled, its articles stay.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    etag: Mapped[str | None] = mapped_column(String(1000))
+    last_modified: Mapped[str | None] = mapped_column(String(200))
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    # A 301/308 target, shown so the admin can update the config.
+    redirect_url: Mapped[str | None] = mapped_column(String(2000))
+    # Set on 410 Gone: polling stops until the feed's URL changes in the config.
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Article(Base):
+    """One story, by canonical URL, however many feeds carry it."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ArticleFeed(Base):
+    """Which feeds carried an article, and what each last said about it."""
+
+    __tablename__ = "article_feeds"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    feed_id: Mapped[int] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The entry's hash as this feed last sent it: an article is "updated" when a
+    # feed changes what it says, not when two feeds word it differently.
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class SweepRun(Base):
+    """One sweep: when, what it polled and stored, and what went wrong."""
+
+    __tablename__ = "sweep_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # running, finished, interrupted (stopped by a signal), abandoned (process died)
+    state: Mapped[str] = mapped_column(String(20))
+    feeds_due: Mapped[int] = mapped_column(Integer, default=0)
+    feeds_polled: Mapped[int] = mapped_column(Integer, default=0)
+    feeds_not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    feeds_failed: Mapped[int] = mapped_column(Integer, default=0)
+    articles_new: Mapped[int] = mapped_column(Integer, default=0)
+    articles_updated: Mapped[int] = mapped_column(Integer, default=0)
+    evidence_new: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{feed, error}]
+
+
+class SweepLock(Base):
+    """The single row that lets one sweep at a time run on a database."""
+
+    __tablename__ = "sweep_lock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

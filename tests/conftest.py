@@ -116,3 +116,19 @@ def cli(
     result = runner("init")
     assert result.code == 0, result.err
     return runner
+
+
+@pytest.fixture
+def cli_for(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A CLI runner for a given config file, after running init on it."""
+    monkeypatch.delenv("PLEDGEWATCH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PLEDGEWATCH_CONFIG", raising=False)
+    monkeypatch.setenv("PLEDGEWATCH_USER", "test-editor")
+
+    def make(path: Path) -> Cli:
+        runner = Cli(capsys, path)
+        result = runner("init")
+        assert result.code == 0, result.err
+        return runner
+
+    return make

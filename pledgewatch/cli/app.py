@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from pledgewatch.cli import pledge
+from pledgewatch.cli import feed, pledge
+from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
 from pledgewatch.cli.output import say
 from pledgewatch.config import DEFAULT_CONFIG_TEXT, resolve_config_path
@@ -28,6 +29,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(pledge.app, name="pledge")
+app.add_typer(feed.app, name="feed")
+app.command("sweep")(sweep_commands.sweep)
+app.command("watch")(sweep_commands.watch)
 
 
 @app.callback()

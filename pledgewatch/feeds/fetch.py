@@ -1,0 +1,589 @@
+"""Fetching feeds over HTTP (httpx) or from disk, politely and within hard limits.
+
+:func:`fetch_many` fetches a sweep's feeds concurrently through one
+:class:`Fetcher` (one ``httpx.AsyncClient``). A feed's own failure (a timeout,
+an HTTP error, a body too large, a refused connection) is never raised: it
+comes back as a :class:`FetchResult` with outcome ``"error"`` and a one-line
+``error``, so one broken feed cannot stop a sweep. Bugs still raise.
+
+Limits, all from :class:`FetchSettings`:
+
+- at most ``concurrency`` fetches at once, and at most ``per_host`` to one
+  host (host and port of the URL asked for, held through any redirects);
+- a connect timeout, and a total deadline of ``timeout`` seconds on each
+  fetch from the first byte sent to the last byte read, so a server that
+  trickles its body forever is cut off;
+- at most ``max_bytes`` of body *after* decompression. Decompression is done
+  here, in bounded steps, rather than by httpx: httpx inflates each network
+  read whole, so 64 KiB of gzip can become 64 MB before any check runs, and
+  a doubly gzipped body far more.
+
+Conditional GET: the stored ETag and Last-Modified are sent back, and a 304
+is outcome ``"not_modified"``. 410 is ``"gone"``. 429 and 503 carry the
+Retry-After time. ``file:`` URLs and plain paths are read from disk, for
+archives, offline use and tests.
+
+May import pledgewatch.errors and pledgewatch.feeds.*, nothing else from pledgewatch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import inspect
+import mimetypes
+import socket
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+Outcome = Literal["ok", "not_modified", "error", "gone"]
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "
+    "application/json;q=0.7, */*;q=0.1"
+)
+# Only what _BodyDecoder can inflate in bounded steps.
+ACCEPT_ENCODING = "gzip, deflate"
+MAX_RETRY_AFTER = timedelta(days=7)
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Limits and identity for one sweep's fetching; defaults match config.toml."""
+
+    concurrency: int = 16
+    per_host: int = 2
+    timeout: float = 20.0  # total seconds for one fetch, body included
+    connect_timeout: float = 10.0
+    max_bytes: int = 15_000_000  # after decompression
+    user_agent: str = "pledgewatch/0.1 (+https://example.org/pledgewatch)"
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """One feed to fetch, with the validators stored from its last fetch."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What happened when one feed was fetched."""
+
+    request: FeedRequest
+    outcome: Outcome
+    http_status: int | None  # final status; None for files and failures before a response
+    body: bytes | None  # only when outcome is "ok"
+    content_type: str | None
+    etag: str | None  # validators to store; on a 304 the old ones unless the server sent new
+    last_modified: str | None
+    # Where the feed now lives when the redirect chain began with 301/308 hops:
+    # the target of the last of those permanent hops.
+    permanent_redirect: str | None
+    retry_after: datetime | None  # from Retry-After on 429 and 503 (UTC, at most 7 days ahead)
+    error: str | None  # one line, for outcomes "error" and "gone"
+    elapsed: float  # seconds
+
+
+class _FetchFailed(Exception):
+    """A feed's own failure, turned into an "error" result at the top of fetch()."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class FetchStopped(Exception):
+    """Raised by Fetcher.fetch for a feed not yet started when the stop flag was set."""
+
+
+class Fetcher:
+    """Fetches feeds through one HTTP client; use as ``async with Fetcher(settings) as f``.
+
+    ``stop``, when given and set, makes every fetch that has not started yet raise
+    FetchStopped once it gets its slots, while fetches in flight finish.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        if settings.concurrency < 1 or settings.per_host < 1 or settings.max_redirects < 0:
+            raise ValueError("concurrency and per_host must be >= 1, max_redirects >= 0")
+        self.settings = settings
+        self._transport = transport
+        self._stop = stop
+        self._client: httpx.AsyncClient | None = None
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        settings = self.settings
+        # Semaphores belong to the running loop; make fresh ones for each use.
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._host_slots = {}
+        self._client = httpx.AsyncClient(
+            transport=self._transport,
+            follow_redirects=False,  # followed in _follow, to see 301/308 and count hops
+            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=settings.concurrency,
+                max_keepalive_connections=settings.concurrency,
+            ),
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch(self, request: FeedRequest) -> FetchResult:
+        """Fetch one feed; a failure of the feed is a result, never an exception."""
+        try:
+            parts = urlsplit(request.url)
+            host_key = f"{parts.hostname}:{parts.port}"
+        except ValueError as exc:
+            return _error(request, f"invalid URL: {_one_line(exc)}")
+        scheme = parts.scheme.lower()
+        if scheme in ("http", "https"):
+            if self._client is None:
+                raise RuntimeError("Fetcher.fetch() called outside 'async with Fetcher(...)'")
+            host_slots = self._host_slots.get(host_key)
+            if host_slots is None:
+                host_slots = self._host_slots[host_key] = asyncio.Semaphore(self.settings.per_host)
+            # Host first: a feed waiting for its busy host must not hold one
+            # of the sweep's slots that a feed on another host could use.
+            async with host_slots, self._slots:
+                return await self._attempt(request, self._fetch_http)
+        if scheme in ("file", ""):
+            async with self._slots:
+                return await self._attempt(request, self._fetch_file)
+        return _error(request, f"unsupported URL scheme {scheme!r}")
+
+    async def _attempt(
+        self,
+        request: FeedRequest,
+        fetch: Callable[[FeedRequest], Awaitable[FetchResult]],
+    ) -> FetchResult:
+        if self._stop is not None and self._stop.is_set():
+            raise FetchStopped(request.url)
+        # The clock starts once the slots are held: queueing is not the feed's fault.
+        started = time.monotonic()
+        try:
+            result = await fetch(request)
+        except _FetchFailed as failure:
+            result = _error(request, failure.message, status=failure.status)
+        return replace(result, elapsed=time.monotonic() - started)
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    async def _fetch_http(self, request: FeedRequest) -> FetchResult:
+        settings = self.settings
+        try:
+            async with asyncio.timeout(settings.timeout):
+                return await self._follow(request)
+        except TimeoutError:
+            # Ours (the total deadline) or a timeout from the OS.
+            raise _FetchFailed(f"timed out after {settings.timeout:g}s") from None
+        except httpx.ConnectTimeout:
+            raise _FetchFailed(f"connect timed out after {settings.connect_timeout:g}s") from None
+        except httpx.TimeoutException:
+            raise _FetchFailed(f"timed out after {settings.timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            raise _FetchFailed(_describe_http_error(exc)) from None
+        except httpx.InvalidURL as exc:
+            raise _FetchFailed(f"invalid URL: {_one_line(exc)}") from None
+        except OSError as exc:
+            raise _FetchFailed(_describe_os_error(exc)) from None
+
+    async def _follow(self, request: FeedRequest) -> FetchResult:
+        assert self._client is not None
+        client = self._client
+        # Validators go back as the bytes they came as; a stored non-ASCII
+        # ETag must not make header encoding raise.
+        headers: dict[bytes, bytes] = {}
+        if request.etag:
+            headers[b"If-None-Match"] = request.etag.encode("utf-8")
+        if request.last_modified:
+            headers[b"If-Modified-Since"] = request.last_modified.encode("utf-8")
+
+        url = httpx.URL(request.url)
+        permanent: str | None = None
+        still_permanent = True
+        for _hop in range(self.settings.max_redirects + 1):
+            response = await client.send(
+                client.build_request("GET", url, headers=headers), stream=True
+            )
+            try:
+                location = response.headers.get("Location")
+                if response.status_code not in _REDIRECT_STATUSES or not location:
+                    return await self._result(request, response, permanent)
+                target = response.url.join(location)
+                if target.scheme not in ("http", "https"):
+                    raise _FetchFailed(
+                        f"redirected to an unsupported URL {str(target)!r}",
+                        status=response.status_code,
+                    )
+                # Only a chain that starts with permanent hops moves the feed:
+                # after a temporary hop, the next URL is not the feed's new home.
+                still_permanent = still_permanent and response.status_code in _PERMANENT_REDIRECTS
+                if still_permanent:
+                    permanent = str(target)
+                url = target
+            finally:
+                await response.aclose()
+        raise _FetchFailed("too many redirects")
+
+    async def _result(
+        self, request: FeedRequest, response: httpx.Response, permanent: str | None
+    ) -> FetchResult:
+        status = response.status_code
+        headers = response.headers
+        result = FetchResult(
+            request=request,
+            outcome="error",
+            http_status=status,
+            body=None,
+            content_type=headers.get("Content-Type"),
+            etag=headers.get("ETag"),
+            last_modified=headers.get("Last-Modified"),
+            permanent_redirect=permanent,
+            retry_after=None,
+            error=None,
+            elapsed=0.0,
+        )
+        if status == 304:
+            return replace(
+                result,
+                outcome="not_modified",
+                etag=result.etag or request.etag,
+                last_modified=result.last_modified or request.last_modified,
+            )
+        if status == 410:
+            return replace(result, outcome="gone", error=_status_line(response))
+        if not 200 <= status < 300:
+            retry_after = None
+            if status in (429, 503):
+                retry_after = parse_retry_after(headers.get("Retry-After"), now=_utcnow())
+            return replace(result, error=_status_line(response), retry_after=retry_after)
+
+        body = await self._read_body(response)
+        if not body:
+            return replace(result, error="empty body")
+        return replace(result, outcome="ok", body=body)
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        limit = self.settings.max_bytes
+        status = response.status_code
+        decoder = _BodyDecoder(response.headers.get("Content-Encoding", ""), limit, status)
+        chunks: list[bytes] = []
+        size = 0
+        async for raw in response.aiter_raw():
+            for chunk in decoder.decode(raw):
+                size += len(chunk)
+                if size > limit:
+                    raise _FetchFailed(_too_large(limit), status=status)
+                chunks.append(chunk)
+        for chunk in decoder.flush():
+            size += len(chunk)
+            if size > limit:
+                raise _FetchFailed(_too_large(limit), status=status)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    # --- files ---------------------------------------------------------------------------
+
+    async def _fetch_file(self, request: FeedRequest) -> FetchResult:
+        path = _local_path(request.url)
+        body = await asyncio.to_thread(_read_file, path, self.settings.max_bytes)
+        if not body:
+            raise _FetchFailed("empty body")
+        return FetchResult(
+            request=request,
+            outcome="ok",
+            http_status=None,
+            body=body,
+            content_type=mimetypes.guess_type(path.name)[0],
+            etag=None,
+            last_modified=None,
+            permanent_redirect=None,
+            retry_after=None,
+            error=None,
+            elapsed=0.0,
+        )
+
+
+async def fetch_many(
+    requests: Iterable[FeedRequest],
+    settings: FetchSettings,
+    *,
+    on_result: Callable[[FetchResult], Awaitable[None] | None] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[FetchResult]:
+    """Fetch every request within the settings' limits; results in request order.
+
+    ``on_result`` is called with each result as soon as it is ready (in
+    completion order), one call at a time, after the fetch has released its
+    connection slot, so a slow callback (parse and store) delays no fetch.
+    An exception from ``on_result`` is a bug: it cancels the rest and propagates.
+    """
+    callback_lock = asyncio.Lock()
+
+    async with Fetcher(settings, transport=transport) as fetcher:
+
+        async def one(request: FeedRequest) -> FetchResult:
+            result = await fetcher.fetch(request)
+            if on_result is not None:
+                async with callback_lock:
+                    outcome = on_result(result)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+            return result
+
+        tasks = [asyncio.create_task(one(request)) for request in requests]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> datetime | None:
+    """When a Retry-After header (delta-seconds or HTTP-date) allows the next try.
+
+    None for a missing or unreadable value or a time not in the future;
+    never more than 7 days after ``now``.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = min(int(value), int(MAX_RETRY_AFTER.total_seconds()))
+        when = now + timedelta(seconds=seconds)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        when = min(when.astimezone(UTC), now + MAX_RETRY_AFTER)
+    return when if when > now else None
+
+
+# --- bounded decompression --------------------------------------------------------------
+
+
+class _BodyDecoder:
+    """Inflates a response body without ever producing more than ``limit`` + 1 bytes.
+
+    zlib's ``max_length`` stops each step at what is still allowed, so a
+    gzip bomb costs at most ``limit`` bytes of memory before it is refused.
+    """
+
+    def __init__(self, content_encoding: str, limit: int, status: int) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        # Stacked encodings multiply the ratio, and no feed server needs them.
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            message = f"unsupported Content-Encoding {content_encoding!r}"
+            raise _FetchFailed(message, status=status)
+        self.coding = codings[0] if codings else ""
+        self.status = status
+        self.remaining = limit + 1  # one byte more than allowed proves the body is too large
+        self.inflater: zlib._Decompress | None = None
+        self.deflate_probe = self.coding == "deflate"
+        if self.coding in ("gzip", "x-gzip"):
+            self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.coding == "deflate":
+            self.inflater = zlib.decompressobj()
+
+    def decode(self, data: bytes) -> list[bytes]:
+        if self.inflater is None:
+            return [data]
+        try:
+            return self._inflate(data)
+        except zlib.error as exc:
+            raise _FetchFailed(self._failure(exc), status=self.status) from None
+
+    def flush(self) -> list[bytes]:
+        if self.inflater is None:
+            return []
+        try:
+            tail = self.inflater.flush(max(self.remaining, 1))
+        except zlib.error as exc:
+            raise _FetchFailed(self._failure(exc), status=self.status) from None
+        return [tail] if tail else []
+
+    def _failure(self, exc: zlib.error) -> str:
+        return f"could not decompress the {self.coding} body: {exc}"
+
+    def _inflate(self, data: bytes) -> list[bytes]:
+        assert self.inflater is not None
+        out: list[bytes] = []
+        while data and self.remaining > 0:
+            if self.deflate_probe:
+                # "deflate" is zlib-wrapped by the standard, raw by many servers.
+                self.deflate_probe = False
+                try:
+                    probe = zlib.decompressobj()
+                    chunk = probe.decompress(data, self.remaining)
+                    self.inflater = probe
+                except zlib.error:
+                    self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                    chunk = self.inflater.decompress(data, self.remaining)
+            else:
+                chunk = self.inflater.decompress(data, self.remaining)
+            self.remaining -= len(chunk)
+            if chunk:
+                out.append(chunk)
+            data = self.inflater.unconsumed_tail
+            if (
+                self.coding != "deflate"
+                and self.inflater.eof
+                and self.inflater.unused_data.startswith(b"\x1f\x8b")
+            ):
+                # Concatenated gzip members (RFC 1952) continue the body; other
+                # bytes after the end of the stream are padding and are ignored.
+                data = self.inflater.unused_data
+                self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return out
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _error(request: FeedRequest, message: str, *, status: int | None = None) -> FetchResult:
+    return FetchResult(
+        request=request,
+        outcome="error",
+        http_status=status,
+        body=None,
+        content_type=None,
+        etag=None,
+        last_modified=None,
+        permanent_redirect=None,
+        retry_after=None,
+        error=message,
+        elapsed=0.0,
+    )
+
+
+def _status_line(response: httpx.Response) -> str:
+    # The standard phrase, not the server's spelling ("INTERNAL SERVER ERROR").
+    try:
+        phrase = HTTPStatus(response.status_code).phrase
+    except ValueError:
+        phrase = response.reason_phrase
+    return f"HTTP {response.status_code} {phrase}".rstrip()
+
+
+def _too_large(limit: int) -> str:
+    return f"body larger than {limit:,} bytes"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _causes(exc: BaseException) -> Iterable[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _describe_http_error(exc: httpx.HTTPError) -> str:
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return f"could not resolve host ({_one_line(cause)})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {_one_line(cause)}"
+        if isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED:
+            return "connection refused"
+    message = _one_line(exc)
+    if "connection refused" in message.lower():
+        return "connection refused"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect: {message}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"protocol error: {message}"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return f"unsupported URL: {message}"
+    return f"{type(exc).__name__}: {message}"
+
+
+def _describe_os_error(exc: OSError) -> str:
+    if exc.errno == errno.ECONNREFUSED:
+        return "connection refused"
+    return _one_line(exc)
+
+
+def _local_path(url: str) -> Path:
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise _FetchFailed(f"file URL on another host: {parts.netloc}")
+        return Path(url2pathname(parts.path))
+    return Path(url).expanduser()
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            body = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise _FetchFailed(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise _FetchFailed(f"is a directory, not a feed file: {path}") from None
+    except PermissionError:
+        raise _FetchFailed(f"permission denied: {path}") from None
+    except OSError as exc:
+        raise _FetchFailed(f"cannot read {path}: {_one_line(exc)}") from None
+    if len(body) > limit:
+        raise _FetchFailed(_too_large(limit))
+    return body

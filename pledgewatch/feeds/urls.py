@@ -1,0 +1,125 @@
+"""Canonical article URLs, so one story reached through several links is stored once.
+
+The same article arrives from different feeds with different tracking
+parameters (``?utm_source=rss``, ``?at_medium=RSS``, ``#comments``); the
+article table keys on :func:`canonical_url`, so these must collapse to one
+string while links that really point elsewhere stay different.
+
+Pure standard library; may import nothing from pledgewatch.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+# Query keys that only say how a reader reached the page, never which page it
+# is. Compared lower-cased. Keys that select content (``id``, ``p``, ``page``,
+# ``story``) must never be listed here.
+TRACKING_PARAMS = frozenset(
+    {
+        # ad and social click identifiers
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "igshid",
+        "igsh",
+        "srsltid",
+        # mail campaigns (Mailchimp, HubSpot, Marketo, Omeda, Vero)
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "vero_conv",
+        # analytics cross-domain and referral markers
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        # AT Internet, as used in BBC and other broadcasters' feeds
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "at_custom3",
+        "at_custom4",
+        "at_link_id",
+        "at_link_origin",
+        "at_link_type",
+        "at_bbc_team",
+        "at_ptr_name",
+        "at_format",
+        "at_creation",
+        "at_campaign_type",
+        "at_type",
+        "at_variant",
+        "xtor",
+        # comScore, in older newsroom feeds
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+    }
+)
+# Whole families: every ``utm_*`` key is a campaign tag.
+TRACKING_PREFIXES = ("utm_",)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """Return the one spelling of ``url`` under which its article is stored.
+
+    Scheme and host are lower-cased, the default port and the fragment are
+    dropped, tracking parameters are removed (the rest keep their order and
+    their original encoding) and an empty path becomes ``/``. The path itself
+    is left alone: servers may treat case and escapes in it as significant.
+
+    Raises ValueError for anything that is not an absolute http(s) URL.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    host = parts.hostname  # already lower-cased, IPv6 brackets removed
+    if not host:
+        raise ValueError(f"URL has no host: {url!r}")
+    port = parts.port  # raises ValueError for a port that is not a number in range
+
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    if parts.username is not None or parts.password is not None:
+        # Keep credentials exactly as written; only the host is case-insensitive.
+        userinfo = parts.netloc.rpartition("@")[0]
+        netloc = f"{userinfo}@{netloc}"
+
+    return urlunsplit((scheme, netloc, parts.path or "/", _drop_tracking(parts.query), ""))
+
+
+def _drop_tracking(query: str) -> str:
+    # Split by hand rather than parse_qsl/urlencode so that the kept pairs
+    # are byte-for-byte what the publisher wrote (encoding, blank values, order).
+    if not query:
+        return ""
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        key = pair.split("=", 1)[0].lower()
+        if key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES):
+            continue
+        kept.append(pair)
+    return "&".join(kept)

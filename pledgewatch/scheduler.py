@@ -1,0 +1,111 @@
+"""`pledgewatch watch`: APScheduler runs the sweep on the configured interval.
+
+The sweep job has ``max_instances=1`` and coalescing, so a slow sweep never
+overlaps the next one and missed runs collapse into one. SIGINT and SIGTERM
+set a stop flag: the sweep finishes the feeds in hand, records its run and the
+process exits cleanly.
+
+May import: pledgewatch.config, pledgewatch.db, pledgewatch.errors, pledgewatch.sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from pledgewatch.config import Config
+from pledgewatch.db import Database
+from pledgewatch.errors import PledgewatchError, SweepLocked
+from pledgewatch.sweep import Sweep, SweepSummary
+
+log = logging.getLogger("pledgewatch.watch")
+
+SweepFactory = Callable[[threading.Event], Sweep]
+
+
+def describe(summary: SweepSummary) -> str:
+    """The one line a sweep leaves in the log."""
+    line = (
+        f"sweep #{summary.run_id}: {summary.feeds_polled} of {summary.feeds_due} feeds polled, "
+        f"{summary.feeds_not_modified} not modified, {summary.feeds_failed} failed; "
+        f"{summary.articles_new} new articles, {summary.articles_updated} updated; "
+        f"{summary.evidence_new} new evidence; {summary.seconds:.1f}s"
+    )
+    if summary.errors:
+        line += "; failed: " + ", ".join(e["feed"] for e in summary.errors)
+    if summary.interrupted:
+        line += "; interrupted"
+    return line
+
+
+class Watcher:
+    """The long-running process: sweeps on schedule until told to stop."""
+
+    def __init__(self, database: Database, config: Config, make_sweep: SweepFactory) -> None:
+        self.database = database
+        self.config = config
+        self.make_sweep = make_sweep
+        self.stop = threading.Event()
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+
+    def sweep_job(self) -> None:
+        if self.stop.is_set():
+            return
+        try:
+            summary = self.make_sweep(self.stop).run()
+        except SweepLocked as exc:
+            log.warning("sweep skipped: %s", exc)
+            return
+        except PledgewatchError as exc:
+            log.error("sweep failed: %s", exc)
+            return
+        except Exception:
+            # The watcher must outlive one bad sweep; the traceback goes to the log.
+            log.exception("sweep crashed")
+            return
+        log.info(describe(summary))
+
+    def schedule(self) -> None:
+        self.scheduler.add_job(
+            self.sweep_job,
+            IntervalTrigger(seconds=self.config.sweep.interval.total_seconds(), timezone=UTC),
+            id="sweep",
+            name="sweep",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+
+    def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        if signum is not None:
+            log.info(
+                "received %s: finishing the feeds in hand, then stopping",
+                signal.Signals(signum).name,
+            )
+        self.stop.set()
+
+    def run(self, *, install_signals: bool = True) -> None:
+        if install_signals:
+            signal.signal(signal.SIGINT, self.request_stop)
+            signal.signal(signal.SIGTERM, self.request_stop)
+        self.schedule()
+        self.scheduler.start()
+        log.info(
+            "watching %d feeds; sweeping every %s",
+            len(self.config.feeds),
+            self.config.sweep.interval,
+        )
+        try:
+            while not self.stop.wait(0.5):
+                pass
+        finally:
+            self.scheduler.shutdown(wait=True)
+            log.info("stopped")

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import multiprocessing
 import random
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import feedparser
@@ -59,37 +60,40 @@ def make_feed(index: int, entries: int, rng: random.Random) -> bytes:
 
 
 class LoopbackServer:
-    """Minimal HTTP/1.1 server on many loopback ports, answering after a fixed delay."""
+    """Minimal HTTP/1.1 server on many loopback ports, answering after a fixed delay.
+
+    It runs in its own process, as a real publisher would, so that it does not
+    compete with the sweep for the interpreter lock.
+    """
 
     def __init__(self, bodies: dict[str, bytes], delay: float, ports: int) -> None:
         self.bodies = bodies
         self.delay = delay
+        self.count = ports
         self.ports: list[int] = []
-        self._count = ports
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        context = multiprocessing.get_context("fork")
+        self._parent, child = context.Pipe()
+        self._process = context.Process(target=self._run, args=(child,), daemon=True)
 
     def __enter__(self) -> LoopbackServer:
-        self._thread.start()
-        self._ready.wait()
+        self._process.start()
+        self.ports = self._parent.recv()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        self._process.terminate()
+        self._process.join(5)
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
+    def _run(self, pipe: Connection) -> None:
+        async def main() -> None:
+            servers = [
+                await asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=256)
+                for _ in range(self.count)
+            ]
+            pipe.send([srv.sockets[0].getsockname()[1] for srv in servers])
+            await asyncio.Event().wait()
 
-        async def start() -> None:
-            for _ in range(self._count):
-                server = await asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=256)
-                self.ports.append(server.sockets[0].getsockname()[1])
-
-        self._loop.run_until_complete(start())
-        self._ready.set()
-        self._loop.run_forever()
+        asyncio.run(main())
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -4,4 +4,6 @@ import sys
 
 from pledgewatch.cli import main
 
-sys.exit(main())
+# The guard matters: the sweep's parse workers import the main module afresh.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -26,7 +26,6 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 from pledgewatch.errors import DatabaseError, DatabaseNotReady
 
@@ -63,12 +62,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with pledgewatch's connection settings for ``url``."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # One connection per checkout: file-based SQLite gains nothing from pooling
-        # and NullPool keeps threads and processes from sharing a handle.
+        # Pooled connections: closing the last connection to a WAL database
+        # checkpoints and deletes the WAL, which costs a millisecond or more per
+        # transaction if every session opened and closed its own connection.
         engine = create_engine(
             url,
-            poolclass=NullPool,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_on_connect)

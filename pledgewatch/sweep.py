@@ -13,21 +13,28 @@ pledgewatch.feeds, pledgewatch.models.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import json
+import logging
+import multiprocessing
 import os
 import random
+import signal
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from pledgewatch.config import Config, FeedConfig
@@ -48,6 +55,13 @@ from pledgewatch.models import Article, ArticleFeed, Feed, SweepLock, SweepRun
 LOCK_STALE_AFTER = timedelta(minutes=10)
 HEARTBEAT_EVERY = 30.0  # seconds
 LOCK_ROW = 1
+MAX_URL_LENGTH = 2000  # the articles.url column
+WRITE_BATCH = 50  # feeds committed together at most (each feed's rows and state stay atomic)
+
+log = logging.getLogger("pledgewatch.sweep")
+
+_ARTICLES = cast(Table, Article.__table__)
+_ARTICLE_FEEDS = cast(Table, ArticleFeed.__table__)
 
 Clock = Callable[[], datetime]
 # Called after a feed's articles are stored, in the same transaction, with the
@@ -246,6 +260,18 @@ def _is_zombie(pid: int) -> bool:
 # -- storing -------------------------------------------------------------------------------------
 
 
+def _clean(entry: ParsedEntry) -> ParsedEntry:
+    # PostgreSQL refuses NUL in text; a feed may still carry one.
+    if "\x00" in entry.title or "\x00" in entry.summary or "\x00" in entry.content:
+        return replace(
+            entry,
+            title=entry.title.replace("\x00", ""),
+            summary=entry.summary.replace("\x00", ""),
+            content=entry.content.replace("\x00", ""),
+        )
+    return entry
+
+
 def content_hash(entry: ParsedEntry) -> str:
     digest = hashlib.sha256()
     for part in (entry.title, entry.summary, entry.content):
@@ -260,13 +286,24 @@ class Stored:
     updated: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    name: str
+    outcome: str
+    error: str | None
+    warnings: list[str]
+    stored: Stored
+    evidence: int
+
+
 def store_entries(
     session: Session, feed_id: int, entries: Sequence[ParsedEntry], now: datetime
 ) -> Stored:
     """Insert new articles, update changed ones, link all of them to the feed."""
     by_url: dict[str, ParsedEntry] = {}
     for entry in entries:
-        by_url.setdefault(entry.url, entry)
+        if len(entry.url) <= MAX_URL_LENGTH:
+            by_url.setdefault(entry.url, _clean(entry))
     stored = Stored()
     if not by_url:
         return stored
@@ -290,6 +327,8 @@ def store_entries(
         ):
             links[article_id] = digest
 
+    conn = session.connection()
+    articles = _ARTICLES
     new_rows = [
         {
             "url": url,
@@ -306,20 +345,25 @@ def store_entries(
     ]
     new_links: list[dict[str, Any]] = []
     if new_rows:
-        inserted = session.execute(
-            insert(Article).returning(Article.id, Article.url, sort_by_parameter_order=True),
-            new_rows,
-        ).all()
-        for article_id, url in inserted:
-            stored.new.append(article_id)
-            new_links.append(
-                {
-                    "article_id": article_id,
-                    "feed_id": feed_id,
-                    "first_seen_at": now,
-                    "content_hash": hashes[url],
-                }
-            )
+        # Core executemany, then one lookup of the new ids: far cheaper per row
+        # than ORM objects or a RETURNING per row.
+        conn.execute(insert(articles), new_rows)
+        new_urls = [row["url"] for row in new_rows]
+        for start in range(0, len(new_urls), 500):
+            for article_id, url in conn.execute(
+                select(articles.c.id, articles.c.url).where(
+                    articles.c.url.in_(new_urls[start : start + 500])
+                )
+            ):
+                stored.new.append(article_id)
+                new_links.append(
+                    {
+                        "article_id": article_id,
+                        "feed_id": feed_id,
+                        "first_seen_at": now,
+                        "content_hash": hashes[url],
+                    }
+                )
     for url, (article_id, article_hash) in known.items():
         digest = hashes[url]
         if article_id not in links:
@@ -334,9 +378,9 @@ def store_entries(
             )
         elif links[article_id] != digest:
             entry = by_url[url]
-            session.execute(
-                update(Article)
-                .where(Article.id == article_id)
+            conn.execute(
+                update(articles)
+                .where(articles.c.id == article_id)
                 .values(
                     title=entry.title,
                     summary=entry.summary,
@@ -344,24 +388,114 @@ def store_entries(
                     content_hash=digest,
                     updated_at=now,
                 )
-                .execution_options(synchronize_session=False)
             )
-            session.execute(
-                update(ArticleFeed)
-                .where(ArticleFeed.article_id == article_id, ArticleFeed.feed_id == feed_id)
+            conn.execute(
+                update(_ARTICLE_FEEDS)
+                .where(
+                    _ARTICLE_FEEDS.c.article_id == article_id,
+                    _ARTICLE_FEEDS.c.feed_id == feed_id,
+                )
                 .values(content_hash=digest)
-                .execution_options(synchronize_session=False)
             )
             if digest != article_hash:
                 stored.updated.append(article_id)
     if new_links:
-        session.execute(insert(ArticleFeed), new_links)
+        conn.execute(insert(_ARTICLE_FEEDS), new_links)
     return stored
 
 
 def _feed_interval(config: Config, name: str) -> timedelta:
     conf = config.feed(name)
     return conf.interval if conf and conf.interval else config.sweep.interval
+
+
+# -- parsing off the event loop -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What a parse worker sends back: entries and warnings, or the feed's error."""
+
+    entries: list[ParsedEntry]
+    warnings: list[str]
+    error: str | None = None
+
+
+def _parse_job(body: bytes, url: str, fetched_at: datetime, content_type: str | None) -> _Parsed:
+    """Runs in a worker process; returns plain data, never a pledgewatch exception."""
+    try:
+        parsed = parse_feed(body, url=url, fetched_at=fetched_at, content_type=content_type)
+    except FeedError as exc:
+        return _Parsed([], [], str(exc))
+    return _Parsed(parsed.entries, parsed.warnings)
+
+
+def _worker_start() -> None:
+    # Ctrl-C and systemd's SIGTERM reach the whole process group; the sweep
+    # decides when to stop, so a worker must not die under a feed in hand.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class FeedParser:
+    """Parses feed bodies in a worker process, so fetching and storing go on meanwhile.
+
+    feedparser is pure Python and the slowest step of a sweep; a worker process
+    puts it on another core. Workers come from a fork server (never forked from
+    a process with threads running). A worker that dies fails only the feed it
+    had; if no worker can be started at all, feeds are parsed in this process.
+    """
+
+    _shared: FeedParser | None = None
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or max(1, min(2, (os.cpu_count() or 2) - 1))
+        self._pool: ProcessPoolExecutor | None = None
+        self._inline = False
+
+    @classmethod
+    def shared(cls) -> FeedParser:
+        """One parser for the process: workers start once, not once per sweep."""
+        if cls._shared is None:
+            cls._shared = cls()
+            atexit.register(cls._shared.close)
+        return cls._shared
+
+    def _start(self) -> ProcessPoolExecutor | None:
+        if self._pool is None and not self._inline:
+            try:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["pledgewatch.feeds.parse"])
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=context, initializer=_worker_start
+                )
+                self._pool.submit(_worker_start)
+            except (OSError, RuntimeError, ValueError) as exc:
+                log.warning("parsing in the sweep's own process: no worker process (%s)", exc)
+                self._pool = None
+                self._inline = True
+        return self._pool
+
+    def warm_up(self) -> None:
+        self._start()
+
+    async def parse(
+        self, body: bytes, url: str, fetched_at: datetime, content_type: str | None
+    ) -> _Parsed:
+        pool = self._start()
+        if pool is None:
+            return _parse_job(body, url, fetched_at, content_type)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, _parse_job, body, url, fetched_at, content_type)
+        except BrokenProcessPool:
+            self.close()
+            return _Parsed([], [], "the feed parser crashed on this feed")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 # -- the sweep -----------------------------------------------------------------------------------
@@ -400,6 +534,8 @@ class Sweep:
 
     def run(self) -> SweepSummary:
         started = time.monotonic()
+        # Workers start while the database work below is done.
+        FeedParser.shared().warm_up()
         now = self.clock()
         with self.database.session() as session:
             sync_feeds(session, self.config.feeds, now)
@@ -440,28 +576,29 @@ class Sweep:
             max_bytes=self.config.sweep.max_bytes,
             user_agent=self.config.sweep.user_agent,
         )
-        done = 0
-        total = len(requests)
-
+        queue: asyncio.Queue[tuple[FetchResult, _Parsed] | None] = asyncio.Queue()
+        parser = FeedParser.shared()
         async with Fetcher(settings, transport=self.transport, stop=self.stop) as fetcher:
 
             async def one(request: FeedRequest) -> None:
-                nonlocal done
                 try:
                     result = await fetcher.fetch(request)
                 except FetchStopped:
                     return
-                if result is None:
-                    return
-                self._handle(result)
-                done += 1
-                if self.on_progress is not None:
-                    self.on_progress(done, total, request.name)
+                parsed = _Parsed([], [])
+                if result.outcome == "ok" and result.body is not None:
+                    parsed = await parser.parse(
+                        result.body, request.url, self.clock(), result.content_type
+                    )
+                await queue.put((result, parsed))
 
+            writer = asyncio.create_task(self._write(queue, len(requests)))
             beat = asyncio.create_task(self._beat())
             try:
                 await asyncio.gather(*(one(r) for r in requests))
             finally:
+                await queue.put(None)
+                await writer
                 beat.cancel()
 
     async def _beat(self) -> None:
@@ -469,79 +606,128 @@ class Sweep:
             await asyncio.sleep(HEARTBEAT_EVERY)
             self._lock.heartbeat()
 
-    def _handle(self, result: FetchResult) -> None:
-        """Parse and store one feed's result with its new state, in one transaction."""
+    async def _write(
+        self, queue: asyncio.Queue[tuple[FetchResult, _Parsed] | None], total: int
+    ) -> None:
+        """Store results as they come, all that are waiting in one transaction."""
+        done = 0
+        finished = False
+        while not finished:
+            item = await queue.get()
+            batch = []
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= WRITE_BATCH or queue.empty():
+                    break
+                item = queue.get_nowait()
+            finished = item is None
+            if not batch:
+                continue
+            self._store_batch(batch)
+            for result, _parsed in batch:
+                done += 1
+                if self.on_progress is not None:
+                    self.on_progress(done, total, result.request.name)
+            if time.monotonic() - self._last_beat > HEARTBEAT_EVERY:
+                self._lock.heartbeat()
+                self._last_beat = time.monotonic()
+            # Let fetches in flight hand over their bytes between batches.
+            await asyncio.sleep(0)
+
+    def _store_batch(self, batch: list[tuple[FetchResult, _Parsed]]) -> None:
+        try:
+            with self.database.session() as session:
+                outcomes = [self._store_one(session, result, parsed) for result, parsed in batch]
+        except DBAPIError:
+            if len(batch) == 1:
+                log.exception("could not store feed %s", batch[0][0].request.name)
+                self._record_store_failure(batch[0][0])
+                return
+            # One feed's rows broke the transaction: store the others one by one.
+            for item in batch:
+                self._store_batch([item])
+            return
+        for outcome in outcomes:
+            self._count(outcome)
+
+    def _record_store_failure(self, result: FetchResult) -> None:
         now = self.clock()
         name = result.request.name
-        outcome = result.outcome
-        error = result.error
-        entries: list[ParsedEntry] = []
-        warnings: list[str] = []
-        if outcome == "ok":
-            assert result.body is not None
-            try:
-                parsed = parse_feed(
-                    result.body,
-                    url=result.request.url,
-                    fetched_at=now,
-                    content_type=result.content_type,
-                )
-                entries = parsed.entries
-                warnings = parsed.warnings
-            except FeedError as exc:
-                outcome, error = "error", str(exc)
+        error = "could not store this feed's articles (see the log with -v)"
         with self.database.session() as session:
             feed = session.scalars(select(Feed).where(Feed.name == name)).one()
             feed.last_polled_at = now
-            feed.last_status = result.http_status
-            feed.last_outcome = outcome
-            if result.permanent_redirect:
-                feed.redirect_url = result.permanent_redirect
-            interval = _feed_interval(self.config, name)
-            if outcome in ("ok", "not_modified"):
-                feed.consecutive_errors = 0
-                feed.last_error = None
-                feed.etag = result.etag
-                feed.last_modified = result.last_modified
-                feed.last_warning = "; ".join(warnings)[:2000] or None
-            else:
-                feed.consecutive_errors += 1
-                feed.last_error = error or "failed"
-                feed.last_error_at = now
-                if outcome == "gone":
-                    feed.gone_at = now
+            feed.last_outcome = "error"
+            feed.consecutive_errors += 1
+            feed.last_error = error
+            feed.last_error_at = now
             feed.next_poll_at = next_poll_at(
-                outcome,
+                "error",
                 now=now,
-                interval=interval,
+                interval=_feed_interval(self.config, name),
                 consecutive_errors=feed.consecutive_errors,
-                retry_after=result.retry_after,
+                retry_after=None,
                 rng=self.rng,
             )
-            stored = store_entries(session, feed.id, entries, now) if entries else Stored()
-            evidence = 0
-            changed = stored.new + stored.updated
-            if changed and self.on_articles is not None:
-                evidence = self.on_articles(session, changed)
-        # Counted only once committed: the summary never claims what was rolled back.
-        summary = self.summary
-        if outcome == "ok":
-            summary.feeds_polled += 1
-        elif outcome == "not_modified":
-            summary.feeds_polled += 1
-            summary.feeds_not_modified += 1
+        self._count(_Outcome(name, "error", error, [], Stored(), 0))
+
+    def _store_one(self, session: Session, result: FetchResult, parsed: _Parsed) -> _Outcome:
+        """One feed's articles and its new state, in the caller's transaction."""
+        now = self.clock()
+        name = result.request.name
+        outcome: str = result.outcome
+        error = result.error
+        if outcome == "ok" and parsed.error is not None:
+            outcome, error = "error", parsed.error
+        feed = session.scalars(select(Feed).where(Feed.name == name)).one()
+        feed.last_polled_at = now
+        feed.last_status = result.http_status
+        feed.last_outcome = outcome
+        if result.permanent_redirect:
+            feed.redirect_url = result.permanent_redirect
+        if outcome in ("ok", "not_modified"):
+            feed.consecutive_errors = 0
+            feed.last_error = None
+            feed.etag = result.etag
+            feed.last_modified = result.last_modified
+            feed.last_warning = "; ".join(parsed.warnings)[:2000] or None
         else:
-            summary.feeds_polled += 1
+            feed.consecutive_errors += 1
+            feed.last_error = error or "failed"
+            feed.last_error_at = now
+            if outcome == "gone":
+                feed.gone_at = now
+        feed.next_poll_at = next_poll_at(
+            outcome,
+            now=now,
+            interval=_feed_interval(self.config, name),
+            consecutive_errors=feed.consecutive_errors,
+            retry_after=result.retry_after,
+            rng=self.rng,
+        )
+        stored = Stored()
+        if parsed.entries:
+            stored = store_entries(session, feed.id, parsed.entries, now)
+        evidence = 0
+        changed = stored.new + stored.updated
+        if changed and self.on_articles is not None:
+            evidence = self.on_articles(session, changed)
+        return _Outcome(name, outcome, error, parsed.warnings, stored, evidence)
+
+    def _count(self, outcome: _Outcome) -> None:
+        """Add one committed feed to the summary: it never claims what was rolled back."""
+        summary = self.summary
+        summary.feeds_polled += 1
+        if outcome.outcome == "not_modified":
+            summary.feeds_not_modified += 1
+        elif outcome.outcome != "ok":
             summary.feeds_failed += 1
-            summary.errors.append({"feed": name, "error": error or "failed"})
-        for warning in warnings:
-            summary.warnings.append({"feed": name, "warning": warning})
-        summary.articles_new += len(stored.new)
-        summary.articles_updated += len(stored.updated)
-        summary.evidence_new += evidence
-        if time.monotonic() - self._last_beat > HEARTBEAT_EVERY:
-            self._lock.heartbeat()
-            self._last_beat = time.monotonic()
+            summary.errors.append({"feed": outcome.name, "error": outcome.error or "failed"})
+        for warning in outcome.warnings:
+            summary.warnings.append({"feed": outcome.name, "warning": warning})
+        summary.articles_new += len(outcome.stored.new)
+        summary.articles_updated += len(outcome.stored.updated)
+        summary.evidence_new += outcome.evidence
 
     def _finish_run(self) -> None:
         s = self.summary

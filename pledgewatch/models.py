@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -275,3 +277,57 @@ class SweepLock(Base):
     holder: Mapped[str | None] = mapped_column(String(200))
     acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Review(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class Stance(StrEnum):
+    KEPT = "kept"
+    BROKEN = "broken"
+    NEUTRAL = "neutral"
+
+
+REVIEW_VALUES = tuple(r.value for r in Review)
+STANCE_VALUES = tuple(s.value for s in Stance)
+
+
+class Evidence(Base):
+    """An article found to be about a pledge, with the suggested stance and its review."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("pledge_id", "article_id", name="uq_evidence_pledge_article"),
+        CheckConstraint(
+            "stance IN ({})".format(", ".join(f"'{s}'" for s in STANCE_VALUES)), name="stance"
+        ),
+        CheckConstraint(
+            "review IN ({})".format(", ".join(f"'{r}'" for r in REVIEW_VALUES)), name="review"
+        ),
+        Index("ix_evidence_review_found", "review", "found_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="RESTRICT"), index=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="RESTRICT"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    stance: Mapped[str] = mapped_column(String(10))
+    # Why the stance was suggested, for the editor: the cue words found.
+    stance_reason: Mapped[str] = mapped_column(String(300))
+    snippet: Mapped[str] = mapped_column(Text)
+    # The query that matched (the pledge's own or the derived one), as it was then.
+    query: Mapped[str] = mapped_column(Text)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    review: Mapped[str] = mapped_column(String(10), default=Review.PENDING.value)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(lazy="joined")

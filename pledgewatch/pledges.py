@@ -4,7 +4,7 @@ Every function takes an open session and plain values (the caller gives the
 clock and the person), and raises a pledgewatch error a journalist can act on.
 Nothing is written unless everything given is valid.
 
-May import: pledgewatch.errors, pledgewatch.models.
+May import: pledgewatch.errors, pledgewatch.matching.query, pledgewatch.models.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
@@ -29,8 +29,10 @@ from pledgewatch.errors import (
     ImportFileError,
     InputError,
     NotFoundError,
+    QuerySyntaxError,
     ValidationError,
 )
+from pledgewatch.matching.query import parse as parse_query
 from pledgewatch.models import (
     STATUS_VALUES,
     Pledge,
@@ -87,23 +89,6 @@ class PledgeData:
     tags: tuple[str, ...] = ()
     query: str | None = None
     notes: str | None = None
-
-
-# A hook that checks a query before it is stored; the matching package installs
-# its parser here so the registry does not depend on it.
-QueryCheck = Callable[[str], None]
-
-
-def _no_query_check(_query: str) -> None:
-    return None
-
-
-_query_check: QueryCheck = _no_query_check
-
-
-def set_query_check(check: QueryCheck) -> None:
-    global _query_check
-    _query_check = check
 
 
 # -- normalising and validating --------------------------------------------------------------
@@ -225,8 +210,8 @@ def validate(raw: Mapping[str, Any], *, today: date) -> PledgeData:
     query = _optional_text(raw, "query")
     if query is not None:
         try:
-            _query_check(query)
-        except InputError as exc:
+            parse_query(query)
+        except QuerySyntaxError as exc:
             raise ValidationError("query", str(exc)) from None
     return PledgeData(
         text=text,

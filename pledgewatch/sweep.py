@@ -1,13 +1,15 @@
-"""One sweep: sync feeds from the config, claim the due ones, fetch, parse, store.
+"""One sweep: sync feeds from the config, claim the due ones, fetch, parse, store, match.
 
 A sweep holds the database's sweep lock (one sweep at a time per database; a
 lock whose holder died is taken over), records a ``sweep_runs`` row, fetches
 the due feeds concurrently, and stores each feed's new and changed articles
 together with the feed's new state in one transaction, so a sweep killed at
-any moment loses nothing it committed and the next sweep carries on.
+any moment loses nothing it committed and the next sweep carries on. New and
+changed articles are matched against every pledge in that same transaction
+(see ``evidence``).
 
 May import: pledgewatch.config, pledgewatch.db, pledgewatch.errors,
-pledgewatch.feeds, pledgewatch.models.
+pledgewatch.evidence, pledgewatch.feeds, pledgewatch.models.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from sqlalchemy.orm import Session
 from pledgewatch.config import Config, FeedConfig
 from pledgewatch.db import Database
 from pledgewatch.errors import FeedError, InputError, SweepLocked
+from pledgewatch.evidence import PledgeMatcher
 from pledgewatch.feeds.fetch import (
     FeedRequest,
     Fetcher,
@@ -64,9 +67,6 @@ _ARTICLES = cast(Table, Article.__table__)
 _ARTICLE_FEEDS = cast(Table, ArticleFeed.__table__)
 
 Clock = Callable[[], datetime]
-# Called after a feed's articles are stored, in the same transaction, with the
-# ids of new and changed articles; returns the number of new evidence items.
-ArticleHook = Callable[[Session, Sequence[int]], int]
 Progress = Callable[[int, int, str], None]
 
 
@@ -512,7 +512,7 @@ class Sweep:
         names: Sequence[str] = (),
         all_feeds: bool = False,
         clock: Clock = utcnow,
-        on_articles: ArticleHook | None = None,
+        match: bool = True,
         on_progress: Progress | None = None,
         stop: threading.Event | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -523,7 +523,8 @@ class Sweep:
         self.names = list(names)
         self.all_feeds = all_feeds
         self.clock = clock
-        self.on_articles = on_articles
+        self.match = match
+        self._matcher: PledgeMatcher | None = None
         self.on_progress = on_progress
         self.stop = stop or threading.Event()
         self.transport = transport
@@ -550,6 +551,8 @@ class Sweep:
                     FeedRequest(name=f.name, url=f.url, etag=f.etag, last_modified=f.last_modified)
                     for f in feeds
                 ]
+                if self.match:
+                    self._matcher = PledgeMatcher.load(session)
                 run = SweepRun(
                     started_at=now, state="running", feeds_due=len(requests), errors="[]"
                 )
@@ -710,8 +713,8 @@ class Sweep:
             stored = store_entries(session, feed.id, parsed.entries, now)
         evidence = 0
         changed = stored.new + stored.updated
-        if changed and self.on_articles is not None:
-            evidence = self.on_articles(session, changed)
+        if changed and self._matcher is not None:
+            evidence = self._matcher.match_articles(session, changed, now)
         return _Outcome(name, outcome, error, parsed.warnings, stored, evidence)
 
     def _count(self, outcome: _Outcome) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from pledgewatch.cli import feed, pledge
+from pledgewatch.cli import evidence, feed, pledge
 from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
 from pledgewatch.cli.output import say
@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 app.add_typer(pledge.app, name="pledge")
 app.add_typer(feed.app, name="feed")
+app.add_typer(evidence.app, name="evidence")
+app.command("rematch")(evidence.rematch)
 app.command("sweep")(sweep_commands.sweep)
 app.command("watch")(sweep_commands.watch)
 

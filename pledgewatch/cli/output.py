@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 # Tables get room when piped (cron mail, files); a terminal keeps its own width.
 stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -33,3 +36,25 @@ def say(message: str) -> None:
 def shorten(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+@contextmanager
+def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (stderr); None under cron, where only results print."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from pledgewatch import pledges
+from pledgewatch import evidence, pledges
 from pledgewatch.cli.context import current_user, now, state, today
-from pledgewatch.cli.output import print_json, say, shorten, stdout
+from pledgewatch.cli.output import print_json, progress, say, shorten, stdout
 from pledgewatch.errors import InputError, ValidationError
 
 app = typer.Typer(
@@ -110,10 +110,26 @@ def add(
     with database.session() as session:
         pledge = pledges.add_pledge(session, data, by=current_user(user), now=now(), force=force)
         document = pledges.pledge_to_dict(pledge)
+    found = _match_stored_articles(ctx, document["id"])
+    document["evidence_new"] = found
     if as_json:
         print_json(document)
     else:
         say(f"logged pledge #{document['id']}: {shorten(data.text, 70)} ({data.actor})")
+        say(f"  {_found(found)} in stored articles")
+
+
+def _match_stored_articles(ctx: typer.Context, pledge_id: int) -> int:
+    """Match a new or changed pledge against the articles already stored, at once."""
+    with (
+        state(ctx).database().session() as session,
+        progress("matching", "articles") as update,
+    ):
+        return evidence.rematch(session, now(), pledge_id=pledge_id, progress=update)
+
+
+def _found(count: int) -> str:
+    return f"{count} evidence item{'s' if count != 1 else ''} found"
 
 
 @app.command("list")
@@ -171,6 +187,14 @@ def show(
     with database.session() as session:
         pledge = pledges.get_pledge(session, pledge_id)
         document = pledges.pledge_to_dict(pledge)
+        query, derived = evidence.effective_query(pledge)
+        document["effective_query"] = query
+        document["query_derived"] = derived
+        items = evidence.list_evidence(session, pledge_id=pledge_id)
+        feeds = evidence.feeds_of(session, [item.article_id for item in items])
+        document["evidence"] = [
+            evidence.evidence_to_dict(item, feeds[item.article_id]) for item in items
+        ]
         changes, revisions = pledges.history(session, pledge_id)
         document["history"] = [
             {
@@ -206,7 +230,6 @@ def show(
         ("source url", "source_url"),
         ("quote", "quote"),
         ("tags", "tags"),
-        ("query", "query"),
         ("notes", "notes"),
         ("logged", "created_at"),
     ):
@@ -217,6 +240,13 @@ def show(
             value = f"{value[:16].replace('T', ' ')} UTC by {document['created_by']}"
         if value:
             say(f"  {label + ':':<13}{value}")
+    label = (
+        "query (derived; refine it with pledge edit --query):"
+        if document["query_derived"]
+        else "query:"
+    )
+    say(f"  {label}")
+    say(f"    {document['effective_query']}")
     say("history:")
     for item in document["history"]:
         moved = f"{item['from'] or '-'} -> {item['to']}" if item["from"] else f"{item['to']}"
@@ -226,6 +256,19 @@ def show(
             f"  {item['at'][:16].replace('T', ' ')}  edited {item['field']} by {item['by']}: "
             f"{shorten(item['old'] or '(empty)', 60)} -> {shorten(item['new'] or '(empty)', 60)}"
         )
+    say(f"evidence: {len(document['evidence'])}")
+    for review in ("pending", "confirmed", "rejected"):
+        group = [e for e in document["evidence"] if e["review"] == review]
+        if not group:
+            continue
+        say(f"  {review} ({len(group)}):")
+        for item in group:
+            article = item["article"]
+            say(
+                f"    #{item['id']}  {article['published_at'][:10]}  {item['stance']:<7} "
+                f"{shorten(article['title'], 80)}"
+            )
+            say(f"          {shorten(item['snippet'], 110)}")
 
 
 @app.command("edit")
@@ -284,10 +327,15 @@ def edit(
             document = pledges.pledge_to_dict(pledge)
     except ValidationError as exc:
         raise _as_option_error(exc) from None
+    found = 0
+    if set(changed) & {"text", "actor", "query", "made_on"}:
+        found = _match_stored_articles(ctx, pledge_id)
     if as_json:
-        print_json({**document, "changed": changed})
+        print_json({**document, "changed": changed, "evidence_new": found})
     elif changed:
         say(f"pledge #{pledge_id}: changed {', '.join(changed)}")
+        if found:
+            say(f"  {_found(found)} with the new wording")
     else:
         say(f"pledge #{pledge_id}: nothing changed")
 

@@ -1,0 +1,308 @@
+"""Evidence: match articles to pledges, store what is found, and list it.
+
+A pledge's effective query is its own query, or one derived from its text and
+actor. ``PledgeMatcher`` holds every pledge's query in the presearcher, so the
+sweep checks each new or changed article against the candidate pledges only;
+``match_pledge`` runs one pledge over stored articles (a pledge logged today
+finds last month's coverage). Only articles published on or after the day the
+pledge was made count, with a day of grace for time zones. Each (pledge,
+article) pair is stored once; what an editor reviewed is never overwritten.
+
+May import: pledgewatch.errors, pledgewatch.matching, pledgewatch.models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from pledgewatch.errors import InputError, QuerySyntaxError, ValidationError
+from pledgewatch.matching.analysis import Document
+from pledgewatch.matching.derive import derive_query
+from pledgewatch.matching.monitor import Monitor
+from pledgewatch.matching.query import Node, match, parse
+from pledgewatch.matching.score import assess
+from pledgewatch.models import (
+    REVIEW_VALUES,
+    STANCE_VALUES,
+    Article,
+    ArticleFeed,
+    Evidence,
+    Feed,
+    Pledge,
+)
+
+GRACE = timedelta(days=1)
+CHUNK = 500
+
+Progress = Callable[[int, int], None]
+
+_EVIDENCE = cast(Table, Evidence.__table__)
+
+
+def effective_query(pledge: Pledge) -> tuple[str, bool]:
+    """(query text, whether it was derived) for a pledge."""
+    if pledge.query:
+        return pledge.query, False
+    return derive_query(pledge.text, pledge.actor), True
+
+
+def earliest_publication(made_on: date) -> datetime:
+    return datetime.combine(made_on, time(0, 0), tzinfo=UTC) - GRACE
+
+
+@dataclass(frozen=True)
+class _Target:
+    pledge_id: int
+    text: str
+    query: str
+    since: datetime
+
+
+def _target(pledge: Pledge) -> tuple[_Target, Node]:
+    text, _derived = effective_query(pledge)
+    try:
+        node = parse(text)
+    except QuerySyntaxError as exc:
+        # A stored query was valid when saved; the language may have changed since.
+        raise ValidationError("query", f"pledge #{pledge.id}: {exc}") from None
+    target = _Target(pledge.id, pledge.text, text, earliest_publication(pledge.made_on))
+    return target, node
+
+
+def _document(row: Any) -> Document:
+    return Document.from_fields(title=row.title, summary=row.summary, content=row.content)
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert evidence rows, skipping pairs already stored (a concurrent edit, say)."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(_EVIDENCE)
+        .on_conflict_do_nothing(index_elements=["pledge_id", "article_id"])
+        .returning(_EVIDENCE.c.id)
+    )
+    # RETURNING counts what was inserted on both databases (rowcount does not).
+    return len(session.connection().execute(statement, rows).all())
+
+
+def _row(target: _Target, article_id: int, finding: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "pledge_id": target.pledge_id,
+        "article_id": article_id,
+        "score": finding.score,
+        "stance": finding.stance,
+        "stance_reason": finding.stance_reason,
+        "snippet": finding.snippet,
+        "query": target.query,
+        "found_at": now,
+        "review": "pending",
+    }
+
+
+class PledgeMatcher:
+    """Every pledge's effective query in one presearcher."""
+
+    def __init__(self, pledges: Iterable[Pledge]) -> None:
+        self.monitor: Monitor[int] = Monitor()
+        self.targets: dict[int, _Target] = {}
+        for pledge in pledges:
+            target, node = _target(pledge)
+            self.targets[pledge.id] = target
+            self.monitor.add(pledge.id, node)
+
+    @classmethod
+    def load(cls, session: Session) -> PledgeMatcher:
+        return cls(session.scalars(select(Pledge).order_by(Pledge.id)))
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def match_articles(self, session: Session, article_ids: Sequence[int], now: datetime) -> int:
+        """Match articles against every pledge; store new evidence; return how many."""
+        if not self.targets or not article_ids:
+            return 0
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(article_ids), CHUNK):
+            chunk = list(article_ids[start : start + CHUNK])
+            known = {
+                (pledge_id, article_id)
+                for pledge_id, article_id in session.execute(
+                    select(Evidence.pledge_id, Evidence.article_id).where(
+                        Evidence.article_id.in_(chunk)
+                    )
+                )
+            }
+            articles = session.execute(
+                select(
+                    Article.id,
+                    Article.title,
+                    Article.summary,
+                    Article.content,
+                    Article.published_at,
+                ).where(Article.id.in_(chunk))
+            )
+            for article in articles:
+                doc = _document(article)
+                for pledge_id, found in self.monitor.match(doc):
+                    target = self.targets[pledge_id]
+                    if article.published_at < target.since:
+                        continue
+                    if (pledge_id, article.id) in known:
+                        continue
+                    finding = assess(target.text, found, doc)
+                    rows.append(_row(target, article.id, finding, now))
+        return _insert_new(session, rows)
+
+
+def match_pledge(
+    session: Session, pledge: Pledge, now: datetime, progress: Progress | None = None
+) -> int:
+    """Match one pledge against every stored article published since it was made."""
+    target, node = _target(pledge)
+    total = (
+        session.scalar(
+            select(func.count()).select_from(Article).where(Article.published_at >= target.since)
+        )
+        or 0
+    )
+    known = set(session.scalars(select(Evidence.article_id).where(Evidence.pledge_id == pledge.id)))
+    found = 0
+    done = 0
+    last_id = 0
+    while True:
+        batch = session.execute(
+            select(Article.id, Article.title, Article.summary, Article.content)
+            .where(Article.published_at >= target.since, Article.id > last_id)
+            .order_by(Article.id)
+            .limit(CHUNK)
+        ).all()
+        if not batch:
+            break
+        rows = []
+        for article in batch:
+            if article.id in known:
+                continue
+            doc = _document(article)
+            result = match(node, doc)
+            if result is not None:
+                rows.append(_row(target, article.id, assess(target.text, result, doc), now))
+        found += _insert_new(session, rows)
+        last_id = batch[-1].id
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    return found
+
+
+def rematch(
+    session: Session,
+    now: datetime,
+    pledge_id: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Match stored articles again (all pledges, or one) and store any new evidence."""
+    if pledge_id is not None:
+        pledge = session.get(Pledge, pledge_id)
+        if pledge is None:
+            raise InputError(f'no pledge #{pledge_id}; see "pledgewatch pledge list"')
+        return match_pledge(session, pledge, now, progress)
+    matcher = PledgeMatcher.load(session)
+    total = session.scalar(select(func.count()).select_from(Article)) or 0
+    found = 0
+    done = 0
+    last_id = 0
+    while True:
+        ids = list(
+            session.scalars(
+                select(Article.id).where(Article.id > last_id).order_by(Article.id).limit(CHUNK)
+            )
+        )
+        if not ids:
+            break
+        found += matcher.match_articles(session, ids, now)
+        last_id = ids[-1]
+        done += len(ids)
+        if progress is not None:
+            progress(done, total)
+    return found
+
+
+# -- listing ---------------------------------------------------------------------------------
+
+
+def list_evidence(
+    session: Session,
+    *,
+    pledge_id: int | None = None,
+    review: str | None = None,
+    stance: str | None = None,
+    since: datetime | None = None,
+) -> list[Evidence]:
+    """Evidence newest first (by the article's date), filtered."""
+    query = select(Evidence).join(Article, Evidence.article_id == Article.id)
+    if pledge_id is not None:
+        query = query.where(Evidence.pledge_id == pledge_id)
+    if review is not None:
+        if review not in REVIEW_VALUES:
+            raise InputError(
+                f'"{review}" is not a review state; use one of {", ".join(REVIEW_VALUES)}'
+            )
+        query = query.where(Evidence.review == review)
+    if stance is not None:
+        if stance not in STANCE_VALUES:
+            raise InputError(f'"{stance}" is not a stance; use one of {", ".join(STANCE_VALUES)}')
+        query = query.where(Evidence.stance == stance)
+    if since is not None:
+        query = query.where(Evidence.found_at >= since)
+    query = query.order_by(Article.published_at.desc(), Evidence.id.desc())
+    return list(session.scalars(query))
+
+
+def feeds_of(session: Session, article_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Names of the feeds that carried each article."""
+    ids = list(article_ids)
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(ArticleFeed.article_id, Feed.name)
+            .join(Feed, Feed.id == ArticleFeed.feed_id)
+            .where(ArticleFeed.article_id.in_(ids[start : start + CHUNK]))
+            .order_by(Feed.name)
+        )
+        for article_id, name in rows:
+            found[article_id].append(name)
+    return found
+
+
+def evidence_to_dict(item: Evidence, feeds: list[str]) -> dict[str, Any]:
+    article = item.article
+    return {
+        "id": item.id,
+        "pledge_id": item.pledge_id,
+        "article": {
+            "url": article.url,
+            "title": article.title,
+            "published_at": article.published_at.isoformat(),
+            "feeds": feeds,
+        },
+        "score": item.score,
+        "stance": item.stance,
+        "stance_reason": item.stance_reason,
+        "snippet": item.snippet,
+        "review": item.review,
+        "found_at": item.found_at.isoformat(),
+        "reviewed_by": item.reviewed_by,
+        "reviewed_at": item.reviewed_at.isoformat() if item.reviewed_at else None,
+        "review_note": item.review_note,
+        "query": item.query,
+    }

@@ -1,0 +1,349 @@
+"""Text analysis: one analyser for queries, alias sets and articles.
+
+Lives here: ``analyse`` (text -> tokens), ``phrase_variants`` (query or alias
+text -> the term sequences it may appear as), ``fold`` (one word -> one term)
+and ``Document`` (an article's title, summary and content, each analysed on its
+own, with term positions found on demand for matching and snippets).
+
+What the analyser does, in order:
+
+- Unicode: text is put in NFC form; each word is then NFKD-decomposed, its
+  combining marks dropped and case-folded ("Élysée" -> "elysee").
+- Dotted abbreviations lose their dots: "U.S." -> "us", "U.K." -> "uk". Their
+  final period never ends a sentence (nor does one after a title such as
+  "Mr." or an initial such as "W."), so a sentence that ends in "the U.S."
+  runs on into the next one: the cheaper mistake for "same sentence" scoring.
+  "US" and "us" fold alike: a query for the country also finds the pronoun.
+- Apostrophes (straight or curly): "Russia's" -> "russia"; other apostrophes
+  are removed ("don't" -> "dont", "d'Ivoire" -> "divoire"). A plural
+  possessive "Russias'" gives "russias" and, at the same position, "russia",
+  because "States'" must still be "states" in "United States'".
+- Hyphens: "F-16" gives the parts "f" and "16" at consecutive positions and
+  the joined form "f16" stacked at the first part's position. So the phrase
+  "chinese made" matches "Chinese-made", and the term "chinesemade" or
+  "f16" matches "Chinese-made" or "F-16". The query side
+  (``phrase_variants``) turns "F-16" into the alternatives ("f16",) and
+  ("f", "16"), so it matches "F16", "F-16" and "F 16"; it also splits
+  letter-digit runs ("F16" -> ("f", "16") too).
+- Positions count words (a hyphenated word counts its parts); stacked forms
+  share a position. Sentences are numbered from 0 in each field; a sentence
+  ends at ".", "!" or "?" followed by space, a quote or the end, or at a
+  blank line. Positions do not jump at a sentence boundary.
+
+May import only the standard library.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+FIELDS = ("title", "summary", "content")
+
+_LETTER = r"[^\W\d_]"
+_WORDCHAR = r"[^\W_]"
+_APOSTROPHES = "'’ʼ‘"
+_HYPHENS = "-‐‑"  # hyphen-minus, hyphen, non-breaking hyphen; not dashes
+# Groups: 1 abbreviation, 2 word, 3 sentence end. Alternation order matters:
+# "U.S." must be tried as an abbreviation before "U" is taken as a word.
+_TOKEN = re.compile(
+    rf"(?<![\w.])({_LETTER}(?:\.{_LETTER})+\.?)(?![\w])"
+    rf"|({_WORDCHAR}+(?:[{_HYPHENS}{_APOSTROPHES}]{_WORDCHAR}+)*[{_APOSTROPHES}]?)"
+    r"|([.!?]+(?=[\s\"'”’»)\]]|$)|\n[ \t\r\f\v]*\n)"
+)
+_ABBR, _WORD = 1, 2
+_SPLIT = re.compile(rf"[{_HYPHENS}]")
+_APOSTROPHE_RE = re.compile(rf"[{_APOSTROPHES}]")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+# A period after one of these does not end the sentence ("Mr. Xi said").
+_TITLE_WORDS = (
+    "mr mrs ms dr prof gen lt col maj capt sgt adm cmdr sen rep gov pres st mt ft vs "
+    "jan feb apr jun jul aug sep sept oct nov dec inc ltd corp jr sr"
+)
+_TITLES = frozenset(_TITLE_WORDS.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One analysed word: its term, position and sentence, and where it stands."""
+
+    term: str
+    position: int
+    sentence: int
+    start: int  # character offsets into the NFC form of the text
+    end: int
+
+
+@functools.lru_cache(maxsize=65536)
+def fold(word: str) -> str:
+    """Fold one word to a term: diacritics and case folded, non-word characters dropped."""
+    if word.isascii():
+        return _NOT_ALNUM.sub("", word.lower()) if not word.isalnum() else word.lower()
+    decomposed = unicodedata.normalize("NFKD", word)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub("", stripped.casefold())
+
+
+def _compound(word: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+    """Split a word with hyphens or apostrophes: (parts with offsets, stacked forms)."""
+    parts: list[tuple[str, int, int]] = []
+    stacked: list[str] = []
+    offset = 0
+    for piece in _SPLIT.split(word):
+        start, offset = offset, offset + len(piece) + 1
+        plural_possessive = False
+        if piece[-2:-1] in _APOSTROPHES and piece[-1:] in "sS" and len(piece) > 2:
+            piece = piece[:-2]
+        elif piece[-1:] in _APOSTROPHES:
+            piece = piece[:-1]
+            plural_possessive = piece[-1:] in "sS" and len(piece) > 3
+        term = fold(_APOSTROPHE_RE.sub("", piece))
+        if term:
+            parts.append((term, start, start + len(piece)))
+            if plural_possessive:
+                stacked.append(term[:-1])
+    if len(parts) > 1:
+        stacked.insert(0, "".join(term for term, _, _ in parts))
+    return parts, stacked
+
+
+class _Scan:
+    """The analysed words of one text: ``terms[p]`` is the term at position p,
+    ``stacked`` the extra (position, term) pairs, ``sentence_starts`` the first
+    position of each sentence. Character offsets are computed only on request."""
+
+    __slots__ = ("sentence_starts", "stacked", "terms", "units")
+
+    def __init__(self, text: str, *, units: bool = False) -> None:
+        self.terms: list[str] = []
+        self.stacked: list[tuple[int, str]] = []
+        self.sentence_starts = [0]
+        # Each word's alternative term sequences; only the query side asks.
+        self.units: list[tuple[tuple[str, ...], ...]] | None = [] if units else None
+        terms, append, units_out = self.terms, self.terms.append, self.units
+        # findall and one cheap test per word: this loop is most of the cost of
+        # analysing an article, so the common plain word does nothing else.
+        for abbr, word, stop in _TOKEN.findall(text):
+            if word:
+                if word.isascii() and word.isalnum():
+                    append(word.lower())
+                    if units_out is not None:
+                        units_out.append(((terms[-1],),))
+                    continue
+                parts, stacked = _compound(word)
+                self.stacked.extend((len(terms), extra) for extra in stacked)
+                terms.extend(term for term, _, _ in parts)
+                if units_out is not None and parts:
+                    units_out.append((tuple(p[0] for p in parts), *((s,) for s in stacked)))
+            elif abbr:
+                append(fold(abbr.replace(".", "")))
+                if units_out is not None:
+                    units_out.append(((terms[-1],),))
+            elif len(terms) > self.sentence_starts[-1] and not (
+                stop == "." and (terms[-1] in _TITLES or len(terms[-1]) == 1)
+            ):
+                # A lone "." after a title or an initial ("Mr.", "W.") goes on.
+                self.sentence_starts.append(len(terms))
+
+    def sentence_of(self, position: int) -> int:
+        return bisect.bisect_right(self.sentence_starts, position) - 1
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Character offsets of each position; the same matches as ``_Scan``, so they line up."""
+    spans: list[tuple[int, int]] = []
+    for m in _TOKEN.finditer(text):
+        if m.lastindex == _WORD:
+            word = m.group(_WORD)
+            if word.isascii() and word.isalnum():
+                spans.append(m.span())
+            else:
+                base = m.start()
+                spans.extend((base + start, base + end) for _, start, end in _compound(word)[0])
+        elif m.lastindex == _ABBR:
+            spans.append(m.span())
+    return spans
+
+
+def _nfc(text: str) -> str:
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def analyse(text: str) -> list[Token]:
+    """Analyse text into tokens in position order (a stacked form follows the
+    word at its position); offsets index ``unicodedata.normalize("NFC", text)``,
+    which is ``text`` itself for the usual, already composed, feed text."""
+    text = _nfc(text)
+    scan, spans = _Scan(text), _spans(text)
+    extra: dict[int, list[str]] = {}
+    for position, term in scan.stacked:
+        extra.setdefault(position, []).append(term)
+    tokens = []
+    for position, term in enumerate(scan.terms):
+        sentence, (start, end) = scan.sentence_of(position), spans[position]
+        tokens.append(Token(term, position, sentence, start, end))
+        for stacked in extra.get(position, ()):
+            # A joined form spans the parts it is made of.
+            last, joined = position, term
+            while len(joined) < len(stacked) and last + 1 < len(scan.terms):
+                last += 1
+                joined += scan.terms[last]
+            tokens.append(Token(stacked, position, sentence, start, spans[last][1]))
+    return tokens
+
+
+_MAX_VARIANTS = 64
+
+
+def phrase_variants(text: str) -> tuple[tuple[str, ...], ...]:
+    """The term sequences that ``text`` (a query word, phrase or alias entry) may
+    appear as in an analysed article; empty if it holds no word.
+
+    >>> phrase_variants("F-16 jets")
+    (('f16', 'jets'), ('f', '16', 'jets'))
+    """
+    units = _Scan(_nfc(text), units=True).units or []
+    choices = [_with_letter_digit_splits(unit) for unit in units]
+    variants: dict[tuple[str, ...], None] = {}
+    for combo in itertools.islice(itertools.product(*choices), _MAX_VARIANTS):
+        variants[tuple(term for seq in combo for term in seq)] = None
+    if not units:
+        return ()
+    # Shortest first: the joined form reads best in hits and presearch groups.
+    return tuple(sorted(variants, key=len))
+
+
+def _with_letter_digit_splits(unit: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    alternatives = dict.fromkeys(unit)
+    for seq in unit:
+        if len(seq) == 1 and not seq[0].isdigit() and not seq[0].isalpha():
+            pieces = tuple(_LETTER_DIGIT.split(seq[0]))
+            if len(pieces) > 1:
+                alternatives[pieces] = None
+    return list(alternatives)
+
+
+_SCANS_BEFORE_INDEXING = 6  # one scan costs about a sixth of indexing a long field
+
+
+class FieldIndex:
+    """One analysed field of a document. Positions and offsets are worked out on
+    first use: the presearcher needs only ``terms``, and most documents stop there."""
+
+    __slots__ = ("_positions", "_scan", "_scans", "_spans", "_vocabulary", "name", "terms", "text")
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.text = _nfc(text)
+        self._scan = _Scan(self.text)
+        self.terms = frozenset(self._scan.terms).union(t for _, t in self._scan.stacked)
+        self._positions: dict[str, list[int]] = {}
+        self._scans = 0
+        self._spans: list[tuple[int, int]] | None = None
+        self._vocabulary: list[str] | None = None
+
+    def __len__(self) -> int:
+        """The number of positions."""
+        return len(self._scan.terms)
+
+    def positions(self, term: str) -> list[int]:
+        """Sorted positions of ``term``. The first few terms asked for are found
+        with C-level scans of the term list; a field asked for more gets all its
+        postings built in one pass. Most articles are asked about a few terms,
+        if any, and building every article's postings would cost more than the
+        rest of matching."""
+        found = self._positions.get(term)
+        if found is not None:
+            return found
+        if term not in self.terms:
+            return []
+        self._scans += 1
+        if self._scans > _SCANS_BEFORE_INDEXING:
+            self._index_all()
+            return self._positions[term]
+        terms, found, at = self._scan.terms, [], -1
+        for _ in range(terms.count(term)):
+            at = terms.index(term, at + 1)
+            found.append(at)
+        for position, stacked in self._scan.stacked:
+            if stacked == term:
+                bisect.insort(found, position)
+        self._positions[term] = found
+        return found
+
+    def _index_all(self) -> None:
+        postings: dict[str, list[int]] = {}
+        for position, term in enumerate(self._scan.terms):
+            postings.setdefault(term, []).append(position)
+        for position, term in self._scan.stacked:
+            bisect.insort(postings.setdefault(term, []), position)
+        self._positions = postings
+
+    def phrase_starts(self, terms: tuple[str, ...]) -> list[int]:
+        """Positions where ``terms`` occur one after another."""
+        first = self.positions(terms[0])
+        if not first or len(terms) == 1:
+            return first
+        rest = []
+        for term in terms[1:]:
+            positions = self.positions(term)
+            if not positions:
+                return []
+            rest.append(set(positions))
+        return [p for p in first if all(p + i in s for i, s in enumerate(rest, 1))]
+
+    def prefixed(self, prefix: str) -> list[str]:
+        """Terms of this field that start with ``prefix``."""
+        if self._vocabulary is None:
+            self._vocabulary = sorted(self.terms)
+        vocabulary = self._vocabulary
+        lo = bisect.bisect_left(vocabulary, prefix)
+        hi = bisect.bisect_left(vocabulary, prefix + "\U0010ffff", lo)
+        return vocabulary[lo:hi]
+
+    def sentence_of(self, position: int) -> int:
+        return self._scan.sentence_of(position)
+
+    def char_span(self, first: int, last: int) -> tuple[int, int]:
+        """Character offsets in ``text`` covering positions ``first`` to ``last``."""
+        if self._spans is None:
+            self._spans = _spans(self.text)
+        return self._spans[first][0], self._spans[last][1]
+
+    def sentence_span(self, sentence: int) -> tuple[int, int]:
+        """Character offsets in ``text`` of one sentence, from its first word to its last."""
+        starts = self._scan.sentence_starts
+        end = starts[sentence + 1] if sentence + 1 < len(starts) else len(self)
+        return self.char_span(starts[sentence], end - 1)
+
+
+class Document:
+    """An article's fields, each analysed with its own positions and sentences."""
+
+    __slots__ = ("_key_text", "fields", "memo", "terms")
+
+    def __init__(self, fields: dict[str, FieldIndex]) -> None:
+        self.fields = fields
+        # Scratch space for matching: where each query term occurs, worked out
+        # once per document and shared by every query that uses the term.
+        self.memo: dict[object, object] = {}
+        self.terms: frozenset[str] = frozenset[str]().union(*(f.terms for f in fields.values()))
+        self._key_text: str | None = None
+
+    @classmethod
+    def from_fields(cls, *, title: str = "", summary: str = "", content: str = "") -> Document:
+        texts = {"title": title, "summary": summary, "content": content}
+        return cls({name: FieldIndex(name, text) for name, text in texts.items()})
+
+    def key_text(self) -> str:
+        """Every distinct term between unit separators, for prefix presearch."""
+        if self._key_text is None:
+            self._key_text = "\x1f" + "\x1f".join(self.terms) + "\x1f"
+        return self._key_text

@@ -1,0 +1,624 @@
+"""The pledge query language: parser, syntax tree, matching and presearch terms.
+
+    query    := or ;  or := and ("OR" and)* ;  and := not (["AND"] not)*
+    not      := "NOT" not | near ;  near := operand [("NEAR/n" | "ONEAR/n") operand]
+    operand  := "(" or ")" | "title:" operand | word | word* | "phrase" | @alias
+
+- Operators are written in capitals (AND, OR, NOT, NEAR/n, ONEAR/n); the same
+  words in lower case are searched for, because pledges are full of "not"
+  and "and". Everything else is case-insensitive and analysed like articles
+  (see ``analysis``): "F-16" matches "F16", "F-16" and "F 16".
+- Precedence: NEAR > NOT > AND > OR. Adjacent terms without an operator are
+  ANDed ("china weapons" = "china AND weapons"): that is what people expect
+  from a search box, and a phrase needs quotes.
+- ``word*`` matches any term starting with the word (at least three letters).
+- ``a NEAR/n b``: some ``a`` and some ``b`` in the same field at most ``n``
+  positions apart (``NEAR/1``: next to each other), in either order;
+  ``ONEAR/n``: ``a`` before ``b``. Sentence boundaries do not stop NEAR, as in
+  Lucene or dtSearch; each hit carries its sentence so scoring can prefer
+  the same sentence. Operands are terms, phrases, alias sets, or ORs of them.
+- ``title:`` restricts a term, phrase, alias set or parenthesised group to
+  the title; otherwise a query matches in any field (title, summary, content).
+- A query must contain a term that every match contains: "NOT china" alone
+  or "china OR NOT russia" would match nearly every article.
+
+May import pledgewatch.errors, pledgewatch.matching.analysis and .aliases.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import difflib
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, cast
+
+from pledgewatch.errors import QuerySyntaxError
+from pledgewatch.matching import aliases
+from pledgewatch.matching.analysis import FIELDS, Document, fold, phrase_variants
+
+Variants = tuple[tuple[str, ...], ...]
+
+
+# --- syntax tree -----------------------------------------------------------
+
+
+# A leaf's ``variants`` are the term sequences it matches (several terms: one
+# after another). They follow from its text, so they are left out of equality
+# and hashing: equal text, equal node, and a cheap hash for per-document memos.
+_DERIVED = dataclasses.field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str  # as typed
+    variants: Variants = _DERIVED
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    text: str  # as typed, without the "*"
+    prefix: str  # folded
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    text: str  # between the quotes
+    variants: Variants = _DERIVED
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    name: str
+    variants: Variants = _DERIVED
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str  # only "title" for now
+    child: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    left: Node
+    right: Node
+    distance: int
+    ordered: bool
+
+
+Leaf = Term | Prefix | Phrase | Alias
+# For isinstance: a tuple is faster than building a union at every call.
+_LEAVES = (Term, Prefix, Phrase, Alias)
+_VARIANT_LEAVES = (Term, Phrase, Alias)
+Node = Leaf | Field | Not | And | Or | Near
+
+
+# --- lexer -----------------------------------------------------------------
+
+_OPERATORS = {"AND", "OR", "NOT"}
+_NEAR = re.compile(r"(O?NEAR)(?:/(.*))?")
+_FIELD = re.compile(r"([A-Za-z]+):")
+_WORD_END = re.compile(r'[\s()"]')
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "(", ")", "phrase", "op", "near", "field", "word", "end"
+    text: str
+    position: int
+    distance: int = 0
+
+
+def _lex(query: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i = 0
+    while i < len(query):
+        char = query[i]
+        if char.isspace():
+            i += 1
+        elif char in "()":
+            tokens.append(_Token(char, char, i))
+            i += 1
+        elif char == '"':
+            close = query.find('"', i + 1)
+            if close < 0:
+                raise QuerySyntaxError(query, len(query), "a closing '\"' to end the phrase")
+            tokens.append(_Token("phrase", query[i + 1 : close], i))
+            i = close + 1
+        else:
+            end = _WORD_END.search(query, i)
+            word = query[i : end.start() if end else len(query)]
+            field = _FIELD.match(word)
+            if field and field.group(1).lower() in FIELDS:
+                if field.group(1).lower() != "title":
+                    raise QuerySyntaxError(
+                        query, i, '"title:" or no field (a term is searched in every field)'
+                    )
+                tokens.append(_Token("field", "title", i))
+                i += len(field.group())
+                continue
+            tokens.append(_word_token(query, word, i))
+            i += len(word)
+    tokens.append(_Token("end", "", len(query)))
+    return tokens
+
+
+def _word_token(query: str, word: str, position: int) -> _Token:
+    if word in _OPERATORS:
+        return _Token("op", word, position)
+    near = _NEAR.fullmatch(word)
+    if near:
+        distance = near.group(2)
+        if distance is None or not distance.isdigit() or int(distance) < 1:
+            raise QuerySyntaxError(
+                query, position, f'a distance of 1 or more after "{near.group(1)}/", like NEAR/5'
+            )
+        return _Token("near", word, position, int(distance))
+    return _Token("word", word, position)
+
+
+# --- parser ----------------------------------------------------------------
+
+
+def parse(query: str) -> Node:
+    """Parse a query; raises QuerySyntaxError pointing at what is wrong."""
+    return _Parser(query).parse()
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.tokens = _lex(query)
+        self.i = 0
+        self.first_not: int | None = None
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.i]
+
+    def error(self, expected: str, token: _Token | None = None) -> QuerySyntaxError:
+        return QuerySyntaxError(self.query, (token or self.token).position, expected)
+
+    def parse(self) -> Node:
+        if self.token.kind == "end":
+            raise self.error("a term to search for")
+        node = self.parse_or()
+        if self.token.kind != "end":
+            raise self.error(f'AND, OR or the end of the query, not "{self.token.text}"')
+        if not required_terms(node):
+            raise QuerySyntaxError(
+                self.query,
+                self.first_not or 0,
+                "a term outside NOT that every match must contain (this query would "
+                "match nearly every article)",
+            )
+        return node
+
+    def parse_or(self) -> Node:
+        children = [self.parse_and()]
+        while self.token.kind == "op" and self.token.text == "OR":
+            self.i += 1
+            children.append(self.parse_and())
+        return _join(Or, children)
+
+    def parse_and(self) -> Node:
+        children = [self.parse_not()]
+        while True:
+            if self.token.kind == "op" and self.token.text == "AND":
+                self.i += 1
+            elif self.token.kind not in ("word", "phrase", "field", "(") and not (
+                self.token.kind == "op" and self.token.text == "NOT"
+            ):
+                break
+            children.append(self.parse_not())
+        return _join(And, children)
+
+    def parse_not(self) -> Node:
+        if self.token.kind == "op" and self.token.text == "NOT":
+            if self.first_not is None:
+                self.first_not = self.token.position
+            self.i += 1
+            return Not(self.parse_not())
+        return self.parse_near()
+
+    def parse_near(self) -> Node:
+        left = self.parse_operand()
+        if self.token.kind != "near":
+            return left
+        near = self.token
+        self.i += 1
+        what = f'a term, phrase or alias set, or an OR of them, on each side of "{near.text}"'
+        if not _positional(left):
+            raise self.error(what, near)
+        operand_token = self.token
+        right = self.parse_operand()
+        if not _positional(right):
+            raise self.error(what, operand_token)
+        if self.token.kind == "near":
+            raise self.error(f'AND between two NEAR groups, not "{self.token.text}"')
+        return Near(left, right, near.distance, ordered=near.text.startswith("O"))
+
+    def parse_operand(self) -> Node:
+        token = self.token
+        before = self.tokens[self.i - 1].text if self.i else ""
+        after = f' after "{before}"' if before else ""
+        if token.kind == "(":
+            self.i += 1
+            if self.token.kind == ")":
+                raise self.error('a term after "("')
+            node = self.parse_or()
+            if self.token.kind != ")":
+                raise self.error(
+                    'a closing ")"'
+                    if self.token.kind == "end"
+                    else f'a closing ")", AND or OR, not "{self.token.text}"'
+                )
+            self.i += 1
+            return node
+        if token.kind == "field":
+            self.i += 1
+            if self.token.kind in ("end", ")", "op", "near"):
+                raise self.error('a term, phrase, alias set or "(" after "title:"')
+            return Field("title", self.parse_operand())
+        if token.kind == "phrase":
+            self.i += 1
+            return self.phrase(token)
+        if token.kind == "word":
+            self.i += 1
+            return self.word(token)
+        if token.kind == "end":
+            raise self.error(f"a term{after}")
+        raise self.error(f'a term{after}, not "{token.text}"')
+
+    def phrase(self, token: _Token) -> Phrase:
+        if "*" in token.text:
+            raise self.error('a phrase without "*" (wildcards work on single words)', token)
+        variants = phrase_variants(token.text)
+        if not variants:
+            raise self.error("letters or digits between the quotes", token)
+        return Phrase(token.text, variants)
+
+    def word(self, token: _Token) -> Node:
+        text = token.text
+        if text.startswith("@"):
+            return self.alias(token)
+        if "*" in text[:-1]:
+            raise self.error('a "*" only at the end of a word', token)
+        if text.endswith("*"):
+            prefix = fold(text[:-1])
+            if len(prefix) < 3:
+                raise self.error('at least three letters before "*"', token)
+            return Prefix(text[:-1], prefix)
+        variants = phrase_variants(text)
+        if not variants:
+            raise self.error(f'a term with letters or digits, not "{text}"', token)
+        return Term(text, variants)
+
+    def alias(self, token: _Token) -> Alias:
+        name = token.text[1:].lower()
+        known = aliases.alias_names()
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=5) or sorted(known)[:8]
+            listed = ", ".join("@" + n for n in close)
+            raise self.error(
+                f'an alias set name: unknown "{token.text}"; known: {listed}, ...'
+                if name
+                else f'an alias set name after "@"; known: {listed}, ...',
+                token,
+            )
+        return Alias(name, aliases.expand(name))
+
+
+def _join(kind: type[And] | type[Or], children: Sequence[Node]) -> Node:
+    """One child stands alone; nested groups of the same kind are flattened,
+    so the tree (and the text it prints) has one shape for one meaning."""
+    if len(children) == 1:
+        return children[0]
+    flat: list[Node] = []
+    for child in children:
+        flat.extend(child.children if isinstance(child, kind) else (child,))
+    return kind(tuple(flat))
+
+
+def _positional(node: Node) -> bool:
+    """Whether a node has positions, so it can stand beside NEAR."""
+    if isinstance(node, _LEAVES):
+        return True
+    if isinstance(node, Field):
+        return _positional(node.child)
+    if isinstance(node, Or):
+        return all(_positional(child) for child in node.children)
+    return False
+
+
+# --- printing --------------------------------------------------------------
+
+_LEVEL = {Or: 1, And: 2, Not: 3, Near: 4}
+
+
+def format_query(node: Node) -> str:
+    """The canonical text of a query: ``parse(format_query(t)) == t``."""
+    match node:
+        case Term(text=text):
+            return text
+        case Prefix(text=text):
+            return text + "*"
+        case Phrase(text=text):
+            return f'"{text}"'
+        case Alias(name=name):
+            return "@" + name
+        case Field(name=name, child=child):
+            return f"{name}:{_wrapped(child, 5)}"
+        case Not(child=child):
+            return "NOT " + _wrapped(child, 3)
+        case And(children=children):
+            return " AND ".join(_wrapped(child, 2) for child in children)
+        case Or(children=children):
+            return " OR ".join(_wrapped(child, 1) for child in children)
+        case Near(left=left, right=right, distance=distance, ordered=ordered):
+            operator = f"{'ONEAR' if ordered else 'NEAR'}/{distance}"
+            return f"{_wrapped(left, 5)} {operator} {_wrapped(right, 5)}"
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _wrapped(node: Node, level: int) -> str:
+    text = format_query(node)
+    return f"({text})" if _LEVEL.get(type(node), 5) < level else text
+
+
+# --- matching --------------------------------------------------------------
+
+
+class Hit(NamedTuple):
+    """One place where a term, phrase, prefix or alias of the query matched."""
+
+    leaf: str  # the query's own text for it: 'weapons', '"military aid"', '@china', 'sell*'
+    matched: str  # the analysed terms found: 'beijing', 'military aid', 'selling'
+    field: str
+    start: int  # first position
+    end: int  # last position
+    sentence: int
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Why a document matched: every hit of every term that is not negated."""
+
+    hits: tuple[Hit, ...]
+
+    def best_sentence(self) -> tuple[str, int]:
+        """(field, sentence) holding the most distinct query terms; the earliest
+        field (title, summary, content) and sentence wins a tie. A good snippet."""
+        leaves: dict[tuple[str, int], set[str]] = {}
+        for hit in self.hits:
+            leaves.setdefault((hit.field, hit.sentence), set()).add(hit.leaf)
+        order = {name: i for i, name in enumerate(FIELDS)}
+        return min(leaves, key=lambda k: (-len(leaves[k]), order.get(k[0], 99), k[1]))
+
+
+def match(node: Node, doc: Document) -> Match | None:
+    """Match one query against one document: the hits, or None.
+
+    The places where each term, phrase, alias or NEAR occurs are kept in
+    ``doc.memo``, so queries that share them (every "@china") share the work."""
+    hits = _evaluate(node, doc, FIELDS)
+    return None if hits is None else Match(tuple(hits))
+
+
+def _evaluate(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit] | None:
+    if isinstance(node, And):
+        hits: list[Hit] = []
+        for child in node.children:
+            found = _evaluate(child, doc, fields)
+            if found is None:
+                return None
+            hits.extend(found)
+        return hits
+    if isinstance(node, Or):
+        hits, matched = [], False
+        for child in node.children:
+            found = _evaluate(child, doc, fields)
+            if found is not None:
+                matched = True
+                hits.extend(found)
+        return hits if matched else None
+    if isinstance(node, Not):
+        return None if _holds(node.child, doc, fields) else []
+    if isinstance(node, Field):
+        return _evaluate(node.child, doc, (node.name,))
+    return _occurrences(node, doc, fields) or None
+
+
+def _holds(node: Node, doc: Document, fields: tuple[str, ...]) -> bool:
+    """Whether a node matches, without its hits: what NOT needs. A one-word
+    variant is a set lookup, with no positions to find."""
+    if isinstance(node, _VARIANT_LEAVES):
+        firsts, by_first = _by_first(node)
+        for name in fields:
+            for first in firsts & doc.fields[name].terms:
+                if any(
+                    len(seq) == 1 or doc.fields[name].phrase_starts(seq) for seq in by_first[first]
+                ):
+                    return True
+        return False
+    if isinstance(node, Prefix):
+        return any(doc.fields[name].prefixed(node.prefix) for name in fields)
+    return _evaluate(node, doc, fields) is not None
+
+
+def _occurrences(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit]:
+    """Every place a positional node (leaf, NEAR, OR of leaves, title: leaf) occurs.
+    The list is shared through the memo: callers must not change it."""
+    if isinstance(node, Or):
+        return [hit for child in node.children for hit in _occurrences(child, doc, fields)]
+    if isinstance(node, Field):
+        return _occurrences(node.child, doc, (node.name,))
+    key = (node, fields)
+    found = doc.memo.get(key)
+    if found is None:
+        found = doc.memo[key] = (
+            _near(node, doc, fields) if isinstance(node, Near) else _leaf(node, doc, fields)
+        )
+    return cast(list[Hit], found)
+
+
+def _leaf(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit]:
+    places: dict[tuple[str, int], tuple[str, ...]] = {}  # "F-16" is "f16" and "f 16": one place
+    for name in fields:
+        field = doc.fields[name]
+        if isinstance(node, Prefix):
+            sequences: list[tuple[str, ...]] = [(t,) for t in field.prefixed(node.prefix)]
+        elif isinstance(node, _VARIANT_LEAVES):
+            firsts, by_first = _by_first(node)
+            sequences = [seq for first in firsts & field.terms for seq in by_first[first]]
+            if len(sequences) > 1:
+                sequences.sort(key=len, reverse=True)  # "f 16" spans all of "F-16"
+        else:
+            raise TypeError(f"no positions for {node!r}")
+        for seq in sequences:
+            for start in field.phrase_starts(seq):
+                places.setdefault((name, start), seq)
+    if not places:
+        return []
+    label = format_query(node)
+    return [
+        Hit(
+            label,
+            " ".join(seq),
+            name,
+            start,
+            start + len(seq) - 1,
+            doc.fields[name].sentence_of(start),
+        )
+        for (name, start), seq in places.items()
+    ]
+
+
+@functools.lru_cache(maxsize=65536)
+def _by_first(
+    leaf: Term | Phrase | Alias,
+) -> tuple[frozenset[str], dict[str, list[tuple[str, ...]]]]:
+    """A leaf's variants by their first term: an article holds few of an alias's
+    many entries, and one set intersection finds them."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for seq in leaf.variants:
+        index.setdefault(seq[0], []).append(seq)
+    return frozenset(index), index
+
+
+def _near(node: Near, doc: Document, fields: tuple[str, ...]) -> list[Hit]:
+    """The occurrences of either side that have one of the other side close enough."""
+    left = _occurrences(node.left, doc, fields)
+    right = sorted(_occurrences(node.right, doc, fields) if left else (), key=_place)
+    if not right:
+        return []
+    starts = [(b.field, b.start) for b in right]
+    longest = max(b.end - b.start for b in right)
+    distance, used_left, used_right = node.distance, [], set()
+    for a in left:
+        # Only the right-hand occurrences whose start falls in the window.
+        lowest = a.start - distance - longest if not node.ordered else a.end + 1
+        lo = bisect.bisect_left(starts, (a.field, lowest))
+        hi = bisect.bisect_right(starts, (a.field, a.end + distance))
+        near = False
+        for i in range(lo, hi):
+            b = right[i]
+            after = 0 < b.start - a.end <= distance
+            before = not node.ordered and 0 < a.start - b.end <= distance
+            if after or before:
+                near = True
+                used_right.add(i)
+        if near:
+            used_left.append(a)
+    return [*used_left, *(right[i] for i in sorted(used_right))]
+
+
+def _place(hit: Hit) -> tuple[str, int]:
+    return hit.field, hit.start
+
+
+# --- presearch -------------------------------------------------------------
+
+# Words that most news articles contain: poor choices to index a query by.
+_COMMON_WORDS = (
+    "the of and to in a is that for on said with as was by it at from his her will not has "
+    "have be are its their they but an after more would also who year years new government "
+    "minister president people two could this which over been than had told were first state "
+    "last one we i he she all about no up out there some other into country officials"
+)
+_COMMON = frozenset(_COMMON_WORDS.split())
+
+
+def estimated_frequency(group: frozenset[str]) -> float:
+    """A rough share of articles that hold any key of ``group`` ("word" or
+    "prefix*"): short and common words are frequent, long ones rare."""
+    total = 0.0
+    for key in group:
+        word = key.rstrip("*")
+        if word in _COMMON:
+            frequency = 0.9
+        elif word.isdigit():
+            frequency = 0.02
+        else:
+            frequency = 0.3 / max(1, len(word) - 2)
+        total += frequency * (3 if key.endswith("*") else 1)
+    return min(total, 1.0)
+
+
+def _variants_groups(variants: Variants) -> list[frozenset[str]]:
+    if len(variants) == 1:
+        return [frozenset((term,)) for term in dict.fromkeys(variants[0])]
+    # Any one variant will do: the rarest term of each, taken together.
+    return [
+        frozenset(min(seq, key=lambda t: estimated_frequency(frozenset((t,)))) for seq in variants)
+    ]
+
+
+def required_terms(node: Node) -> tuple[frozenset[str], ...]:
+    """Groups of keys ("term" or "prefix*") such that a matching document holds
+    at least one key of every group; empty when nothing is required.
+
+    AND and NEAR require all their children's groups; an OR requires one group
+    made of the most selective group of each child; NOT requires nothing."""
+    groups: list[frozenset[str]]
+    if isinstance(node, _VARIANT_LEAVES):
+        groups = _variants_groups(node.variants)
+    elif isinstance(node, Prefix):
+        groups = [frozenset((node.prefix + "*",))]
+    elif isinstance(node, Field):
+        groups = list(required_terms(node.child))
+    elif isinstance(node, Not):
+        groups = []
+    elif isinstance(node, And):
+        groups = [group for child in node.children for group in required_terms(child)]
+    elif isinstance(node, Near):
+        groups = [*required_terms(node.left), *required_terms(node.right)]
+    else:
+        union: set[str] = set()
+        for child in node.children:
+            child_groups = required_terms(child)
+            if not child_groups:
+                return ()
+            rarest: frozenset[str] = min(child_groups, key=estimated_frequency)
+            union.update(rarest)
+        groups = [frozenset(union)]
+    return tuple(dict.fromkeys(groups))

@@ -1,0 +1,182 @@
+"""Evidence end to end: sweep, pledge add/edit, rematch, evidence list; both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+
+ROOT = Path(__file__).parent.parent
+EXAMPLE_FEED = ROOT / "examples" / "feed.xml"
+EXAMPLE_PLEDGES = ROOT / "examples" / "pledges.csv"
+
+
+@pytest.fixture
+def newsroom(tmp_path: Path, database_url: str, cli_for) -> Cli:  # type: ignore[no-untyped-def]
+    """The example pledges and the example feed, initialised."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{database_url}"\n[[feeds]]\nname = "example"\nurl = "{EXAMPLE_FEED}"\n'
+    )
+    cli: Cli = cli_for(config)
+    assert cli("pledge", "import", str(EXAMPLE_PLEDGES)).code == 0
+    return cli
+
+
+def evidence(cli: Cli, *args: str) -> list[dict[str, object]]:
+    result = cli("evidence", "list", "--json", *args)
+    assert result.code == 0, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def titles(items: list[dict[str, object]]) -> set[str]:
+    return {item["article"]["title"] for item in items}  # type: ignore[index]
+
+
+def test_sweep_then_evidence_list_shows_the_right_evidence_with_stances(newsroom: Cli) -> None:
+    summary = json.loads(newsroom("sweep", "--json").out)
+    assert summary["evidence_new"] > 0
+    xi = evidence(newsroom, "--pledge", "1")
+    by_title = {item["article"]["title"]: item for item in xi}  # type: ignore[index]
+    drones = by_title["Chinese-made drone parts found in Russian attack drones, Ukraine says"]
+    assert drones["stance"] == "broken"
+    assert drones["review"] == "pending"
+    assert "Tennis: Sinner wins the Australian Open final" not in by_title
+    first = xi[0]
+    assert set(first) >= {
+        "id",
+        "pledge_id",
+        "article",
+        "score",
+        "stance",
+        "snippet",
+        "review",
+        "found_at",
+    }
+    assert set(first["article"]) >= {"url", "title", "published_at", "feeds"}  # type: ignore[arg-type]
+    assert first["article"]["feeds"] == ["example"]  # type: ignore[index]
+    loan = titles(evidence(newsroom, "--pledge", "4"))
+    assert "First tranche of G7 loan paid to Kyiv from Russian asset profits" in loan
+    boats = evidence(newsroom, "--pledge", "8")
+    assert [b["stance"] for b in boats] == ["broken"]
+    table = newsroom("evidence", "list", "--pledge", "1")
+    assert "Chinese-made drone parts" in table.out
+
+
+def test_evidence_is_stored_once_per_pledge_and_article(newsroom: Cli) -> None:
+    first = json.loads(newsroom("sweep", "--json").out)["evidence_new"]
+    assert first > 0
+    again = json.loads(newsroom("sweep", "--all", "--json").out)
+    assert again["evidence_new"] == 0
+    rematch = newsroom("rematch", "--json")
+    assert rematch.code == 0, rematch.err
+    assert json.loads(rematch.out) == {"evidence_new": 0}
+    assert len(evidence(newsroom)) == first
+
+
+def test_a_pledge_added_later_finds_stored_coverage_at_once(newsroom: Cli) -> None:
+    newsroom("sweep")
+    result = newsroom(
+        "pledge",
+        "add",
+        "Beijing will not supply drones to Moscow",
+        "--by",
+        "Chinese government",
+        "--made-on",
+        "2024-06-01",
+        "--source-url",
+        "https://example.org/x",
+        "--query",
+        "@china AND @russia AND drone*",
+        "--json",
+    )
+    assert result.code == 0, result.err
+    pledge = json.loads(result.out)
+    assert pledge["evidence_new"] >= 1
+    found = titles(evidence(newsroom, "--pledge", str(pledge["id"])))
+    assert "Chinese-made drone parts found in Russian attack drones, Ukraine says" in found
+
+
+def test_articles_published_before_the_pledge_do_not_count(newsroom: Cli) -> None:
+    newsroom("sweep")
+    # The drone story is from 2024-09-12; a pledge made after it finds nothing there.
+    result = newsroom(
+        "pledge",
+        "add",
+        "Beijing will not supply drones to Moscow",
+        "--by",
+        "Chinese government",
+        "--made-on",
+        "2024-09-14",
+        "--source-url",
+        "https://example.org/x",
+        "--query",
+        "@china AND @russia AND drone*",
+        "--json",
+    )
+    assert json.loads(result.out)["evidence_new"] == 0
+    # A day of grace for time zones: made on the 13th, the story of the 12th counts.
+    newsroom("pledge", "edit", str(json.loads(result.out)["id"]), "--made-on", "2024-09-13")
+    assert len(evidence(newsroom, "--pledge", str(json.loads(result.out)["id"]))) == 1
+
+
+def test_editing_the_query_finds_new_evidence_and_keeps_the_old(newsroom: Cli) -> None:
+    newsroom("sweep")
+    before = evidence(newsroom, "--pledge", "8")
+    result = newsroom(
+        "pledge", "edit", "8", "--query", "(@uk OR Channel) AND (boat* OR crossings)", "--json"
+    )
+    assert result.code == 0, result.err
+    after = evidence(newsroom, "--pledge", "8")
+    assert {e["id"] for e in before} <= {e["id"] for e in after}
+
+
+def test_a_bad_query_is_refused_with_its_position_and_nothing_is_written(newsroom: Cli) -> None:
+    result = newsroom(
+        "pledge",
+        "add",
+        "x",
+        "--by",
+        "A",
+        "--made-on",
+        "2024-01-01",
+        "--source-url",
+        "https://example.org",
+        "--query",
+        "china AND (russia",
+    )
+    assert result.code == 2
+    assert result.err.startswith("error: --query: query does not parse at position")
+    assert "closing" in result.err
+    result = newsroom("pledge", "edit", "1", "--query", "ch*")
+    assert result.code == 2
+    assert "three letters" in result.err
+
+
+def test_pledge_show_prints_the_effective_query(newsroom: Cli) -> None:
+    shown = json.loads(newsroom("pledge", "show", "1", "--json").out)
+    assert shown["query_derived"] is True
+    assert "@russia" in shown["effective_query"]
+    text = newsroom("pledge", "show", "1").out
+    assert "query (derived" in text
+    assert shown["effective_query"] in text
+
+
+def test_evidence_list_filters(newsroom: Cli) -> None:
+    newsroom("sweep")
+    everything = evidence(newsroom)
+    broken = evidence(newsroom, "--stance", "broken")
+    assert broken and all(e["stance"] == "broken" for e in broken)
+    assert evidence(newsroom, "--review", "confirmed") == []
+    assert len(evidence(newsroom, "--review", "pending")) == len(everything)
+    assert len(evidence(newsroom, "--since", "7d")) == len(everything)
+    assert evidence(newsroom, "--since", "2999-01-01") == []
+    bad = newsroom("evidence", "list", "--stance", "maybe")
+    assert bad.code == 2
+    assert bad.err.strip() == 'error: "maybe" is not a stance; use one of kept, broken, neutral'
+    bad = newsroom("evidence", "list", "--since", "last week")
+    assert bad.code == 2
+    assert "--since" in bad.err

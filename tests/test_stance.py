@@ -1,0 +1,256 @@
+"""Stance cues: polarity, each cue group, negation, hedges, and accuracy on the eval set."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pledgewatch.matching.stance import Stance, pledge_polarity, suggest_stance
+
+EVAL = Path(__file__).parent / "data" / "eval"
+
+XI = "China will not sell weapons to Russia."
+ERA_LOAN = "The G7 will make about $50 billion available to Ukraine by the end of the year."
+NDC = "The United States will cut its greenhouse gas emissions 50-52% below 2005 levels by 2030."
+BOATS = "We will pass new laws to stop small boats."
+NATO = "Allies will aim to move towards spending 2% of GDP on defence within a decade."
+
+
+def stance(pledge: str, title: str, *sentences: str) -> Stance:
+    return suggest_stance(pledge, title, list(sentences))
+
+
+@pytest.mark.parametrize(
+    ("pledge", "polarity"),
+    [
+        (XI, "negative"),
+        ("We will never raise income tax.", "negative"),
+        ("The UK will no longer import Russian oil.", "negative"),
+        (BOATS, "negative"),
+        ("Leaders will halt and reverse forest loss by 2030.", "negative"),
+        ("We will end the use of coal power.", "negative"),
+        ("The government will ban single-use plastics.", "negative"),
+        ("Germany refuses to send Taurus missiles.", "negative"),
+        ("The chancellor ruled out a wealth tax.", "negative"),
+        (ERA_LOAN, "positive"),
+        (NDC, "positive"),
+        ("We will provide Ukraine with air defence.", "positive"),
+        ("Officials will meet within 24 hours of an attack.", "positive"),
+        ("Germany will spend 2% of GDP on defence.", "positive"),
+        ("India aims to get half its energy from renewables.", "positive"),
+    ],
+)
+def test_pledge_polarity(pledge: str, polarity: str) -> None:
+    assert pledge_polarity(pledge) == polarity
+
+
+def test_by_the_end_of_the_year_is_not_a_pledge_to_end_something() -> None:
+    assert pledge_polarity(ERA_LOAN) == "positive"
+
+
+# --- cue groups ------------------------------------------------------------------
+
+
+def test_report_of_the_ruled_out_act_suggests_broken_and_names_the_cues() -> None:
+    result = stance(XI, "Chinese firms supplied drones to Russia, US says")
+    assert result.label == "broken"
+    assert '"supplied"' in result.reason
+    assert "ruled out" in result.reason
+
+
+def test_the_same_act_for_a_positive_pledge_suggests_kept() -> None:
+    pledge = "The US will deliver air defence systems to Ukraine."
+    assert stance(pledge, "Pentagon delivers Patriot battery to Kyiv").label == "kept"
+
+
+def test_traces_of_a_ruled_out_act_suggest_broken() -> None:
+    result = stance(XI, "Chinese components found in Russian missiles downed over Kyiv")
+    assert result.label == "broken"
+
+
+def test_what_an_export_control_restricts_is_not_a_trace() -> None:
+    result = stance(XI, "China tightens export controls on drone engines and parts")
+    assert result.label == "kept"
+
+
+def test_a_denial_suggests_kept_for_a_negative_pledge() -> None:
+    result = stance(XI, "Beijing denies sending weapons to Moscow")
+    assert result.label == "kept"
+    assert "denial" in result.reason
+
+
+def test_a_refusal_suggests_kept_for_a_negative_pledge_and_broken_for_a_positive_one() -> None:
+    assert stance(XI, "China rejects Russian request for artillery").label == "kept"
+    pledge = "Hungary will approve the EU's aid package for Ukraine."
+    assert stance(pledge, "Orban refuses to back the package").label == "broken"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Germany misses NATO spending target again",
+        "Ukraine loan falls short of the promised amount",
+        "Loan to Kyiv delayed by dispute over sanctions",
+        "Rwanda deportation plan ruled unlawful",
+        "Government scraps flagship housing pledge",
+    ],
+)
+def test_failure_cues_suggest_broken(title: str) -> None:
+    assert stance(NATO, title).label == "broken"
+
+
+def test_a_stop_is_broken_for_a_positive_pledge_and_kept_for_a_negative_one() -> None:
+    pledge = "The US will provide long-term military assistance to Ukraine."
+    assert stance(pledge, "Trump pauses all military aid to Kyiv").label == "broken"
+    assert stance(XI, "China halts drone exports to Russia").label == "kept"
+
+
+def test_the_object_of_a_stop_does_not_count_as_a_delivery() -> None:
+    pledge = "Israel will allow humanitarian aid into Gaza."
+    assert stance(pledge, "Israel halts aid deliveries into Gaza").label == "broken"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "EU disburses first tranche of Ukraine loan",
+        "US pays $20bn into World Bank fund for Ukraine",
+        "G7 finance ministers finalise Ukraine loan",
+    ],
+)
+def test_progress_cues_suggest_kept(title: str) -> None:
+    assert stance(ERA_LOAN, title).label == "kept"
+
+
+def test_progress_with_something_unwanted_suggests_broken() -> None:
+    pledge = "China will peak its emissions before 2030 and reach carbon neutrality by 2060."
+    assert stance(pledge, "Provinces approved 106 GW of coal plants last year").label == "broken"
+
+
+def test_signing_a_pact_is_a_promise_not_the_promised_act() -> None:
+    pledge = "The US will provide Ukraine with long-term security assistance."
+    assert stance(pledge, "Biden and Zelensky sign ten-year security pact").label == "neutral"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Only five of 28 allies meet the 2% guideline", "Spain spends well below the 2% target"],
+)
+def test_shortfalls_suggest_broken(title: str) -> None:
+    assert stance(NATO, title).label == "broken"
+
+
+def test_a_trend_votes_by_what_moves() -> None:
+    assert stance(NDC, "US emissions fell 2% last year").label == "kept"
+    assert stance(NDC, "US emissions rose 3% last year").label == "broken"
+    aid = "We will spend 0.7% of gross national income on aid."
+    assert stance(aid, "UK aid spending fell to 0.5% of national income").label == "broken"
+    assert stance(BOATS, "Record number of migrants cross the Channel").label == "broken"
+
+
+def test_a_trend_of_the_pledges_own_words_moves_with_the_pledge() -> None:
+    pledge = "We will recruit 6,500 new teachers."
+    assert stance(pledge, "Teacher numbers rise by 2,000").label == "kept"
+
+
+def test_too_little_of_a_wanted_trend_is_news_against_it() -> None:
+    assert stance(NDC, "US emissions barely fell last year").label == "broken"
+
+
+def test_a_trend_of_something_beside_the_point_says_nothing() -> None:
+    aid = "We will spend 0.7% of gross national income on aid."
+    assert stance(aid, "Economy shrank in the third quarter").label == "neutral"
+
+
+# --- negation, hedges, restatement --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pledge", "title", "label"),
+    [
+        (ERA_LOAN, "EU has not disbursed any of the Ukraine loan", "broken"),
+        (NATO, "Canada has not met the 2% guideline", "broken"),
+        (XI, "Chinese firm no longer supplies drone parts to Russia", "kept"),
+        (XI, "China has never sold weapons to Russia, spokesman says", "kept"),
+        ("The US will provide military aid to Ukraine.", "Washington lifts pause on aid", "kept"),
+    ],
+)
+def test_a_negation_turns_the_cue_round(pledge: str, title: str, label: str) -> None:
+    assert stance(pledge, title).label == label
+
+
+def test_the_reason_shows_the_negation() -> None:
+    assert '"not met"' in stance(NATO, "Canada has not met the 2% guideline").reason
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "China may supply drones to Russia, officials warn",
+        "Beijing reportedly considering shipping artillery to Moscow",
+        "China plans to sell fighter jets to Russia",
+        "Zelensky accuses China of supplying gunpowder to Russia",
+    ],
+)
+def test_hedged_claims_are_neutral(title: str) -> None:
+    result = stance(XI, title)
+    assert result.label == "neutral"
+    assert "hedged" in result.reason
+
+
+def test_a_restatement_is_neutral() -> None:
+    result = stance(
+        NATO,
+        "NATO ministers reaffirm 2% spending pledge",
+        "Defence ministers reaffirmed the guideline agreed in Wales and reiterated that "
+        "allies would meet it.",
+    )
+    assert result.label == "neutral"
+
+
+def test_no_cue_is_neutral_with_a_reason() -> None:
+    result = stance(XI, "Xi and Putin hold talks in Beijing")
+    assert result == Stance("neutral", "no cue of progress or failure")
+
+
+def test_mixed_cues_are_neutral_and_name_both_sides() -> None:
+    result = stance(XI, "China denies claims", "Chinese firms shipped drone engines to Russia.")
+    assert result.label == "neutral"
+    assert result.reason.startswith("mixed cues")
+
+
+def test_the_title_outweighs_one_summary_sentence() -> None:
+    result = stance(NDC, "US emissions fell 2% in 2023", "Coal use rose in the autumn.")
+    assert result.label == "kept"
+
+
+def test_the_title_among_the_sentences_is_counted_once() -> None:
+    title = "US emissions fell 2% in 2023"
+    against = "Emissions from coal rose in the autumn."
+    assert stance(NDC, title, title, against, against) == stance(NDC, title, against, against)
+
+
+# --- accuracy on the evaluation set ---------------------------------------------------
+
+
+def _sentences(item: dict[str, str]) -> list[str]:
+    """The simple split the accuracy is quoted for: title, then summary sentences."""
+    return [item["title"], *re.split(r"(?<=[.!?])\s+", item["summary"].strip())]
+
+
+def test_stance_accuracy_on_the_eval_set_is_at_least_080() -> None:
+    pledges = {p["key"]: p for p in json.loads((EVAL / "pledges.json").read_text())}
+    items = json.loads((EVAL / "items.json").read_text())
+    labelled = [i for i in items if i["stance"] in ("kept", "broken")]
+    wrong = []
+    for item in labelled:
+        got = suggest_stance(pledges[item["pledge"]]["text"], item["title"], _sentences(item))
+        if got.label != item["stance"]:
+            wrong.append(f"{item['id']} {item['stance']} -> {got.label}: {got.reason}")
+    accuracy = 1 - len(wrong) / len(labelled)
+    print(f"\nstance accuracy on {len(labelled)} kept/broken items: {accuracy:.3f}")
+    print("\n".join(wrong))
+    assert accuracy >= 0.80, "\n".join(wrong)

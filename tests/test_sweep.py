@@ -123,14 +123,17 @@ def test_good_feeds_are_stored_while_bad_ones_record_their_error(
         "error": server.url_for("/error"),
         "loop": server.url_for("/loop"),
         "bomb": server.url_for("/bomb"),
+        "badutf8": server.url_for("/badutf8"),
     }
     cli = cli_for(make_config(feeds))
     result = cli("sweep", "--json")
     assert result.code == 0, result.err
     summary = json.loads(result.out)
-    assert summary["feeds_polled"] == 7
+    assert summary["feeds_polled"] == 8
     assert summary["feeds_failed"] == 6
-    assert summary["articles_new"] == 2
+    # Invalid UTF-8 in a feed declared UTF-8 is repaired and stored, with a warning.
+    assert summary["articles_new"] == 3
+    assert [w["feed"] for w in summary["warnings"]] == ["badutf8"]
     errors = {e["feed"]: e["error"] for e in summary["errors"]}
     assert set(errors) == {"html", "garbage", "empty", "error", "loop", "bomb"}
     assert "HTML" in errors["html"]
@@ -142,6 +145,8 @@ def test_good_feeds_are_stored_while_bad_ones_record_their_error(
 
     listed = {f["name"]: f for f in json.loads(cli("feed", "list", "--json").out)}
     assert listed["good"]["articles"] == 2
+    assert listed["badutf8"]["articles"] == 1
+    assert listed["badutf8"]["last_warning"]
     assert listed["good"]["consecutive_errors"] == 0
     assert listed["error"]["consecutive_errors"] == 1
     assert listed["error"]["last_status"] == 500

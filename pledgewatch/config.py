@@ -65,6 +65,12 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class ReviewConfig:
+    stale_after: timedelta = timedelta(days=90)  # no new evidence for this long: "stale"
+    due_soon: timedelta = timedelta(days=30)  # deadline within this: "due_soon"
+
+
+@dataclass(frozen=True)
 class FeedConfig:
     name: str
     url: str
@@ -78,6 +84,7 @@ class Config:
     database: DatabaseConfig
     sweep: SweepConfig = field(default_factory=SweepConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
     feeds: tuple[FeedConfig, ...] = ()
 
     def feed(self, name: str) -> FeedConfig | None:
@@ -138,7 +145,7 @@ def config_from_dict(
     env = os.environ if env is None else env
     reader = _Reader(str(path) if path else "<config>")
     base = path.resolve().parent if path else Path.cwd()
-    reader.only(data, "", {"database", "sweep", "report", "feeds"})
+    reader.only(data, "", {"database", "sweep", "report", "review", "feeds"})
 
     db = reader.table(data, "database")
     reader.only(db, "database", {"url"})
@@ -195,6 +202,14 @@ def config_from_dict(
         formats=tuple(dict.fromkeys(formats)),
     )
 
+    rv = reader.table(data, "review")
+    reader.only(rv, "review", {"stale_after", "due_soon"})
+    review_defaults = ReviewConfig()
+    review = ReviewConfig(
+        stale_after=reader.duration(rv, "review.stale_after", review_defaults.stale_after),
+        due_soon=reader.duration(rv, "review.due_soon", review_defaults.due_soon),
+    )
+
     feeds_raw = data.get("feeds", [])
     if not isinstance(feeds_raw, list):
         raise ConfigError("must be a list of [[feeds]] tables", path=reader.path, key="feeds")
@@ -224,7 +239,14 @@ def config_from_dict(
         enabled = reader.get(item, f"{where}.enabled", bool, True)
         feeds.append(FeedConfig(name=name, url=url, interval=interval, enabled=enabled))
 
-    return Config(path=path, database=database, sweep=sweep, report=report, feeds=tuple(feeds))
+    return Config(
+        path=path,
+        database=database,
+        sweep=sweep,
+        report=report,
+        review=review,
+        feeds=tuple(feeds),
+    )
 
 
 def normalise_database_url(text: str, base: Path, key: str, path: str) -> str:
@@ -380,6 +402,10 @@ weekday = "monday"      # `pledgewatch watch` writes the weekly report then
 time = "08:00"
 output_dir = "reports"
 formats = ["html", "md"]
+
+[review]
+stale_after = "90d"     # a pledge with no new evidence for this long is flagged "stale"
+due_soon = "30d"        # a deadline within this is flagged "due_soon"
 
 # One [[feeds]] table per news feed; url may be http(s), file: or a local path.
 # [[feeds]]

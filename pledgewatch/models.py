@@ -183,6 +183,8 @@ class StatusChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     by: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text)
+    # A source cited instead of (or beside) confirmed evidence.
+    source_url: Mapped[str | None] = mapped_column(String(2000))
 
     pledge: Mapped[Pledge] = relationship(back_populates="status_changes")
 
@@ -331,3 +333,34 @@ class Evidence(Base):
     review_note: Mapped[str | None] = mapped_column(Text)
 
     article: Mapped[Article] = relationship(lazy="joined")
+
+
+class EvidenceReview(Base):
+    """Append-only history of every review of an evidence item."""
+
+    __tablename__ = "evidence_reviews"
+    __table_args__ = (CheckConstraint("review IN ('confirmed', 'rejected')", name="review"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence.id", ondelete="RESTRICT"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(String(100))
+    review: Mapped[str] = mapped_column(String(10))
+    # The stance the reviewer settled on (the suggestion, or their correction).
+    stance: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class StatusChangeEvidence(Base):
+    """The evidence a verdict cites."""
+
+    __tablename__ = "status_change_evidence"
+
+    status_change_id: Mapped[int] = mapped_column(
+        ForeignKey("status_changes.id", ondelete="RESTRICT"), primary_key=True
+    )
+    evidence_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from pledgewatch.cli import evidence, feed, pledge
+from pledgewatch.cli import evidence, feed, pledge, review
 from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
 from pledgewatch.cli.output import say
@@ -32,6 +32,8 @@ app.add_typer(pledge.app, name="pledge")
 app.add_typer(feed.app, name="feed")
 app.add_typer(evidence.app, name="evidence")
 app.command("rematch")(evidence.rematch)
+app.command("verdict")(review.verdict)
+app.command("status")(review.status)
 app.command("sweep")(sweep_commands.sweep)
 app.command("watch")(sweep_commands.watch)
 

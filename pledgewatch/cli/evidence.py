@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pledgewatch import evidence
-from pledgewatch.cli.context import now, state
-from pledgewatch.cli.output import print_json, progress, say, shorten, stdout
+from pledgewatch import evidence, review
+from pledgewatch.cli.context import current_user, now, state
+from pledgewatch.cli.output import cell, print_json, progress, say, shorten, stdout
 from pledgewatch.cli.parsing import since_option
 
 app = typer.Typer(help="List and review the evidence found for pledges.", no_args_is_help=True)
@@ -53,14 +53,16 @@ def list_(
     for doc in documents:
         article = doc["article"]
         table.add_row(
-            str(doc["id"]),
-            f"#{doc['pledge_id']}",
-            article["published_at"][:10],
-            doc["stance"],
-            doc["review"],
-            f"{doc['score']:.2f}",
-            f"{shorten(article['title'], 90)}\n{shorten(doc['snippet'], 160)}\n"
-            f"{article['url']}\nstance: {doc['stance_reason']}",
+            cell(str(doc["id"])),
+            cell(f"#{doc['pledge_id']}"),
+            cell(article["published_at"][:10]),
+            cell(doc["stance"]),
+            cell(doc["review"]),
+            cell(f"{doc['score']:.2f}"),
+            cell(
+                f"{shorten(article['title'], 90)}\n{shorten(doc['snippet'], 160)}\n"
+                f"{article['url']}\nstance: {doc['stance_reason']}"
+            ),
         )
     stdout.print(table)
 
@@ -88,3 +90,80 @@ def rematch(
         print_json({"evidence_new": found})
     else:
         say(f"{found} new evidence item{'s' if found != 1 else ''}")
+
+
+Note = Annotated[str | None, typer.Option("--note", help="Why, for the record.")]
+By = Annotated[
+    str | None,
+    typer.Option("--by", help="Who reviews (default: $PLEDGEWATCH_USER, else the OS user)."),
+]
+
+
+def _review(
+    ctx: typer.Context,
+    evidence_id: int,
+    decision: str,
+    stance: str | None,
+    note: str | None,
+    by: str | None,
+    as_json: bool,
+) -> None:
+    with state(ctx).database().session() as session:
+        item = review.review_evidence(
+            session, evidence_id, decision, by=current_user(by), now=now(), stance=stance, note=note
+        )
+        feeds = evidence.feeds_of(session, [item.article_id])
+        document = evidence.evidence_to_dict(item, feeds[item.article_id])
+        document["reviews"] = [
+            {
+                "at": r.at.isoformat(),
+                "by": r.by,
+                "review": r.review,
+                "stance": r.stance,
+                "note": r.note,
+            }
+            for r in review.review_history(session, evidence_id)
+        ]
+    if as_json:
+        print_json(document)
+        return
+    earlier = len(document["reviews"]) - 1
+    again = f" (reviewed {earlier} time{'s' if earlier != 1 else ''} before; kept in its history)"
+    say(
+        f"evidence #{evidence_id} {decision} as {document['stance']} for pledge "
+        f"#{document['pledge_id']}{again if earlier else ''}"
+    )
+
+
+@app.command("confirm")
+def confirm(
+    ctx: typer.Context,
+    evidence_id: Annotated[int, typer.Argument(help="The evidence item's id.")],
+    stance: Annotated[
+        str | None,
+        typer.Option("--stance", help="kept, broken or neutral (default: as suggested)."),
+    ] = None,
+    note: Note = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    """Confirm that an evidence item is about its pledge, optionally correcting its stance.
+
+    Example: pledgewatch evidence confirm 12 --stance broken --note "components, not weapons"
+    """
+    _review(ctx, evidence_id, "confirmed", stance, note, by, as_json)
+
+
+@app.command("reject")
+def reject(
+    ctx: typer.Context,
+    evidence_id: Annotated[int, typer.Argument(help="The evidence item's id.")],
+    note: Note = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    """Reject an evidence item that is not about its pledge.
+
+    Example: pledgewatch evidence reject 14 --note "a drone light show, not weapons"
+    """
+    _review(ctx, evidence_id, "rejected", None, note, by, as_json)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from pledgewatch.cli.context import state
-from pledgewatch.cli.output import print_json, say, shorten, stdout
+from pledgewatch.cli.output import cell, print_json, say, shorten, stdout
 from pledgewatch.config import FeedConfig, normalise_feed_url
 from pledgewatch.errors import ConfigError, FeedError, InputError
 from pledgewatch.feeds.fetch import FeedRequest, Fetcher, FetchSettings
@@ -58,12 +58,12 @@ def list_(ctx: typer.Context, as_json: Json = False) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            f"{row['name']}\n{row['url']}",
-            _when(_parse(row["last_polled_at"])),
-            row["result"],
-            str(row["consecutive_errors"]),
-            row["next"],
-            str(row["articles"]),
+            cell(f"{row['name']}\n{row['url']}"),
+            cell(_when(_parse(row["last_polled_at"]))),
+            cell(row["result"]),
+            cell(str(row["consecutive_errors"])),
+            cell(row["next"]),
+            cell(str(row["articles"])),
         )
     stdout.print(table)
 

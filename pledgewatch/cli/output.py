@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 # Tables get room when piped (cron mail, files); a terminal keeps its own width.
 stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -58,3 +59,8 @@ def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | Non
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def cell(text: str) -> Text:
+    """Table text from feeds or people, shown as written: never read as rich markup."""
+    return Text(text)

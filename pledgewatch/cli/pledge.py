@@ -11,7 +11,7 @@ from rich.table import Table
 
 from pledgewatch import evidence, pledges
 from pledgewatch.cli.context import current_user, now, state, today
-from pledgewatch.cli.output import print_json, progress, say, shorten, stdout
+from pledgewatch.cli.output import cell, print_json, progress, say, shorten, stdout
 from pledgewatch.errors import InputError, ValidationError
 
 app = typer.Typer(
@@ -162,13 +162,13 @@ def list_(
         table.add_column(column, no_wrap=not wraps, overflow="fold")
     for doc in documents:
         table.add_row(
-            str(doc["id"]),
-            doc["made_on"],
-            shorten(doc["actor"], 28),
-            shorten(doc["text"], 70),
-            doc["status"],
-            doc["deadline"] or "",
-            ", ".join(doc["tags"]),
+            cell(str(doc["id"])),
+            cell(doc["made_on"]),
+            cell(shorten(doc["actor"], 28)),
+            cell(shorten(doc["text"], 70)),
+            cell(doc["status"]),
+            cell(doc["deadline"] or ""),
+            cell(", ".join(doc["tags"])),
         )
     stdout.print(table)
 

@@ -1,0 +1,283 @@
+"""Editorial review: evidence reviews, verdicts, status history and derived flags.
+
+A status changes only when a person records a verdict. Every review and every
+verdict is appended with who, when and why; nothing in the history can be
+edited or deleted through pledgewatch: a correction is a new verdict that
+says so. A final status (kept, compromise, broken) must cite at least one
+confirmed evidence item of the pledge, or a source URL.
+
+``flags`` is pure: derived flags from plain facts and a given day.
+
+May import: pledgewatch.errors, pledgewatch.models, pledgewatch.pledges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pledgewatch.errors import InputError, NotFoundError, ValidationError
+from pledgewatch.models import (
+    FINAL_STATUSES,
+    STANCE_VALUES,
+    STATUS_VALUES,
+    Evidence,
+    EvidenceReview,
+    Pledge,
+    Review,
+    Status,
+    StatusChange,
+    StatusChangeEvidence,
+)
+from pledgewatch.pledges import check_status, check_url, get_pledge
+
+FLAG_ORDER = ("overdue", "needs_review", "due_soon", "stale")
+MAX_NOTE = 5000
+
+
+def _note(note: str | None, *, required: bool) -> str | None:
+    text = (note or "").strip()
+    if not text:
+        if required:
+            raise ValidationError("note", "is required: say why, for the record")
+        return None
+    if len(text) > MAX_NOTE:
+        raise ValidationError(
+            "note", f"is {len(text):,} characters long; the limit is {MAX_NOTE:,}"
+        )
+    return text
+
+
+def get_evidence(session: Session, evidence_id: int) -> Evidence:
+    item = session.get(Evidence, evidence_id)
+    if item is None:
+        raise NotFoundError("evidence", f"#{evidence_id}", 'see "pledgewatch evidence list"')
+    return item
+
+
+def review_evidence(
+    session: Session,
+    evidence_id: int,
+    decision: str,
+    *,
+    by: str,
+    now: datetime,
+    stance: str | None = None,
+    note: str | None = None,
+) -> Evidence:
+    """Confirm or reject one evidence item; the review is appended to its history."""
+    if decision not in (Review.CONFIRMED.value, Review.REJECTED.value):
+        raise InputError(f'"{decision}" is not a review; use confirmed or rejected')
+    if stance is not None and stance not in STANCE_VALUES:
+        raise InputError(f'"{stance}" is not a stance; use one of {", ".join(STANCE_VALUES)}')
+    text = _note(note, required=False)
+    item = get_evidence(session, evidence_id)
+    if stance is not None:
+        item.stance = stance
+    item.review = decision
+    item.reviewed_by = by
+    item.reviewed_at = now
+    item.review_note = text
+    session.add(
+        EvidenceReview(
+            evidence_id=item.id, at=now, by=by, review=decision, stance=item.stance, note=text
+        )
+    )
+    session.flush()
+    return item
+
+
+def review_history(session: Session, evidence_id: int) -> list[EvidenceReview]:
+    return list(
+        session.scalars(
+            select(EvidenceReview)
+            .where(EvidenceReview.evidence_id == evidence_id)
+            .order_by(EvidenceReview.id)
+        )
+    )
+
+
+def record_verdict(
+    session: Session,
+    pledge_id: int,
+    status: str,
+    *,
+    note: str,
+    by: str,
+    now: datetime,
+    evidence_ids: Sequence[int] = (),
+    source_url: str | None = None,
+) -> StatusChange:
+    """Append a status change to a pledge and set its status."""
+    value = check_status(status)
+    text = _note(note, required=True)
+    assert text is not None
+    pledge = get_pledge(session, pledge_id)
+    if source_url is not None:
+        source_url = check_url("source_url", source_url.strip())
+    cited: list[Evidence] = []
+    for evidence_id in dict.fromkeys(evidence_ids):
+        item = get_evidence(session, evidence_id)
+        if item.pledge_id != pledge.id:
+            raise InputError(
+                f"evidence #{evidence_id} is about pledge #{item.pledge_id}, not #{pledge.id}"
+            )
+        if item.review == Review.REJECTED.value:
+            raise InputError(f"evidence #{evidence_id} was rejected; a verdict cannot cite it")
+        cited.append(item)
+    confirmed = any(item.review == Review.CONFIRMED.value for item in cited)
+    if Status(value) in FINAL_STATUSES and source_url is None and not confirmed:
+        raise InputError(
+            f'"{value}" is a final status: cite at least one confirmed evidence item '
+            "(--evidence ID, after pledgewatch evidence confirm ID) or give --source-url"
+        )
+    change = StatusChange(
+        pledge_id=pledge.id,
+        from_status=pledge.status,
+        to_status=value,
+        at=now,
+        by=by,
+        note=text,
+        source_url=source_url,
+    )
+    session.add(change)
+    session.flush()
+    for item in cited:
+        session.add(StatusChangeEvidence(status_change_id=change.id, evidence_id=item.id))
+    pledge.status = value
+    pledge.updated_at = now
+    pledge.updated_by = by
+    session.flush()
+    return change
+
+
+def cited_evidence(session: Session, change_ids: Sequence[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {i: [] for i in change_ids}
+    if change_ids:
+        rows = session.execute(
+            select(StatusChangeEvidence.status_change_id, StatusChangeEvidence.evidence_id)
+            .where(StatusChangeEvidence.status_change_id.in_(list(change_ids)))
+            .order_by(StatusChangeEvidence.evidence_id)
+        )
+        for change_id, evidence_id in rows:
+            found[change_id].append(evidence_id)
+    return found
+
+
+# -- flags and the status board ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PledgeFacts:
+    """What the flags of one pledge depend on."""
+
+    status: str
+    deadline: date | None
+    created_at: datetime
+    pending: int
+    last_evidence_at: datetime | None
+
+
+def flags(
+    facts: PledgeFacts, *, today: date, stale_after: timedelta, due_soon: timedelta
+) -> list[str]:
+    """Derived flags, never stored: needs_review, overdue, due_soon, stale."""
+    found: list[str] = []
+    final = Status(facts.status) in FINAL_STATUSES
+    if facts.deadline is not None and not final:
+        if facts.deadline < today:
+            found.append("overdue")
+        elif facts.deadline <= today + due_soon:
+            found.append("due_soon")
+    if facts.pending:
+        found.append("needs_review")
+    if not final:
+        latest = facts.last_evidence_at or facts.created_at
+        if latest.date() < today - stale_after:
+            found.append("stale")
+    return sorted(found, key=FLAG_ORDER.index)
+
+
+@dataclass
+class BoardRow:
+    id: int
+    actor: str
+    text: str
+    status: str
+    flags: list[str]
+    evidence: dict[str, int] = field(default_factory=dict)
+    last_evidence_at: datetime | None = None
+    deadline: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "actor": self.actor,
+            "text": self.text,
+            "status": self.status,
+            "flags": self.flags,
+            "evidence": self.evidence,
+            "last_evidence_at": self.last_evidence_at.isoformat()
+            if self.last_evidence_at
+            else None,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+        }
+
+
+def _attention(row: BoardRow) -> tuple[int, int, str, int]:
+    first = min((FLAG_ORDER.index(f) for f in row.flags), default=len(FLAG_ORDER))
+    return (first, STATUS_VALUES.index(row.status), (row.deadline or date.max).isoformat(), row.id)
+
+
+def status_board(
+    session: Session, *, today: date, stale_after: timedelta, due_soon: timedelta
+) -> list[BoardRow]:
+    """One row a pledge, what needs attention first.
+
+    Evidence counts: ``pending`` awaits review; ``kept``, ``broken`` and ``neutral``
+    count confirmed evidence by the stance the editor settled on.
+    """
+    counts: dict[int, dict[str, int]] = {}
+    for pledge_id, review, stance, n in session.execute(
+        select(Evidence.pledge_id, Evidence.review, Evidence.stance, func.count()).group_by(
+            Evidence.pledge_id, Evidence.review, Evidence.stance
+        )
+    ):
+        bucket = counts.setdefault(pledge_id, {"pending": 0, "kept": 0, "broken": 0, "neutral": 0})
+        if review == Review.PENDING.value:
+            bucket["pending"] += n
+        elif review == Review.CONFIRMED.value:
+            bucket[stance] += n
+    latest = {
+        pledge_id: when
+        for pledge_id, when in session.execute(
+            select(Evidence.pledge_id, func.max(Evidence.found_at)).group_by(Evidence.pledge_id)
+        )
+    }
+    rows = []
+    for pledge in session.scalars(select(Pledge)):
+        evidence = counts.get(pledge.id, {"pending": 0, "kept": 0, "broken": 0, "neutral": 0})
+        last = latest.get(pledge.id)
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)  # func.max bypasses the column type on SQLite
+        facts = PledgeFacts(
+            pledge.status, pledge.deadline, pledge.created_at, evidence["pending"], last
+        )
+        rows.append(
+            BoardRow(
+                id=pledge.id,
+                actor=pledge.actor,
+                text=pledge.text,
+                status=pledge.status,
+                flags=flags(facts, today=today, stale_after=stale_after, due_soon=due_soon),
+                evidence=evidence,
+                last_evidence_at=last,
+                deadline=pledge.deadline,
+            )
+        )
+    return sorted(rows, key=_attention)

@@ -34,11 +34,14 @@ def evidence_of(cli: Cli, pledge: int) -> list[dict]:  # type: ignore[type-arg]
 
 def test_confirm_reject_and_re_review_are_all_kept(desk: Cli) -> None:
     item = evidence_of(desk, 1)[0]
-    first = desk("evidence", "confirm", str(item["id"]), "--note", "checked", "--by", "ed", "--json")
+    first = desk(
+        "evidence", "confirm", str(item["id"]), "--note", "checked", "--by", "ed", "--json"
+    )
     assert first.code == 0, first.err
     assert json.loads(first.out)["review"] == "confirmed"
-    second = desk("evidence", "reject", str(item["id"]), "--note", "wrong pledge", "--by", "chief",
-                  "--json")
+    second = desk(
+        "evidence", "reject", str(item["id"]), "--note", "wrong pledge", "--by", "chief", "--json"
+    )
     document = json.loads(second.out)
     assert document["review"] == "rejected"
     assert document["reviewed_by"] == "chief"
@@ -58,8 +61,9 @@ def test_the_reviewer_defaults_to_pledgewatch_user(desk: Cli) -> None:
 
 def test_confirm_can_correct_the_stance(desk: Cli) -> None:
     item = evidence_of(desk, 1)[0]
-    document = json.loads(desk("evidence", "confirm", str(item["id"]), "--stance", "neutral",
-                               "--json").out)
+    document = json.loads(
+        desk("evidence", "confirm", str(item["id"]), "--stance", "neutral", "--json").out
+    )
     assert document["stance"] == "neutral"
     bad = desk("evidence", "confirm", str(item["id"]), "--stance", "sure")
     assert bad.code == 2
@@ -86,8 +90,9 @@ def test_a_bad_status_lists_the_valid_ones(desk: Cli) -> None:
 
 def test_a_final_status_needs_confirmed_evidence_or_a_source(desk: Cli) -> None:
     item = evidence_of(desk, 1)[0]
-    refused = desk("verdict", "1", "broken", "--note", "parts in drones", "--evidence",
-                   str(item["id"]))
+    refused = desk(
+        "verdict", "1", "broken", "--note", "parts in drones", "--evidence", str(item["id"])
+    )
     assert refused.code == 2
     assert '"broken" is a final status: cite at least one confirmed evidence item' in refused.err
     assert json.loads(desk("pledge", "show", "1", "--json").out)["status"] == "not_yet_rated"
@@ -97,14 +102,26 @@ def test_a_final_status_needs_confirmed_evidence_or_a_source(desk: Cli) -> None:
     interim = desk("verdict", "1", "in_the_works", "--note", "watching")
     assert interim.code == 0, interim.err
     desk("evidence", "confirm", str(item["id"]))
-    done = desk("verdict", "1", "broken", "--note", "parts in drones", "--evidence",
-                str(item["id"]), "--json")
+    done = desk(
+        "verdict",
+        "1",
+        "broken",
+        "--note",
+        "parts in drones",
+        "--evidence",
+        str(item["id"]),
+        "--json",
+    )
     assert done.code == 0, done.err
     change = json.loads(done.out)
-    assert (change["from"], change["to"], change["evidence"]) == ("in_the_works", "broken",
-                                                                  [item["id"]])
-    sourced = desk("verdict", "2", "kept", "--note", "signed", "--source-url",
-                   "https://www.whitehouse.gov/")
+    assert (change["from"], change["to"], change["evidence"]) == (
+        "in_the_works",
+        "broken",
+        [item["id"]],
+    )
+    sourced = desk(
+        "verdict", "2", "kept", "--note", "signed", "--source-url", "https://www.whitehouse.gov/"
+    )
     assert sourced.code == 0, sourced.err
 
 
@@ -142,18 +159,26 @@ TODAY = NOW.date()
     [
         (PledgeFacts("not_yet_rated", date(2026, 1, 1), NOW, 0, NOW), ["overdue"]),
         (PledgeFacts("kept", date(2026, 1, 1), NOW, 0, NOW), []),
-        (PledgeFacts("stalled", TODAY + timedelta(days=10), NOW, 2, NOW),
-         ["needs_review", "due_soon"]),
+        (
+            PledgeFacts("stalled", TODAY + timedelta(days=10), NOW, 2, NOW),
+            ["needs_review", "due_soon"],
+        ),
         (PledgeFacts("in_the_works", TODAY + timedelta(days=31), NOW, 0, NOW), []),
-        (PledgeFacts("in_the_works", None, NOW - timedelta(days=200), 0,
-                     NOW - timedelta(days=91)), ["stale"]),
+        (
+            PledgeFacts(
+                "in_the_works", None, NOW - timedelta(days=200), 0, NOW - timedelta(days=91)
+            ),
+            ["stale"],
+        ),
         (PledgeFacts("in_the_works", None, NOW - timedelta(days=200), 0, None), ["stale"]),
         (PledgeFacts("broken", None, NOW - timedelta(days=200), 1, None), ["needs_review"]),
     ],
 )
 def test_flags_from_a_fixed_clock(facts: PledgeFacts, expected: list[str]) -> None:
-    assert flags(facts, today=TODAY, stale_after=timedelta(days=90),
-                 due_soon=timedelta(days=30)) == expected
+    assert (
+        flags(facts, today=TODAY, stale_after=timedelta(days=90), due_soon=timedelta(days=30))
+        == expected
+    )
 
 
 def test_status_json_puts_what_needs_attention_first(desk: Cli) -> None:
@@ -161,21 +186,40 @@ def test_status_json_puts_what_needs_attention_first(desk: Cli) -> None:
     desk("evidence", "confirm", str(item["id"]), "--stance", "broken")
     rows = json.loads(desk("status", "--json").out)
     assert len(rows) == 9
-    assert set(rows[0]) == {"id", "actor", "text", "status", "flags", "evidence",
-                            "last_evidence_at", "deadline"}
+    assert set(rows[0]) == {
+        "id",
+        "actor",
+        "text",
+        "status",
+        "flags",
+        "evidence",
+        "last_evidence_at",
+        "deadline",
+    }
     by_id = {row["id"]: row for row in rows}
     assert "overdue" in by_id[4]["flags"]  # G7 loan: deadline 2024-12-31, no final verdict
     assert by_id[1]["evidence"]["broken"] == 1
     assert by_id[1]["evidence"]["pending"] == len(evidence_of(desk, 1)) - 1
-    ranks = [min([["overdue", "needs_review", "due_soon", "stale"].index(f) for f in r["flags"]]
-                 or [4]) for r in rows]
+    ranks = [
+        min([["overdue", "needs_review", "due_soon", "stale"].index(f) for f in r["flags"]] or [4])
+        for r in rows
+    ]
     assert ranks == sorted(ranks)
     table = desk("status")
     assert "overdue" in table.out
 
 
 def test_text_from_people_and_feeds_is_never_read_as_markup(desk: Cli) -> None:
-    desk("pledge", "add", "[red]Nothing[/red] [link=https://evil.example]here[/link]", "--by",
-         "Tester", "--made-on", "2024-01-01", "--source-url", "https://example.org")
+    desk(
+        "pledge",
+        "add",
+        "[red]Nothing[/red] [link=https://evil.example]here[/link]",
+        "--by",
+        "Tester",
+        "--made-on",
+        "2024-01-01",
+        "--source-url",
+        "https://example.org",
+    )
     out = desk("pledge", "list").out
     assert "[red]Nothing[/red]" in out

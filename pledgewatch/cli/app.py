@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from pledgewatch.cli import evidence, feed, pledge, review
+from pledgewatch.cli import report as report_commands
 from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
 from pledgewatch.cli.output import say
@@ -34,6 +35,8 @@ app.add_typer(evidence.app, name="evidence")
 app.command("rematch")(evidence.rematch)
 app.command("verdict")(review.verdict)
 app.command("status")(review.status)
+app.command("report")(report_commands.report)
+app.add_typer(report_commands.export_app, name="export")
 app.command("sweep")(sweep_commands.sweep)
 app.command("watch")(sweep_commands.watch)
 

@@ -3,15 +3,40 @@
 A journalist's own query is best; most pledges are logged without one. The
 derived query asks for what evidence about a pledge must mention:
 
-    (actor's side) AND (each other party named) AND (what is pledged)
+    (actor's side) AND (each other party named) AND (what is pledged) [AND (its figure)]
+        [AND NOT (well-known other senses)] [AND NOT (the reverse direction)]
 
-- the actor's side: the alias sets of the countries and bodies in the actor
-  (or, failing that, before the pledge's verb: "China will ..."), the actor's
-  name and surname ("Xi Jinping", Xi);
-- other parties: the other countries and bodies the pledge names ("to
-  Russia", "Ukraine's security"), at most two;
-- what is pledged: the topic alias sets the text touches (weapons, emissions,
-  loans, small boats, ...), or, when it touches none, its distinctive words.
+- The actor's side: the alias sets of the countries and bodies in the actor
+  (a place in brackets, "NATO allies (The Hague summit)", is where, not who),
+  or else the subject of the pledge's verb, read after any opening clause
+  ("In the event of an attack on Ukraine, US and Ukrainian officials will");
+  and the actor's name and surname ("Xi Jinping", Xi).
+- A person or party pledging for a country the text does not name ("We will
+  stop the boats") is left out when the pledge has a topic or a figure of its
+  own: coverage names the policy, rarely the politician. A pledge in the first
+  person singular ("I will ...") keeps the person: it is that person's boast.
+- Other parties: the first other country or body the pledge names is
+  required. When the actor is a body (G7, NATO), coverage often names its
+  members instead, so a second party counts in place of the body ("loans to
+  Ukraine ... from Russian assets": G7 or Russia).
+- What is pledged: the topic alias sets the text touches, with news-language
+  rules: "military (and security) assistance" is weapons, not aid; spending
+  "on development" is aid; ending or settling a war is a ceasefire; climate
+  pledges are tracked through emissions, coal and clean power alike; a
+  "security agreement" is also reported as a pact, deal or accord; "meet to
+  consult" also finds consultations. Money verbs ("spend", "invest") give
+  the funding set, which a figure replaces. With no topic: distinctive words.
+- Its figure: percentages, amounts ("$50 billion": "50bn" too), durations
+  ("24 hours": "a day" too), the measure unless it is GDP (too common), and
+  the target year. When every topic is broad (funding, aid, meetings) the
+  figure is what identifies the pledge and is required; otherwise it is
+  one more way to name what is pledged (years excepted: too common).
+- A promise to supply something ("will provide Ukraine with ...") is tracked
+  through deliveries, payments, packages and pauses: one of those is required.
+- Well-known other senses of a topic are excluded (a drone light show, a
+  regatta's small boats, a footballer on loan), and so is the reverse of a
+  pledge about giving something "to" another party (arms sold *to* China for a
+  pledge by China not to sell arms to Russia).
 
 The result is ordinary query text: ``pledge show`` prints it so a journalist
 can copy and refine it. Pure: plain strings in, a string out.
@@ -49,10 +74,86 @@ _GENERIC = frozenset(
 # Words of a pledge that mark where its subject ends.
 _VERB_MARKERS = frozenset(
     "will would shall to aims aim pledged pledges promised promises vowed vows intends plans "
-    "is are has have must should can could".split()
+    "is are has have must should can could commit commits".split()
 )
 # Person-name words that are not surnames.
 _NAME_STOP = frozenset({"de", "da", "van", "von", "der", "bin", "al", "la", "le", "jr", "sr"})
+# Topics too broad to stand for a pledge on their own.
+_BROAD_TOPICS = frozenset(
+    "funding aid debt meeting summit trade tariffs jobs wages election health education "
+    "taxes police housing".split()
+)
+# Words that make a name an organisation, not a person with a surname.
+_ORGANISATION = frozenset(
+    "party ministry government council committee union bank agency department office "
+    "commission parliament assembly court leaders allies signatories".split()
+)
+# Topics that coverage of a pledge about one of them also reports through.
+_RELATED = {
+    "emissions": ["climate", "@coal", "@renewables"],
+    "net_zero": ["@emissions", "climate"],
+    "renewables": ['"non-fossil"', "@coal"],
+    "coal": ["@renewables"],
+    "meeting": ["consult*"],
+}
+# Well-known other senses of a topic's words.
+_OTHER_SENSES = {
+    "weapons": ['"light show"', '"drone show"', '"open arms"'],
+    "small_boats": ["regatta", "racing", "yacht*", "dinghy"],
+    "loan": ['"on loan"', "footballer", "striker", "winger", "club"],
+    "deforestation": ['"Nottingham Forest"'],
+    "net_zero": ['"neutral on"', '"neutral in"'],
+}
+# Words of supply news: what a promise to provide something is tracked through.
+_SUPPLY_NEWS = (
+    "(deliver* OR package* OR ship* OR provid* OR send* OR sent OR sell* OR sold OR suppl* "
+    "OR paid OR pay* OR disburs* OR tranche* OR transfer* "
+    'OR sign* OR paus* OR halt* OR resum* OR "held back" OR "holds back")'
+)
+_SUPPLY_PLEDGE = re.compile(
+    r"\b(?:will|to)\s+(?:\w+\s+)?(?:provide|supply|send|deliver|give)\b", re.IGNORECASE
+)
+_TOPIC_RULES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b(?:military|security|defen[cs]e)\s+(?:and\s+\w+\s+)?(?:assistance|aid|support)\b",
+            re.I,
+        ),
+        "weapons",
+    ),
+    (re.compile(r"\b(?:on|for)\s+(?:overseas\s+|international\s+)?development\b", re.I), "aid"),
+    (re.compile(r"\bnon-fossil\b|\bclean\s+(?:power|energy)\b", re.I), "renewables"),
+    (re.compile(r"\b(?:spend|spending|invest|investing|fund)\b", re.I), "funding"),
+    (
+        re.compile(
+            r"\b(?:end|settle|settled|stop|halt)\w*\s+(?:\w+\s+){0,2}?(?:war|conflict|fighting)\b"
+            r"|\b(?:war|conflict|fighting)\s+(?:\w+\s+){0,2}?(?:ended|settled|stopped)\b",
+            re.I,
+        ),
+        "ceasefire",
+    ),
+]
+_WAR_ENDING = "(end* OR settl* OR stop*) NEAR/3 (war OR fighting)"
+# "security agreement" is also reported as a pact, a deal or an accord.
+_AGREEMENT = re.compile(r"\b(\w+)\s+(?:agreement|pact|deal|accord|treaty)\b", re.I)
+_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?)\s*%")
+_AMOUNT = re.compile(
+    r"(?:[$€£]\s*)?(\d+(?:\.\d+)?)\s*(billion|bn|million|trillion)\b"
+    r"(?:\s+(?:euros?|dollars?|pounds?))?",
+    re.I,
+)
+_DURATION = re.compile(r"\b(?:within|in)\s+(24\s+hours|a\s+day|one\s+day|\d+\s+days)\b", re.I)
+_TARGET_YEAR = re.compile(r"\b(?:by|before|until)\s+((?:19|20)\d\d)\b")
+_GNI = re.compile(r"\bgross national income\b|\bnational income\b|\bGNI\b", re.I)
+_US = re.compile(r"\bU\.?S\.?A?\b")
+# "meet 50% of its needs", "meet the target": meeting a goal, not a meeting.
+_MEET_GOAL = re.compile(
+    r"\bmeet(?:s|ing)?\s+(?:\S+\s+){0,3}?"
+    r"(?:\d+(?:\.\d+)?\s*%|target|goal|requirement|need|demand|obligation)",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"^\s*I\b")
+_SHORT_SCALE = {"billion": "bn", "bn": "bn", "million": "m", "trillion": "tn"}
 
 
 @functools.cache
@@ -138,76 +239,132 @@ def _distinctive(terms: list[str], skip: set[int], limit: int) -> list[str]:
     return [(w[:-1] if w[-1] in "yes" else w) + "*" if len(w) >= 5 else w for w in ranked]
 
 
-_US = re.compile(r"\bU\.?S\.?A?\b")
-# "meet 50% of its needs", "meet the target": meeting a goal, not a meeting.
-_MEET_GOAL = re.compile(
-    r"\bmeet(?:s|ing)?\s+(?:\S+\s+){0,3}?"
-    r"(?:\d+(?:\.\d+)?\s*%|target|goal|requirement|need|demand|obligation)",
-    re.IGNORECASE,
-)
-# Topics too broad to stand for a pledge on their own.
-_BROAD_TOPICS = frozenset(
-    "funding aid loan debt meeting summit trade tariffs jobs wages election health education "
-    "taxes police housing".split()
-)
-# Words that make a name an organisation, not a person with a surname.
-_ORGANISATION = frozenset(
-    "party ministry government council committee union bank agency department office "
-    "commission parliament assembly court leaders allies signatories".split()
-)
+def _actor_sets(actor: str) -> list[str]:
+    """Country and body sets of the actor; a bracketed place only when nothing else names one."""
+    outer = re.sub(r"\([^)]*\)", " ", actor)
+    for part in (outer, actor):
+        found = _find_sets(_terms(part), us_is_country=bool(_US.search(part)))
+        names = [name for _, _, name, kind in found if kind != "topics"]
+        if names:
+            return list(dict.fromkeys(names))
+    return []
+
+
+def _figures(text: str) -> tuple[list[str], list[str], list[str]]:
+    """(sizes: percentages, amounts, durations and measure; amounts alone; target years)."""
+    amounts: list[str] = []
+    for m in _AMOUNT.finditer(text):
+        number, scale = m.group(1), m.group(2).lower()
+        amounts += [f'"{number}{_SHORT_SCALE[scale]}"', f'"{number} {scale}"']
+    sizes = [f'"{m.group(1)}%"' for m in _PERCENT.finditer(text)] + amounts
+    for m in _DURATION.finditer(text):
+        span = " ".join(m.group(1).lower().split())
+        sizes += [f'"{span}"'] + (['"a day"', '"one day"'] if span == "24 hours" else [])
+    if sizes and _GNI.search(text):
+        sizes += ["GNI", '"national income"']
+    years = [m.group(1) for m in _TARGET_YEAR.finditer(text)]
+    return _unique(sizes), _unique(amounts), _unique(years)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _topics(text: str, in_text: list[tuple[int, int, str, str]]) -> list[str]:
+    """Topic sets of the pledge: those its words name, then the news-language rules."""
+    topics = [name for _, _, name, kind in in_text if kind == "topics"]
+    if _MEET_GOAL.search(text):
+        topics = [t for t in topics if t not in ("meeting", "summit")]
+    for pattern, name in _TOPIC_RULES:
+        if pattern.search(text):
+            topics.append(name)
+    if "weapons" in topics:
+        # "military assistance" is weapons; "assistance" alone would make it aid too.
+        topics = [t for t in topics if t != "aid"]
+    return list(dict.fromkeys(topics))
 
 
 def derive_query(text: str, actor: str) -> str:
     """A query for evidence about the pledge ``text`` made by ``actor``."""
-    terms = _terms(text)
+    # Terms clause by clause, so the subject can be read after an opening clause.
+    clause_starts: list[int] = []
+    terms: list[str] = []
+    for piece in text.split(","):
+        clause_starts.append(len(terms))
+        terms += _terms(piece)
     in_text = _find_sets(terms, us_is_country=bool(_US.search(text)))
-    if _MEET_GOAL.search(text):
-        in_text = [f for f in in_text if f[2] not in ("meeting", "summit")]
-    actor_terms = _terms(actor)
-    in_actor = [
-        f
-        for f in _find_sets(actor_terms, us_is_country=bool(_US.search(actor)))
-        if f[3] != "topics"
-    ]
-
-    verb_at = next((i for i, t in enumerate(terms) if t in _VERB_MARKERS), len(terms))
     parties = [f for f in in_text if f[3] != "topics"]
-    # The actor's side: the countries and bodies of the actor, and those the pledge
-    # names as its subject ("The United States will ..." by Joe Biden).
-    side = [name for _, _, name, _ in in_actor]
-    subjects = [name for start, _, name, _ in parties if start < verb_at]
+    verb_at = next((i for i, t in enumerate(terms) if t in _VERB_MARKERS), len(terms))
+    subject_from = max((s for s in clause_starts if s <= verb_at), default=0)
+
+    side = _actor_sets(actor)
+    actor_is_body = any(name in aliases.alias_names("bodies") for name in side)
+    subjects = [name for start, _, name, _ in parties if subject_from <= start < verb_at]
     if subjects and not (set(subjects) & set(side)):
         # The pledge's first subject is the actor's side ("The United States" for
         # Joe Biden); a second one is another party ("US and Ukrainian officials").
         side.append(subjects[0])
     side = list(dict.fromkeys(side))
+    others = list(dict.fromkeys(name for _, _, name, _ in parties if name not in side))
 
-    side_clause = [f"@{name}" for name in side] + [_quote(w) for w in _person_words(actor)]
-    if not side_clause:
-        # A body with no alias set ("COP26 leaders"): its distinctive words stand for it.
-        side_clause = _distinctive(actor_terms, set(), 2)
+    topics = _topics(text, in_text)
+    sizes, amounts, years = _figures(text)
+    if sizes:
+        # A figure says how much money; "spend" and "invest" add nothing to it.
+        topics = [t for t in topics if t != "funding"]
+    all_broad = all(t in _BROAD_TOPICS for t in topics)
+    figure_required = bool(sizes or years) and all_broad
 
-    others = [name for _, _, name, _ in parties if name not in side]
-    others = list(dict.fromkeys(others))[:1]
+    people = [_quote(w) for w in _person_words(actor)]
+    side_clause = [f"@{name}" for name in side] + people
+    if not side:
+        specific = (topics and not all_broad) or figure_required
+        if specific and not _FIRST_PERSON.search(text):
+            # Someone pledging for a country the text does not name ("We will stop
+            # the boats"): coverage names the policy, rarely the politician.
+            side_clause = []
+        elif not people:
+            # A body with no alias set ("COP26 leaders"): its distinctive words stand for it.
+            side_clause = _distinctive(_terms(actor), set(), 2)
+    if actor_is_body and len(others) > 1:
+        side_clause += [f"@{name}" for name in others[1:2]]
 
-    topics = list(dict.fromkeys(name for _, _, name, kind in in_text if kind == "topics"))
     if topics:
         object_clause = [f"@{name}" for name in topics]
+        object_clause += [rel for name in topics for rel in _RELATED.get(name, [])]
+        if "ceasefire" in topics:
+            object_clause.append(_WAR_ENDING)
+        object_clause += [
+            f'"{m.group(1)} {alt}"'
+            for m in _AGREEMENT.finditer(text)
+            for alt in ("agreement", "pact", "deal", "accord")
+        ]
+        if not figure_required:
+            object_clause += amounts
+    elif sizes or years:
+        object_clause = []  # the figure stands for what is pledged
     else:
         used = {i for start, end, _, _ in in_text for i in range(start, end)}
         object_clause = _distinctive(terms, used, 3)
 
-    if side and not any(f"@{name}" in side_clause for name in side):
-        side_clause = [f"@{name}" for name in side]
-    if not side and topics and not set(topics) & _BROAD_TOPICS:
-        # A person whose country the pledge does not name ("We will stop the
-        # boats", Rishi Sunak): coverage names the topic, rarely the person.
-        side_clause = []
-    clauses = [side_clause, *[[f"@{name}"] for name in others], object_clause]
+    clauses = [side_clause, *[[f"@{name}"] for name in others[:1]], object_clause]
+    if figure_required:
+        clauses.append(sizes + years)
+    if _SUPPLY_PLEDGE.search(text) and not re.search(r"\bnot\b|\bnever\b", text, re.I):
+        clauses.append([_SUPPLY_NEWS])
     parts = [_group(c) for c in clauses if c]
     if not parts:
         return _quote(text[:200])
-    return " AND ".join(parts)
+    query = " AND ".join(parts)
+    senses = [s for name in topics for s in _OTHER_SENSES.get(name, [])]
+    if senses:
+        query += f" AND NOT {_group(senses)}"
+    if side and topics and re.search(r"\bto\s+(?:the\s+)?[A-Z]", text):
+        # Giving something "to" another party: the same thing given to the actor's
+        # side is the reverse ("Russian arms sold to China").
+        to_side = [f'"to {" ".join(seq)}"' for seq in aliases.expand(side[0]) if len(seq) <= 2]
+        query += f" AND NOT ({_group([f'@{t}' for t in topics])} ONEAR/4 {_group(to_side)})"
+    return query
 
 
 def _group(items: list[str]) -> str:

@@ -1,0 +1,81 @@
+"""`pledgewatch report` and `pledgewatch export claimreview`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pledgewatch.cli.context import now, state, today
+from pledgewatch.cli.parsing import since_option
+from pledgewatch.errors import InputError
+from pledgewatch.report.claimreview import claim_review
+from pledgewatch.report.collect import final_verdicts
+from pledgewatch.report.render import FORMATS, render
+from pledgewatch.report.weekly import report_data
+
+export_app = typer.Typer(help="Export verdicts for other systems.", no_args_is_help=True)
+
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+]
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def report(
+    ctx: typer.Context,
+    since: Annotated[
+        str, typer.Option("--since", help="Start of the period: a span like 7d, or a date.")
+    ] = "7d",
+    fmt: Annotated[str, typer.Option("--format", help="md, html, json or csv.")] = "md",
+    output: Output = None,
+) -> None:
+    """The report: statuses and changes, verdicts, new evidence, new, overdue and due-soon
+    pledges, and feed health, for the period up to now.
+
+    Example: pledgewatch report --since 7d --format html --output week.html
+    """
+    if fmt not in FORMATS:
+        raise InputError(
+            f'--format: "{fmt}" is not a report format; use one of {", ".join(FORMATS)}'
+        )
+    st = state(ctx)
+    until = now()
+    start = since_option(since, until)
+    with st.database().session() as session:
+        data = report_data(
+            session, since=start, until=until, today=today(), review=st.config().review
+        )
+    _write(render(data, fmt), output)
+
+
+@export_app.command("claimreview")
+def claimreview(
+    ctx: typer.Context,
+    output: Output = None,
+    publisher: Annotated[
+        str, typer.Option("--publisher", help="The newsroom named as the reviews' author.")
+    ] = "pledgewatch",
+) -> None:
+    """schema.org ClaimReview JSON-LD for every pledge with a final verdict.
+
+    Rating: 3 Promise Kept, 2 Compromise, 1 Promise Broken (best 3, worst 1).
+
+    Example: pledgewatch export claimreview --publisher "The Daily Example" -o claims.jsonld
+    """
+    with state(ctx).database().session() as session:
+        reviews = [claim_review(v, publisher=publisher) for v in final_verdicts(session)]
+    _write(json.dumps(reviews, ensure_ascii=False, indent=2) + "\n", output)

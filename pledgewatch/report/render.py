@@ -1,0 +1,201 @@
+"""Render report data as Markdown, HTML, JSON or CSV.
+
+Markdown pastes cleanly into a CMS or chat; HTML is one self-contained file
+(inline CSS, an inline SVG chart, no external assets, print-friendly, readable
+on a phone) with every text from feeds or people escaped by jinja2's
+autoescape; JSON holds the same data; CSV has one row a pledge.
+
+May import: jinja2, markupsafe, pledgewatch.report.data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+import jinja2
+
+from pledgewatch.report.data import STATUS_LABELS
+
+FORMATS = ("md", "html", "json", "csv")
+STATUS_COLOURS = {
+    "not_yet_rated": "#8a8f98",
+    "in_the_works": "#2b7bb9",
+    "stalled": "#d9a400",
+    "kept": "#2e8b57",
+    "compromise": "#8e5bb5",
+    "broken": "#c8102e",
+}
+
+_environment = jinja2.Environment(
+    loader=jinja2.PackageLoader("pledgewatch.report", "templates"),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _day(value: str | None) -> str:
+    return value[:10] if value else ""
+
+
+def _signed(value: int) -> str:
+    return f"+{value}" if value > 0 else str(value) if value < 0 else "±0"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+
+
+def md(text: Any) -> str:
+    """Text from feeds or people, inert in Markdown: no links, emphasis or HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+_environment.filters["day"] = _day
+_environment.filters["signed"] = _signed
+
+
+def chart(report: dict[str, Any]) -> dict[str, Any]:
+    """Bars of the status counts, for the inline SVG."""
+    counts = report["counts"]
+    most = max((c["count"] for c in counts), default=0) or 1
+    bars = []
+    for i, c in enumerate(counts):
+        bars.append(
+            {
+                "y": 8 + i * 30,
+                "width": round(300 * c["count"] / most, 1),
+                "label": c["label"],
+                "count": c["count"],
+                "colour": STATUS_COLOURS[c["status"]],
+            }
+        )
+    return {"bars": bars, "height": 8 + len(counts) * 30}
+
+
+def render_html(report: dict[str, Any]) -> str:
+    template = _environment.get_template("report.html.j2")
+    return template.render(r=report, chart=chart(report), colours=STATUS_COLOURS)
+
+
+def render_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = (
+    "id",
+    "actor",
+    "text",
+    "status",
+    "flags",
+    "made_on",
+    "deadline",
+    "evidence_pending",
+    "evidence_kept",
+    "evidence_broken",
+    "evidence_neutral",
+    "last_evidence_at",
+    "status_changed_in_period",
+    "new_evidence_in_period",
+    "source_url",
+)
+
+
+def render_csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for p in report["pledges"]:
+        writer.writerow(
+            [
+                p["id"],
+                p["actor"],
+                p["text"],
+                p["status"],
+                ";".join(p["flags"]),
+                p["made_on"],
+                p["deadline"] or "",
+                p["evidence"]["pending"],
+                p["evidence"]["kept"],
+                p["evidence"]["broken"],
+                p["evidence"]["neutral"],
+                p["last_evidence_at"] or "",
+                "yes" if p["status_changed"] else "no",
+                p["new_evidence"],
+                p["source_url"],
+            ]
+        )
+    return out.getvalue()
+
+
+def render_md(report: dict[str, Any]) -> str:
+    lines = [f"# {md(report['title'])}", ""]
+    lines.append(f"{_day(report['since'])} to {_day(report['until'])} · {report['total']} pledges")
+    lines += [
+        "",
+        "## Where the pledges stand",
+        "",
+        "| Status | Pledges | Change |",
+        "|---|---:|---:|",
+    ]
+    for c in report["counts"]:
+        lines.append(f"| {c['label']} | {c['count']} | {_signed(c['change'])} |")
+    lines += ["", "## Verdicts this period", ""]
+    if not report["status_changes"]:
+        lines.append("No status changed.")
+    for c in report["status_changes"]:
+        frm = STATUS_LABELS.get(c["from"], c["from"]) if c["from"] else "—"
+        lines.append(
+            f"- **#{c['pledge_id']} {md(c['actor'])}: {md(c['text'])}**: {frm} → "
+            f"**{c['to_label']}** ({_day(c['at'])}, {md(c['by'])}). {md(c['note'])}"
+        )
+        for e in c["evidence"]:
+            lines.append(f"  - [{md(e['title'])}](<{e['url']}>)")
+        if c["source_url"]:
+            lines.append(f"  - Source: <{c['source_url']}>")
+    lines += ["", "## New evidence", ""]
+    if not report["new_evidence"]:
+        lines.append("No new evidence.")
+    for group in report["new_evidence"]:
+        lines.append(f"### #{group['pledge_id']} {md(group['actor'])}: {md(group['text'])}")
+        lines.append("")
+        for e in group["items"]:
+            lines.append(
+                f"- {e['review']} · suggests **{e['stance']}** · {_day(e['published_at'])} · "
+                f"[{md(e['title'])}](<{e['url']}>)  "
+            )
+            lines.append(f"  > {md(e['snippet'])}")
+        lines.append("")
+    for key, heading in (
+        ("new_pledges", "New pledges"),
+        ("overdue", "Overdue"),
+        ("due_soon", "Due soon"),
+    ):
+        lines += [f"## {heading}", ""]
+        if not report[key]:
+            lines.append("None.")
+        for p in report[key]:
+            deadline = f", due {p['deadline']}" if p["deadline"] else ""
+            lines.append(
+                f"- #{p['id']} {md(p['actor'])}: {md(p['text'])} ({p['status_label']}{deadline})"
+            )
+        lines.append("")
+    feeds = report["feeds"]
+    lines += ["## Feed health", ""]
+    lines.append(
+        f"{feeds['count']} feeds, {feeds['sweeps']} sweeps this period, "
+        f"{feeds['articles_new']} new articles ({feeds['articles_total']} stored)."
+    )
+    for f in feeds["failing"]:
+        state = "gone (410)" if f["gone"] else f"{f['consecutive_errors']} errors in a row"
+        lines.append(f"- {md(f['name'])}: {state}: {md(f['last_error'] or '')}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render(report: dict[str, Any], fmt: str) -> str:
+    return {"md": render_md, "html": render_html, "json": render_json, "csv": render_csv}[fmt](
+        report
+    )

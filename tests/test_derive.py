@@ -1,0 +1,154 @@
+"""Derived queries: what the rules of pledgewatch.matching.derive put in a query.
+
+Each case is a pledge as a newsroom would log it, some from the evaluation set
+and some not, with the clauses its derived query must (and must not) contain.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from pledgewatch.matching.derive import derive_query
+from pledgewatch.matching.query import parse
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "pledges.csv"
+
+CASES = [
+    # (text, actor, clauses the query contains, clauses it does not contain)
+    (
+        "China will not sell weapons to Russia.",
+        "Xi Jinping",
+        [
+            "@china",
+            "Xi",
+            "@russia",
+            "@weapons",
+            '"light show"',
+            'NOT (@weapons ONEAR/4 ("to china" OR',
+        ],
+        ["deliver*"],
+    ),
+    (
+        "The United States will provide Ukraine with long-term military and security "
+        "assistance under a ten-year bilateral security agreement.",
+        "Joe Biden",
+        ["@us", "@ukraine", "@weapons", '"security pact"', "deliver*", "paus*"],
+        ["@aid"],
+    ),
+    (
+        "In the event of a future armed attack against Ukraine, senior US and Ukrainian "
+        "officials will meet within 24 hours to consult on next steps.",
+        "Joe Biden",
+        ["(@us OR", "AND @ukraine", "consult*", '"24 hours"', '"a day"'],
+        ["(@ukraine OR"],
+    ),
+    (
+        "Allies currently below the guideline will aim to move towards spending 2% of GDP on "
+        "defence within a decade.",
+        "NATO allies (Wales summit)",
+        ["@nato", '"2%"'],
+        ["@funding", "GDP"],
+    ),
+    (
+        "Allies commit to invest 5% of GDP annually on core defence by 2035.",
+        "NATO allies (The Hague summit)",
+        ["@nato", '"5%"', "2035"],
+        ["@netherlands"],
+    ),
+    (
+        "We will proudly maintain our commitment to spend 0.7% of gross national income on "
+        "development.",
+        "Conservative Party (Boris Johnson), 2019 manifesto",
+        ["@aid", '"0.7%"', "GNI", '"national income"'],
+        ["Johnson", "Conservative"],
+    ),
+    (
+        "I will have that war settled in 24 hours.",
+        "Donald Trump",
+        ["Trump", "@ceasefire", "NEAR/3 (war OR fighting)"],
+        [],
+    ),
+    (
+        "India will meet 50% of its energy requirements from renewable energy by 2030.",
+        "Narendra Modi",
+        ["@india", "Modi", "@renewables", '"non-fossil"', "@coal"],
+        ["@meeting", '"50%"'],
+    ),
+    # Pledges that are not in the evaluation set.
+    (
+        "France will spend 0.7% of gross national income on development by 2025.",
+        "Emmanuel Macron",
+        ["@france", "Macron", "@aid", '"0.7%"', "2025"],
+        [],
+    ),
+    (
+        "Japan will provide Ukraine with $4.5 billion in development assistance this year.",
+        "Fumio Kishida",
+        ["@japan", "@ukraine", "@aid", '"4.5bn"', '"4.5 billion"', "provid*"],
+        ["@weapons"],
+    ),
+    (
+        "The EU will cut net greenhouse gas emissions by at least 55% by 2030.",
+        "European Union",
+        ["@eu", "@emissions", "climate", "@renewables"],
+        [],
+    ),
+    (
+        "Germany will not send Taurus missiles to Ukraine.",
+        "Olaf Scholz",
+        ["@germany", "Scholz", "@ukraine", "@weapons", 'NOT (@weapons ONEAR/4 ("to germany" OR'],
+        ["deliver*"],
+    ),
+    (
+        "We will build 1.5 million homes.",
+        "Labour Party (Keir Starmer)",
+        ["@housing", '"1.5 million"', '"1.5m"'],
+        ["Starmer"],
+    ),
+    (
+        "South Africa will shut down all coal-fired power stations by 2050.",
+        "Cyril Ramaphosa",
+        ["@south_africa", "Ramaphosa", "@coal", "@renewables"],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "actor", "present", "absent"), CASES)
+def test_derived_query_parses_and_names_the_expected_clauses(
+    text: str, actor: str, present: list[str], absent: list[str]
+) -> None:
+    query = derive_query(text, actor)
+    parse(query)
+    for clause in present:
+        assert clause in query, (clause, query)
+    for clause in absent:
+        assert clause not in query, (clause, query)
+
+
+def test_a_supply_pledge_requires_supply_news_but_a_refusal_does_not() -> None:
+    promise = derive_query("The US will provide Israel with military assistance.", "Joe Biden")
+    refusal = derive_query("The US will not provide Israel with offensive weapons.", "Joe Biden")
+    assert "deliver*" in promise
+    assert "deliver*" not in refusal
+
+
+def test_first_person_pledge_keeps_the_person_and_we_drops_them() -> None:
+    mine = derive_query("I will stop the small boats.", "Rishi Sunak")
+    ours = derive_query("We will stop the small boats.", "Rishi Sunak")
+    assert "Sunak" in mine
+    assert "Sunak" not in ours
+    assert "@small_boats" in ours and "regatta" in ours
+
+
+def test_every_example_pledge_has_a_derived_query_that_parses() -> None:
+    with EXAMPLES.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    for row in rows:
+        query = derive_query(row["text"], row["actor"])
+        assert query
+        parse(query)

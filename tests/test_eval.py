@@ -1,0 +1,147 @@
+"""Matching quality on the labelled evaluation set in tests/data/eval, through a real sweep.
+
+The items are served as an RSS feed on loopback, swept into a real SQLite
+database holding the evaluation pledges, and the evidence found is compared
+with the labels: precision and recall of (pledge, article) pairs, for the
+journalists' queries and for derived ones, and the accuracy of the suggested
+stance on the items labelled kept or broken. The figures are printed (run
+with -s) and recorded in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import select
+
+from pledgewatch.config import load_config
+from pledgewatch.db import Database
+from pledgewatch.models import Article, Evidence, Pledge
+from pledgewatch.sweep import Sweep
+
+DATA = Path(__file__).parent / "data" / "eval"
+PLEDGES = json.loads((DATA / "pledges.json").read_text())
+ITEMS = json.loads((DATA / "items.json").read_text())
+GOALS = {"written": (0.95, 0.95), "derived": (0.85, 0.85)}
+STANCE_GOAL = 0.80
+
+
+def feed_xml() -> str:
+    entries = []
+    for item in ITEMS:
+        when = datetime.fromisoformat(item["published_at"].replace("Z", "+00:00"))
+        entries.append(
+            f"<item><title>{escape(item['title'])}</title>"
+            f"<link>https://eval.example.org/{item['id']}</link>"
+            f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>"
+            f"<description>{escape(item['summary'])}</description></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        "<title>Evaluation desk</title><link>https://eval.example.org/</link>"
+        + "".join(entries)
+        + "</channel></rss>"
+    )
+
+
+@dataclass
+class Figures:
+    precision: float
+    recall: float
+    stance: float
+    found: int
+    gold: int
+    stance_items: int
+    misses: list[str]
+    false: list[str]
+    wrong_stance: list[str]
+
+
+def evaluate(tmp_path: Path, server: HTTPServer, *, written: bool) -> Figures:
+    server.expect_request("/eval.xml").respond_with_data(
+        feed_xml(), content_type="application/rss+xml"
+    )
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "eval.db"}"\n'
+        f'[[feeds]]\nname = "eval"\nurl = "{server.url_for("/eval.xml")}"\n'
+    )
+    config = load_config(config_path, env={})
+    database = Database(config.database.url)
+    database.migrate()
+    from datetime import UTC, date
+
+    from pledgewatch.pledges import PledgeData, add_pledge
+
+    with database.session() as session:
+        for p in PLEDGES:
+            data = PledgeData(
+                text=p["text"],
+                actor=p["actor"],
+                made_on=date.fromisoformat(p["made_on"]),
+                source_url=p["source_url"],
+                query=p["query"] if written else None,
+                tags=(p["key"],),
+            )
+            add_pledge(session, data, by="eval", now=datetime.now(UTC))
+    summary = Sweep(database, config).run()
+    assert summary.feeds_failed == 0, summary.errors
+    assert summary.articles_new == len(ITEMS)
+
+    with database.session() as session:
+        keys = {p.id: p.tags[0] for p in session.scalars(select(Pledge))}
+        rows = session.execute(
+            select(Evidence.pledge_id, Article.url, Evidence.stance).join(
+                Article, Article.id == Evidence.article_id
+            )
+        ).all()
+    found = {(keys[pid], url.rsplit("/", 1)[1]): stance for pid, url, stance in rows}
+    gold = {(i["pledge"], i["id"]): i["stance"] for i in ITEMS if i["pledge"]}
+    # Items that are fair evidence for another pledge too; their stance is not scored.
+    gold.update({(key, i["id"]): None for i in ITEMS for key in i.get("also", ())})
+    hits = found.keys() & gold.keys()
+    labelled = [k for k in hits if gold[k] in ("kept", "broken")]
+    right = [k for k in labelled if found[k] == gold[k]]
+    return Figures(
+        precision=len(hits) / len(found) if found else 0.0,
+        recall=len(hits) / len(gold),
+        stance=len(right) / len(labelled) if labelled else 0.0,
+        found=len(found),
+        gold=len(gold),
+        stance_items=len(labelled),
+        misses=sorted(f"{k[0]}/{k[1]}" for k in gold.keys() - found.keys()),
+        false=sorted(f"{k[0]}/{k[1]}" for k in found.keys() - gold.keys()),
+        wrong_stance=sorted(
+            f"{k[0]}/{k[1]}: {found[k]} not {gold[k]}" for k in labelled if found[k] != gold[k]
+        ),
+    )
+
+
+def report(kind: str, figures: Figures) -> None:
+    print(
+        f"\n{kind} queries: precision {figures.precision:.3f}, recall {figures.recall:.3f} "
+        f"({figures.found} found, {figures.gold} labelled); stance accuracy {figures.stance:.3f} "
+        f"on {figures.stance_items} kept/broken items"
+    )
+    print("  missed:", ", ".join(figures.misses) or "none")
+    print("  false:", ", ".join(figures.false) or "none")
+    print("  wrong stance:", "; ".join(figures.wrong_stance) or "none")
+
+
+@pytest.mark.parametrize("kind", ["written", "derived"])
+def test_matching_quality_on_the_labelled_set(
+    kind: str, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    figures = evaluate(tmp_path, httpserver, written=kind == "written")
+    report(kind, figures)
+    precision_goal, recall_goal = GOALS[kind]
+    assert figures.precision >= precision_goal
+    assert figures.recall >= recall_goal
+    assert figures.stance >= STANCE_GOAL

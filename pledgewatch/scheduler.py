@@ -1,11 +1,13 @@
-"""`pledgewatch watch`: APScheduler runs the sweep on the configured interval.
+"""`pledgewatch watch`: APScheduler runs the sweep on the configured interval
+and writes the weekly report on [report].weekday at [report].time.
 
 The sweep job has ``max_instances=1`` and coalescing, so a slow sweep never
 overlaps the next one and missed runs collapse into one. SIGINT and SIGTERM
 set a stop flag: the sweep finishes the feeds in hand, records its run and the
 process exits cleanly.
 
-May import: pledgewatch.config, pledgewatch.db, pledgewatch.errors, pledgewatch.sweep.
+May import: pledgewatch.config, pledgewatch.db, pledgewatch.errors, pledgewatch.report,
+pledgewatch.sweep.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from tzlocal import get_localzone
 
 from pledgewatch.config import Config
 from pledgewatch.db import Database
 from pledgewatch.errors import PledgewatchError, SweepLocked
+from pledgewatch.report.weekly import write_weekly
 from pledgewatch.sweep import Sweep, SweepSummary
 
 log = logging.getLogger("pledgewatch.watch")
@@ -72,7 +77,34 @@ class Watcher:
             return
         log.info(describe(summary))
 
+    def report_job(self) -> None:
+        try:
+            written = write_weekly(self.database, self.config, now=datetime.now(UTC))
+        except (PledgewatchError, OSError) as exc:
+            log.error("weekly report failed: %s", exc)
+            return
+        log.info("weekly report written: %s", ", ".join(str(p) for p in written))
+
+    def report_trigger(self) -> CronTrigger:
+        """[report].weekday at [report].time, in the machine's local time."""
+        report = self.config.report
+        return CronTrigger(
+            day_of_week=report.weekday[:3],
+            hour=report.time.hour,
+            minute=report.time.minute,
+            timezone=get_localzone(),
+        )
+
     def schedule(self) -> None:
+        self.scheduler.add_job(
+            self.report_job,
+            self.report_trigger(),
+            id="weekly-report",
+            name="weekly report",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=6 * 3600,
+        )
         self.scheduler.add_job(
             self.sweep_job,
             IntervalTrigger(seconds=self.config.sweep.interval.total_seconds(), timezone=UTC),

@@ -145,16 +145,22 @@ def part_a() -> None:
             {"name": f"feed{i}", "url": f"http://127.0.0.1:{server.ports[i % hosts]}/feed{i}.xml"}
             for i in range(n)
         ]
-        seconds, _ = sweep_once(feeds, concurrency, per_host=2)
+        # The first sweep of a process starts the parse workers (a cron `sweep`);
+        # later ones find them running (`watch`). Both on fresh databases.
+        cold, _ = sweep_once(feeds, concurrency, per_host=2)
+        warm, _ = sweep_once(feeds, concurrency, per_host=2)
     floor = math.ceil(n / concurrency) * delay
     sequential = n * delay
     print(
         f"(a) {n} feeds x {delay * 1000:.0f} ms latency on {hosts} loopback hosts, "
         f"concurrency {concurrency}, per_host 2"
     )
-    print(f"    sweep wall time        {seconds:7.2f} s")
-    print(f"    latency floor          {floor:7.2f} s   ratio {seconds / floor:5.2f}x  (goal < 2x)")
-    print(f"    sequential floor       {sequential:7.2f} s   ratio {seconds / sequential:5.3f}x")
+    print(f"    latency floor          {floor:7.2f} s   sequential floor {sequential:.2f} s")
+    for label, seconds in (("first sweep (cron)", cold), ("next sweep (watch)", warm)):
+        print(
+            f"    {label:<22} {seconds:7.2f} s   {seconds / floor:5.2f}x the floor (goal < 2x), "
+            f"{seconds / sequential:5.3f}x sequential"
+        )
 
 
 def part_b() -> None:

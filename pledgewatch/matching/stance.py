@@ -91,7 +91,7 @@ _STOPPED = _words(
     r"|stop(?:s|ped|ping)?|ban(?:s|ned|ning)?|restrict(?:s|ed|ing|ions?)?"
     r"|export controls?|curb(?:s|ed)?|block(?:s|ed|ing)?|held back|holds? back"
     r"|withh(?:o|e)ld(?:s|ing)?|withdr(?:aw|ew|awn|aws|awal)|pull(?:s|ed|ing)? out"
-    r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing|ure)"
+    r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing) down|closure"
     r"|phas(?:e|es|ed|ing) out|roll(?:s|ed|ing)? back|rollback|repeal(?:s|ed)?"
 )
 

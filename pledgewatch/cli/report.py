@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -69,13 +70,32 @@ def claimreview(
     publisher: Annotated[
         str, typer.Option("--publisher", help="The newsroom named as the reviews' author.")
     ] = "pledgewatch",
+    url_template: Annotated[
+        str | None,
+        typer.Option(
+            "--url-template",
+            help="Where each verdict is published, {id} for the pledge id "
+            "(aggregators such as Google require it).",
+        ),
+    ] = None,
 ) -> None:
     """schema.org ClaimReview JSON-LD for every pledge with a final verdict.
 
     Rating: 3 Promise Kept, 2 Compromise, 1 Promise Broken (best 3, worst 1).
 
-    Example: pledgewatch export claimreview --publisher "The Daily Example" -o claims.jsonld
+    Example: pledgewatch export claimreview --publisher "The Daily Example"
+    --url-template "https://news.example.org/pledges/{id}" -o claims.jsonld
     """
     with state(ctx).database().session() as session:
-        reviews = [claim_review(v, publisher=publisher) for v in final_verdicts(session)]
+        verdicts = final_verdicts(session)
+    if url_template is not None:
+        if "{id}" not in url_template or not url_template.startswith(("http://", "https://")):
+            raise InputError(
+                "--url-template: give an http(s) address with {id}, e.g. "
+                '"https://news.example.org/pledges/{id}"'
+            )
+        verdicts = [
+            replace(v, url=url_template.replace("{id}", str(v.pledge_id))) for v in verdicts
+        ]
+    reviews = [claim_review(v, publisher=publisher) for v in verdicts]
     _write(json.dumps(reviews, ensure_ascii=False, indent=2) + "\n", output)

@@ -125,6 +125,7 @@ def build_report(data: ReportInput) -> dict[str, Any]:
             "actor": by_id[c.pledge_id].actor if c.pledge_id in by_id else "",
             "text": by_id[c.pledge_id].text if c.pledge_id in by_id else "",
             "from": c.from_status,
+            "from_label": STATUS_LABELS[c.from_status] if c.from_status else None,
             "to": c.to_status,
             "to_label": STATUS_LABELS[c.to_status],
             "at": c.at.isoformat(),

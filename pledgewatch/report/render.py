@@ -18,8 +18,6 @@ from typing import Any
 
 import jinja2
 
-from pledgewatch.report.data import STATUS_LABELS
-
 FORMATS = ("md", "html", "json", "csv")
 STATUS_COLOURS = {
     "not_yet_rated": "#8a8f98",
@@ -46,16 +44,44 @@ def _signed(value: int) -> str:
     return f"+{value}" if value > 0 else str(value) if value < 0 else "±0"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!&~])")
+# GitHub-flavoured Markdown and chat apps turn bare "https://..." and "www." into links.
+_MD_AUTOLINK = re.compile(r"(?<=[a-zA-Z])(:)(?=//)|(?<=\bwww)(\.)", re.IGNORECASE)
+_MD_BLOCK_START = re.compile(r"^([-+=]|\d+[.)])")
 
 
 def md(text: Any) -> str:
-    """Text from feeds or people, inert in Markdown: no links, emphasis or HTML."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Text from feeds or people, inert in Markdown: no links, emphasis, lists or HTML."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    escaped = _MD_AUTOLINK.sub(lambda m: "\\" + m.group(0), escaped)
+    return _MD_BLOCK_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)
+
+
+def web_url(url: Any) -> str | None:
+    """The URL if it is safe to link (http or https), else None: a feed's
+    ``javascript:`` or ``data:`` link must never become clickable."""
+    text = str(url or "").strip()
+    if not re.match(r"^https?://[^\s]+$", text, re.IGNORECASE):
+        return None
+    return text
+
+
+def _md_url(url: str) -> str:
+    """A web URL safe inside Markdown's ``<...>`` link destination."""
+    return url.replace("<", "%3C").replace(">", "%3E")
+
+
+def md_link(title: Any, url: Any) -> str:
+    """``[title](<url>)`` for web URLs; escaped text for anything else."""
+    safe = web_url(url)
+    if safe is None:
+        return f"{md(title)} ({md(url)})" if url else md(title)
+    return f"[{md(title)}](<{_md_url(safe)}>)"
 
 
 _environment.filters["day"] = _day
 _environment.filters["signed"] = _signed
+_environment.filters["web_url"] = web_url
 
 
 def chart(report: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +130,11 @@ CSV_COLUMNS = (
 )
 
 
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @) is kept as text with a quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def render_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -112,8 +143,8 @@ def render_csv(report: dict[str, Any]) -> str:
         writer.writerow(
             [
                 p["id"],
-                p["actor"],
-                p["text"],
+                _cell(p["actor"]),
+                _cell(p["text"]),
                 p["status"],
                 ";".join(p["flags"]),
                 p["made_on"],
@@ -125,7 +156,7 @@ def render_csv(report: dict[str, Any]) -> str:
                 p["last_evidence_at"] or "",
                 "yes" if p["status_changed"] else "no",
                 p["new_evidence"],
-                p["source_url"],
+                _cell(p["source_url"]),
             ]
         )
     return out.getvalue()
@@ -133,7 +164,11 @@ def render_csv(report: dict[str, Any]) -> str:
 
 def render_md(report: dict[str, Any]) -> str:
     lines = [f"# {md(report['title'])}", ""]
-    lines.append(f"{_day(report['since'])} to {_day(report['until'])} · {report['total']} pledges")
+    total = report["total"]
+    lines.append(
+        f"{_day(report['since'])} to {_day(report['until'])} · "
+        f"{total} pledge{'' if total == 1 else 's'}"
+    )
     lines += [
         "",
         "## Where the pledges stand",
@@ -147,15 +182,15 @@ def render_md(report: dict[str, Any]) -> str:
     if not report["status_changes"]:
         lines.append("No status changed.")
     for c in report["status_changes"]:
-        frm = STATUS_LABELS.get(c["from"], c["from"]) if c["from"] else "—"
+        frm = c["from_label"] or "—"
         lines.append(
             f"- **#{c['pledge_id']} {md(c['actor'])}: {md(c['text'])}**: {frm} → "
             f"**{c['to_label']}** ({_day(c['at'])}, {md(c['by'])}). {md(c['note'])}"
         )
         for e in c["evidence"]:
-            lines.append(f"  - [{md(e['title'])}](<{e['url']}>)")
+            lines.append(f"  - {md_link(e['title'], e['url'])}")
         if c["source_url"]:
-            lines.append(f"  - Source: <{c['source_url']}>")
+            lines.append(f"  - Source: {md_link(c['source_url'], c['source_url'])}")
     lines += ["", "## New evidence", ""]
     if not report["new_evidence"]:
         lines.append("No new evidence.")
@@ -165,7 +200,7 @@ def render_md(report: dict[str, Any]) -> str:
         for e in group["items"]:
             lines.append(
                 f"- {e['review']} · suggests **{e['stance']}** · {_day(e['published_at'])} · "
-                f"[{md(e['title'])}](<{e['url']}>)  "
+                f"{md_link(e['title'], e['url'])}  "
             )
             lines.append(f"  > {md(e['snippet'])}")
         lines.append("")

@@ -5,7 +5,7 @@ May import: pledgewatch.config, pledgewatch.db, pledgewatch.report.*.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,6 @@ def weekly_name(until: datetime) -> str:
 
 def write_weekly(database: Database, config: Config, *, now: datetime) -> list[Path]:
     """Write the week's report in every configured format; returns the files."""
-    from datetime import timedelta
-
     since = now - timedelta(days=7)
     with database.session() as session:
         data = report_data(session, since=since, until=now, today=now.date(), review=config.review)

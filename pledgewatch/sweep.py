@@ -448,11 +448,29 @@ def _parse_job(body: bytes, url: str, fetched_at: datetime, content_type: str | 
     return _Parsed(parsed.entries, parsed.warnings)
 
 
-def _worker_start() -> None:
+def _worker_start(sweep_pid: int) -> None:
     # Ctrl-C and systemd's SIGTERM reach the whole process group; the sweep
     # decides when to stop, so a worker must not die under a feed in hand.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # A sweep killed outright (SIGKILL, OOM) cannot tell its workers to go:
+    # they watch it and leave with it, so cron never piles up orphans.
+    threading.Thread(target=_exit_with, args=(sweep_pid,), daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass
+
+
+def _ready() -> None:
+    """A no-op job: submitting it starts the workers."""
 
 
 class FeedParser:
@@ -485,9 +503,12 @@ class FeedParser:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["pledgewatch.feeds.parse"])
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=context, initializer=_worker_start
+                    max_workers=self.workers,
+                    mp_context=context,
+                    initializer=_worker_start,
+                    initargs=(os.getpid(),),
                 )
-                self._pool.submit(_worker_start)
+                self._pool.submit(_ready)
             except (OSError, RuntimeError, ValueError) as exc:
                 log.warning("parsing in the sweep's own process: no worker process (%s)", exc)
                 self._pool = None

@@ -431,6 +431,33 @@ def test_a_lock_left_by_a_dead_process_does_not_block(make_config, database_url:
     assert summary.run_id is not None
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_a_sweep_killed_mid_run_loses_nothing_and_the_next_completes(
     server: HTTPServer, make_config, database_url: str
 ) -> None:
@@ -468,8 +495,15 @@ def test_a_sweep_killed_mid_run_loses_nothing_and_the_next_completes(
         while time.monotonic() < deadline and article_count(database) < 31:
             time.sleep(0.05)
         assert article_count(database) == 31, "the fast feeds were committed before the kill"
+        helpers = descendants(proc.pid)
+        assert helpers, "the sweep parses in worker processes"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+        # Its parse workers and their fork server leave with it: cron piles up no orphans.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(pid) for pid in helpers):
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in helpers)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import multiprocessing.context
 import os
 import random
 import signal
@@ -28,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -477,16 +478,18 @@ class FeedParser:
     """Parses feed bodies in a worker process, so fetching and storing go on meanwhile.
 
     feedparser is pure Python and the slowest step of a sweep; a worker process
-    puts it on another core. Workers come from a fork server (never forked from
-    a process with threads running). A worker that dies fails only the feed it
-    had; if no worker can be started at all, feeds are parsed in this process.
+    puts it on another core. Workers are forked from this process when no other
+    thread runs (a cron sweep), else started from a fork server (`watch`, where
+    scheduler threads run). A worker that dies fails only the feed it had; if no
+    worker can be started at all, feeds are parsed in this process.
     """
 
     _shared: FeedParser | None = None
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or max(1, min(2, (os.cpu_count() or 2) - 1))
+        self.workers = workers or max(1, min(2, (os.cpu_count() or 2)))
         self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future[None] | None = None
         self._inline = False
 
     @classmethod
@@ -500,15 +503,22 @@ class FeedParser:
     def _start(self) -> ProcessPoolExecutor | None:
         if self._pool is None and not self._inline:
             try:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["pledgewatch.feeds.parse"])
+                context: multiprocessing.context.BaseContext
+                if threading.active_count() == 1:
+                    # No other thread holds a lock a child could inherit: fork, and
+                    # the workers start at once with everything already imported.
+                    context = multiprocessing.get_context("fork")
+                else:
+                    context = multiprocessing.get_context("forkserver")
+                    # The main module is imported once, in the server, not once a worker.
+                    context.set_forkserver_preload(["__main__", "pledgewatch.feeds.parse"])
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,
                     initializer=_worker_start,
                     initargs=(os.getpid(),),
                 )
-                self._pool.submit(_ready)
+                self._ready = self._pool.submit(_ready)
             except (OSError, RuntimeError, ValueError) as exc:
                 log.warning("parsing in the sweep's own process: no worker process (%s)", exc)
                 self._pool = None
@@ -522,7 +532,8 @@ class FeedParser:
         self, body: bytes, url: str, fetched_at: datetime, content_type: str | None
     ) -> _Parsed:
         pool = self._start()
-        if pool is None:
+        if pool is None or (self._ready is not None and not self._ready.done()):
+            # Until the workers are up (a cron sweep's first half second), parse here.
             return _parse_job(body, url, fetched_at, content_type)
         loop = asyncio.get_running_loop()
         try:
@@ -535,6 +546,7 @@ class FeedParser:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._ready = None
 
 
 # -- the sweep -----------------------------------------------------------------------------------

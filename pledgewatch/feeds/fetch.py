@@ -139,6 +139,8 @@ class Fetcher:
         self._transport = transport
         self._stop = stop
         self._client: httpx.AsyncClient | None = None
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._ssl: ssl.SSLContext | None = None
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
 
@@ -147,21 +149,38 @@ class Fetcher:
         # Semaphores belong to the running loop; make fresh ones for each use.
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._host_slots = {}
-        self._client = httpx.AsyncClient(
+        self._clients = {}
+        # One TLS context for every client: building one costs tens of milliseconds.
+        self._ssl = httpx.create_ssl_context() if self._transport is None else None
+        self._client = self._new_client(settings.concurrency)
+        return self
+
+    def _new_client(self, connections: int) -> httpx.AsyncClient:
+        settings = self.settings
+        return httpx.AsyncClient(
             transport=self._transport,
+            verify=self._ssl if self._ssl is not None else True,
             follow_redirects=False,  # followed in _follow, to see 301/308 and count hops
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=settings.concurrency,
-                max_keepalive_connections=settings.concurrency,
-            ),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             headers={
                 "User-Agent": settings.user_agent,
                 "Accept": ACCEPT,
                 "Accept-Encoding": ACCEPT_ENCODING,
             },
         )
-        return self
+
+    def _client_for(self, url: httpx.URL) -> httpx.AsyncClient:
+        """A client per host: httpcore's pool scans all its connections on every
+        request, so one pool for a whole sweep costs more the more feeds it has."""
+        assert self._client is not None
+        if self._transport is not None:
+            return self._client  # an injected transport serves every host
+        key = f"{url.scheme}://{url.host}:{url.port}"
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = self._new_client(self.settings.per_host)
+        return client
 
     async def __aexit__(
         self,
@@ -169,6 +188,9 @@ class Fetcher:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients = {}
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -233,8 +255,6 @@ class Fetcher:
             raise _FetchFailed(_describe_os_error(exc)) from None
 
     async def _follow(self, request: FeedRequest) -> FetchResult:
-        assert self._client is not None
-        client = self._client
         # Validators go back as the bytes they came as; a stored non-ASCII
         # ETag must not make header encoding raise.
         headers: dict[bytes, bytes] = {}
@@ -247,6 +267,7 @@ class Fetcher:
         permanent: str | None = None
         still_permanent = True
         for _hop in range(self.settings.max_redirects + 1):
+            client = self._client_for(url)
             response = await client.send(
                 client.build_request("GET", url, headers=headers), stream=True
             )

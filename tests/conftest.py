@@ -132,3 +132,26 @@ def cli_for(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         return runner
 
     return make
+
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def newsroom(tmp_path: Path, database_url: str, cli_for) -> Cli:  # type: ignore[no-untyped-def]
+    """The example pledges and the example feed, initialised, not yet swept."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{database_url}"\n'
+        f'[[feeds]]\nname = "example"\nurl = "{ROOT / "examples" / "feed.xml"}"\n'
+    )
+    cli: Cli = cli_for(config)
+    assert cli("pledge", "import", str(ROOT / "examples" / "pledges.csv")).code == 0
+    return cli
+
+
+@pytest.fixture
+def desk(newsroom: Cli) -> Cli:
+    """The newsroom after a sweep: evidence waiting for review."""
+    assert newsroom("sweep").code == 0
+    return newsroom

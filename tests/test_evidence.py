@@ -5,25 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import Cli
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE_FEED = ROOT / "examples" / "feed.xml"
 EXAMPLE_PLEDGES = ROOT / "examples" / "pledges.csv"
-
-
-@pytest.fixture
-def newsroom(tmp_path: Path, database_url: str, cli_for) -> Cli:  # type: ignore[no-untyped-def]
-    """The example pledges and the example feed, initialised."""
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "{database_url}"\n[[feeds]]\nname = "example"\nurl = "{EXAMPLE_FEED}"\n'
-    )
-    cli: Cli = cli_for(config)
-    assert cli("pledge", "import", str(EXAMPLE_PLEDGES)).code == 0
-    return cli
 
 
 def evidence(cli: Cli, *args: str) -> list[dict[str, object]]:

@@ -460,20 +460,6 @@ def test_a_missing_required_property_is_detected(path: tuple[str, ...], reported
 # --- through the CLI, on each database ---
 
 
-@pytest.fixture
-def desk(tmp_path: Path, database_url: str, cli_for) -> Cli:  # type: ignore[no-untyped-def]
-    """Example pledges, swept against the example feed."""
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "{database_url}"\n'
-        f'[[feeds]]\nname = "example"\nurl = "{ROOT / "examples" / "feed.xml"}"\n'
-    )
-    cli: Cli = cli_for(config)
-    assert cli("pledge", "import", str(ROOT / "examples" / "pledges.csv")).code == 0
-    assert cli("sweep").code == 0
-    return cli
-
-
 def test_a_verdict_shows_in_the_report_and_the_claimreview_export(
     desk: Cli, tmp_path: Path
 ) -> None:

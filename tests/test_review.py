@@ -14,20 +14,6 @@ from tests.conftest import Cli
 ROOT = Path(__file__).parent.parent
 
 
-@pytest.fixture
-def desk(tmp_path: Path, database_url: str, cli_for) -> Cli:  # type: ignore[no-untyped-def]
-    """Example pledges, swept against the example feed: evidence waiting for review."""
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "{database_url}"\n'
-        f'[[feeds]]\nname = "example"\nurl = "{ROOT / "examples" / "feed.xml"}"\n'
-    )
-    cli: Cli = cli_for(config)
-    assert cli("pledge", "import", str(ROOT / "examples" / "pledges.csv")).code == 0
-    assert cli("sweep").code == 0
-    return cli
-
-
 def evidence_of(cli: Cli, pledge: int) -> list[dict]:  # type: ignore[type-arg]
     return json.loads(cli("evidence", "list", "--pledge", str(pledge), "--json").out)  # type: ignore[no-any-return]
 

@@ -13,6 +13,7 @@ May import: pledgewatch.errors, pledgewatch.matching, pledgewatch.models.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -37,6 +38,8 @@ from pledgewatch.models import (
     Feed,
     Pledge,
 )
+
+log = logging.getLogger("pledgewatch.evidence")
 
 GRACE = timedelta(days=1)
 CHUNK = 500
@@ -115,8 +118,16 @@ class PledgeMatcher:
     def __init__(self, pledges: Iterable[Pledge]) -> None:
         self.monitor: Monitor[int] = Monitor()
         self.targets: dict[int, _Target] = {}
+        # A stored query that no longer parses must not stop matching for every
+        # other pledge in an unattended sweep: it is left out and reported.
+        self.skipped: list[str] = []
         for pledge in pledges:
-            target, node = _target(pledge)
+            try:
+                target, node = _target(pledge)
+            except ValidationError as exc:
+                self.skipped.append(str(exc))
+                log.warning("not matching %s", exc)
+                continue
             self.targets[pledge.id] = target
             self.monitor.add(pledge.id, node)
 

@@ -604,6 +604,8 @@ class Sweep:
                 ]
                 if self.match:
                     self._matcher = PledgeMatcher.load(session)
+                    for problem in self._matcher.skipped:
+                        self.summary.warnings.append({"feed": "-", "warning": problem})
                 run = SweepRun(
                     started_at=now, state="running", feeds_due=len(requests), errors="[]"
                 )

@@ -166,3 +166,25 @@ def test_evidence_list_filters(newsroom: Cli) -> None:
     bad = newsroom("evidence", "list", "--since", "last week")
     assert bad.code == 2
     assert "--since" in bad.err
+
+
+def test_a_stored_query_that_no_longer_parses_does_not_stop_the_sweep(
+    newsroom: Cli, database_url: str
+) -> None:
+    from sqlalchemy import update
+
+    from pledgewatch.db import Database
+    from pledgewatch.models import Pledge
+
+    database = Database(database_url)
+    with database.session() as session:
+        # As if the query language had changed since this query was saved.
+        session.execute(update(Pledge).where(Pledge.id == 2).values(query="ukraine AND ("))
+    database.dispose()
+    result = newsroom("sweep", "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert summary["evidence_new"] > 0
+    assert any("pledge #2" in w["warning"] for w in summary["warnings"])
+    assert evidence(newsroom, "--pledge", "2") == []
+    assert evidence(newsroom, "--pledge", "1")

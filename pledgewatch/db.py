@@ -224,5 +224,8 @@ def _looks_unreachable(exc: DBAPIError) -> bool:
             "readonly",
             "read-only",
             "not a database",
+            "locked",
+            "disk is full",
+            "no space",
         )
     )

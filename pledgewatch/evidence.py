@@ -3,18 +3,18 @@
 A pledge's effective query is its own query, or one derived from its text and
 actor. ``PledgeMatcher`` holds every pledge's query in the presearcher, so the
 sweep checks each new or changed article against the candidate pledges only;
-``match_pledge`` runs one pledge over stored articles (a pledge logged today
+``rematch`` runs one pledge (or all) over stored articles (a pledge logged today
 finds last month's coverage). Only articles published on or after the day the
 pledge was made count, with a day of grace for time zones. Each (pledge,
 article) pair is stored once; what an editor reviewed is never overwritten.
 
-May import: pledgewatch.errors, pledgewatch.matching, pledgewatch.models.
+May import: pledgewatch.errors, pledgewatch.matching, pledgewatch.models, pledgewatch.pledges.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
@@ -27,7 +27,7 @@ from pledgewatch.errors import InputError, QuerySyntaxError, ValidationError
 from pledgewatch.matching.analysis import Document
 from pledgewatch.matching.derive import derive_query
 from pledgewatch.matching.monitor import Monitor
-from pledgewatch.matching.query import Node, match, parse
+from pledgewatch.matching.query import Node, parse
 from pledgewatch.matching.score import assess
 from pledgewatch.models import (
     REVIEW_VALUES,
@@ -38,6 +38,7 @@ from pledgewatch.models import (
     Feed,
     Pledge,
 )
+from pledgewatch.pledges import get_pledge
 
 log = logging.getLogger("pledgewatch.evidence")
 
@@ -175,44 +176,18 @@ class PledgeMatcher:
         return _insert_new(session, rows)
 
 
-def match_pledge(
-    session: Session, pledge: Pledge, now: datetime, progress: Progress | None = None
-) -> int:
-    """Match one pledge against every stored article published since it was made."""
-    target, node = _target(pledge)
-    total = (
-        session.scalar(
-            select(func.count()).select_from(Article).where(Article.published_at >= target.since)
-        )
-        or 0
-    )
-    known = set(session.scalars(select(Evidence.article_id).where(Evidence.pledge_id == pledge.id)))
-    found = 0
-    done = 0
+def _article_ids(session: Session, since: datetime | None) -> Iterator[list[int]]:
+    """Ids of stored articles (published since ``since``), a chunk at a time."""
     last_id = 0
     while True:
-        batch = session.execute(
-            select(Article.id, Article.title, Article.summary, Article.content)
-            .where(Article.published_at >= target.since, Article.id > last_id)
-            .order_by(Article.id)
-            .limit(CHUNK)
-        ).all()
-        if not batch:
-            break
-        rows = []
-        for article in batch:
-            if article.id in known:
-                continue
-            doc = _document(article)
-            result = match(node, doc)
-            if result is not None:
-                rows.append(_row(target, article.id, assess(target.text, result, doc), now))
-        found += _insert_new(session, rows)
-        last_id = batch[-1].id
-        done += len(batch)
-        if progress is not None:
-            progress(done, total)
-    return found
+        query = select(Article.id).where(Article.id > last_id)
+        if since is not None:
+            query = query.where(Article.published_at >= since)
+        ids = list(session.scalars(query.order_by(Article.id).limit(CHUNK)))
+        if not ids:
+            return
+        yield ids
+        last_id = ids[-1]
 
 
 def rematch(
@@ -221,27 +196,26 @@ def rematch(
     pledge_id: int | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Match stored articles again (all pledges, or one) and store any new evidence."""
+    """Match stored articles again (all pledges, or one) and store any new evidence.
+
+    For one pledge (a pledge just logged or edited), only the articles published
+    since it was made are read.
+    """
     if pledge_id is not None:
-        pledge = session.get(Pledge, pledge_id)
-        if pledge is None:
-            raise InputError(f'no pledge #{pledge_id}; see "pledgewatch pledge list"')
-        return match_pledge(session, pledge, now, progress)
-    matcher = PledgeMatcher.load(session)
-    total = session.scalar(select(func.count()).select_from(Article)) or 0
-    found = 0
-    done = 0
-    last_id = 0
-    while True:
-        ids = list(
-            session.scalars(
-                select(Article.id).where(Article.id > last_id).order_by(Article.id).limit(CHUNK)
-            )
-        )
-        if not ids:
-            break
+        matcher = PledgeMatcher([get_pledge(session, pledge_id)])
+        if matcher.skipped:
+            raise ValidationError("query", matcher.skipped[0])
+        since: datetime | None = matcher.targets[pledge_id].since
+    else:
+        matcher = PledgeMatcher.load(session)
+        since = None
+    counted = select(func.count()).select_from(Article)
+    if since is not None:
+        counted = counted.where(Article.published_at >= since)
+    total = session.scalar(counted) or 0
+    found = done = 0
+    for ids in _article_ids(session, since):
         found += matcher.match_articles(session, ids, now)
-        last_id = ids[-1]
         done += len(ids)
         if progress is not None:
             progress(done, total)

@@ -295,7 +295,6 @@ class _Outcome:
     error: str | None
     warnings: list[str]
     stored: Stored
-    evidence: int
 
 
 def store_entries(
@@ -563,7 +562,6 @@ class Sweep:
         names: Sequence[str] = (),
         all_feeds: bool = False,
         clock: Clock = utcnow,
-        match: bool = True,
         on_progress: Progress | None = None,
         stop: threading.Event | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -574,7 +572,6 @@ class Sweep:
         self.names = list(names)
         self.all_feeds = all_feeds
         self.clock = clock
-        self.match = match
         self._matcher: PledgeMatcher | None = None
         self.on_progress = on_progress
         self.stop = stop or threading.Event()
@@ -602,10 +599,9 @@ class Sweep:
                     FeedRequest(name=f.name, url=f.url, etag=f.etag, last_modified=f.last_modified)
                     for f in feeds
                 ]
-                if self.match:
-                    self._matcher = PledgeMatcher.load(session)
-                    for problem in self._matcher.skipped:
-                        self.summary.warnings.append({"feed": "-", "warning": problem})
+                self._matcher = PledgeMatcher.load(session)
+                for problem in self._matcher.skipped:
+                    self.summary.warnings.append({"feed": "-", "warning": problem})
                 run = SweepRun(
                     started_at=now, state="running", feeds_due=len(requests), errors="[]"
                 )
@@ -699,7 +695,7 @@ class Sweep:
     def _store_batch(self, batch: list[tuple[FetchResult, _Parsed]]) -> None:
         try:
             with self.database.session() as session:
-                outcomes = self._store_many(session, batch)
+                outcomes, evidence = self._store_many(session, batch)
         except DBAPIError:
             if len(batch) == 1:
                 log.exception("could not store feed %s", batch[0][0].request.name)
@@ -711,6 +707,7 @@ class Sweep:
             return
         for outcome in outcomes:
             self._count(outcome)
+        self.summary.evidence_new += evidence
 
     def _record_store_failure(self, result: FetchResult) -> None:
         now = self.clock()
@@ -731,12 +728,13 @@ class Sweep:
                 retry_after=None,
                 rng=self.rng,
             )
-        self._count(_Outcome(name, "error", error, [], Stored(), 0))
+        self._count(_Outcome(name, "error", error, [], Stored()))
 
     def _store_many(
         self, session: Session, batch: list[tuple[FetchResult, _Parsed]]
-    ) -> list[_Outcome]:
-        """Several feeds' articles and new states, in the caller's one transaction."""
+    ) -> tuple[list[_Outcome], int]:
+        """Several feeds' articles and new states, in the caller's one transaction;
+        returns each feed's outcome and the number of new evidence items."""
         now = self.clock()
         names = [result.request.name for result, _ in batch]
         feeds = {f.name: f for f in session.scalars(select(Feed).where(Feed.name.in_(names)))}
@@ -751,15 +749,16 @@ class Sweep:
             [(feed.id, parsed.entries) for feed, outcome, _, parsed in states if parsed.entries],
             now,
         )
-        outcomes = []
-        for feed, outcome, error, parsed in states:
-            done = stored.get(feed.id, Stored())
-            evidence = 0
-            changed = done.new + done.updated
-            if changed and self._matcher is not None:
-                evidence = self._matcher.match_articles(session, changed, now)
-            outcomes.append(_Outcome(feed.name, outcome, error, parsed.warnings, done, evidence))
-        return outcomes
+        outcomes = [
+            _Outcome(feed.name, outcome, error, parsed.warnings, stored.get(feed.id, Stored()))
+            for feed, outcome, error, parsed in states
+        ]
+        # The batch's new and changed articles, matched against every pledge at once.
+        changed = [i for done in stored.values() for i in (*done.new, *done.updated)]
+        evidence = 0
+        if changed and self._matcher is not None:
+            evidence = self._matcher.match_articles(session, changed, now)
+        return outcomes, evidence
 
     def _update_state(
         self, feed: Feed, result: FetchResult, parsed: _Parsed, now: datetime
@@ -808,7 +807,6 @@ class Sweep:
             summary.warnings.append({"feed": outcome.name, "warning": warning})
         summary.articles_new += len(outcome.stored.new)
         summary.articles_updated += len(outcome.stored.updated)
-        summary.evidence_new += outcome.evidence
 
     def _finish_run(self) -> None:
         s = self.summary

@@ -1,7 +1,7 @@
 """Fetching feeds over HTTP (httpx) or from disk, politely and within hard limits.
 
-:func:`fetch_many` fetches a sweep's feeds concurrently through one
-:class:`Fetcher` (one ``httpx.AsyncClient``). A feed's own failure (a timeout,
+:class:`Fetcher` fetches a sweep's feeds concurrently (``fetch_many`` is the
+same for a plain list of feeds). A feed's own failure (a timeout,
 an HTTP error, a body too large, a refused connection) is never raised: it
 comes back as a :class:`FetchResult` with outcome ``"error"`` and a one-line
 ``error``, so one broken feed cannot stop a sweep. Bugs still raise.

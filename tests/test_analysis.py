@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from pledgewatch.matching import analysis
 from pledgewatch.matching.analysis import Document, analyse, fold, phrase_variants
 
 
@@ -142,3 +145,99 @@ def test_sentence_span_gives_snippet_text() -> None:
     assert field.text[start:end] == "China will not sell weapons"
     start, end = field.char_span(4, 5)
     assert field.text[start:end] == "will not"
+
+
+def _reference_scan(text: str) -> tuple[list[str], list[tuple[int, str]], list[int]]:
+    """The analyser's definition: ``_TOKEN`` over the whole text at once, with no
+    fast path. ``_Scan`` cuts the text at whitespace first and must agree."""
+    terms: list[str] = []
+    stacked: list[tuple[int, str]] = []
+    starts = [0]
+    for abbr, word, stop in analysis._TOKEN.findall(text):
+        if word:
+            parts, extra = analysis._compound(word)
+            stacked.extend((len(terms), form) for form in extra)
+            terms.extend(term for term, _, _ in parts)
+        elif abbr:
+            terms.append(fold(abbr.replace(".", "")))
+        elif len(terms) > starts[-1] and not (
+            stop == "." and (terms[-1] in analysis._TITLES or len(terms[-1]) == 1)
+        ):
+            starts.append(len(terms))
+    return terms, stacked, starts
+
+
+_PIECES = [
+    "word",
+    "Word",
+    "said,",
+    "talks.",
+    "end!",
+    "why?",
+    "U.S.",
+    "U.K.",
+    "Mr.",
+    "W.",
+    "2.5",
+    "F-16",
+    "Russia's",
+    "States'",
+    "don't",
+    "Élysée",
+    "naïve.",
+    "e.g.",
+    "...",
+    "(Reuters)",
+    '"quoted."',
+    "it's.",
+    "x",
+    "42",
+    "3%",
+    "a.b.c",
+    "—",
+    "-",
+    "'",
+    ".",
+    "!?",
+    "foo_bar",
+    "Chinese-made,",
+    "co-op.",
+    "U.S.-led",
+    "’s",
+    "ÇA",
+    "ﬁne",
+    "日本",
+    "semi;",
+    "colon:",
+]
+_SPACES = [" ", "  ", "\n", "\n\n", "\n \t\n", "\t", "\u00a0", "\u2003", "\n\n\n", " \n"]
+
+
+def test_whitespace_cut_scan_agrees_with_the_token_pattern() -> None:
+    rng = random.Random(20261127)
+    for _ in range(3000):
+        count = rng.randint(1, 12)
+        text = "".join(rng.choice(_PIECES) + rng.choice(_SPACES) for _ in range(count))
+        if rng.random() < 0.3:  # words glued to punctuation without spaces
+            text = text.replace(" ", rng.choice(["", ",", "."]), 2)
+        scan = analysis._Scan(text)
+        assert (scan.terms, scan.stacked, scan.sentence_starts) == _reference_scan(text), text
+        # Offsets come from the pattern itself: they must line up with positions.
+        assert len(analysis._spans(text)) == len(scan.terms), text
+
+
+def test_quick_phrase_and_prefix_tests_agree_with_positions() -> None:
+    rng = random.Random(7)
+    for _ in range(1500):
+        text = " ".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 10)))
+        field = Document.from_fields(content=text).fields["content"]
+        terms = [*analysis._Scan(text).terms, "zz", "f16", "russia", "16"]
+        for _ in range(6):
+            size = rng.randint(1, 3)
+            start = rng.randrange(len(terms))
+            seq = tuple(terms[start : start + size]) or ("zz",)
+            if rng.random() < 0.3:
+                seq = tuple(rng.choice(terms) for _ in range(size))
+            assert field.has_phrase(seq) == bool(field.phrase_starts(seq)), (text, seq)
+            prefix = rng.choice(terms)[: rng.randint(1, 4)] or "x"
+            assert field.has_prefix(prefix) == bool(field.prefixed(prefix)), (text, prefix)

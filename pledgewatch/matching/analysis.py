@@ -56,6 +56,9 @@ _TOKEN = re.compile(
     r"|([.!?]+(?=[\s\"'”’»)\]]|$)|\n[ \t\r\f\v]*\n)"
 )
 _ABBR, _WORD = 1, 2
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_STOPS = ".!?"
+_PLAIN_ENDS = ",;:" + _STOPS  # a plain word followed by one of these: the word, then the mark
 _SPLIT = re.compile(rf"[{_HYPHENS}]")
 _APOSTROPHE_RE = re.compile(rf"[{_APOSTROPHES}]")
 _NOT_ALNUM = re.compile(r"[\W_]+")
@@ -115,7 +118,15 @@ def _compound(word: str) -> tuple[list[tuple[str, int, int]], list[str]]:
 class _Scan:
     """The analysed words of one text: ``terms[p]`` is the term at position p,
     ``stacked`` the extra (position, term) pairs, ``sentence_starts`` the first
-    position of each sentence. Character offsets are computed only on request."""
+    position of each sentence. Character offsets are computed only on request.
+
+    The text is cut at whitespace first: a plain word ("minister", "said,",
+    "talks.") is handled with string methods, and only the rest goes through
+    ``_TOKEN``. Whitespace never belongs to a token, and ``_TOKEN`` looks at
+    most one character around a match, which is whitespace at a cut, so the
+    result is the same as running ``_TOKEN`` over the whole text (a test
+    checks it); blank lines, the one break made of whitespace, are found first.
+    """
 
     __slots__ = ("sentence_starts", "stacked", "terms", "units")
 
@@ -125,30 +136,58 @@ class _Scan:
         self.sentence_starts = [0]
         # Each word's alternative term sequences; only the query side asks.
         self.units: list[tuple[tuple[str, ...], ...]] | None = [] if units else None
-        terms, append, units_out = self.terms, self.terms.append, self.units
-        # findall and one cheap test per word: this loop is most of the cost of
-        # analysing an article, so the common plain word does nothing else.
-        for abbr, word, stop in _TOKEN.findall(text):
-            if word:
-                if word.isascii() and word.isalnum():
-                    append(word.lower())
-                    if units_out is not None:
-                        units_out.append(((terms[-1],),))
+        paragraphs = _BLANK_LINE.split(text) if "\n" in text else (text,)
+        for number, paragraph in enumerate(paragraphs):
+            if number:
+                self._stop("\n\n")
+            self._paragraph(paragraph)
+
+    def _paragraph(self, text: str) -> None:
+        # This loop is most of the cost of analysing an article: the common
+        # plain word, with or without a comma or full stop, does nothing else.
+        terms, append = self.terms, self.terms.append
+        plain = self.units is None
+        for chunk in text.split():
+            if plain and chunk.isascii():
+                if chunk.isalnum():
+                    append(chunk.lower())
                     continue
-                parts, stacked = _compound(word)
-                self.stacked.extend((len(terms), extra) for extra in stacked)
-                terms.extend(term for term, _, _ in parts)
-                if units_out is not None and parts:
-                    units_out.append((tuple(p[0] for p in parts), *((s,) for s in stacked)))
-            elif abbr:
-                append(fold(abbr.replace(".", "")))
-                if units_out is not None:
-                    units_out.append(((terms[-1],),))
-            elif len(terms) > self.sentence_starts[-1] and not (
-                stop == "." and (terms[-1] in _TITLES or len(terms[-1]) == 1)
-            ):
-                # A lone "." after a title or an initial ("Mr.", "W.") goes on.
-                self.sentence_starts.append(len(terms))
+                word, last = chunk[:-1], chunk[-1]
+                if word.isalnum() and last in _PLAIN_ENDS:
+                    append(word.lower())
+                    if last in _STOPS:
+                        self._stop(last)
+                    continue
+            for abbr, word, stop in _TOKEN.findall(chunk):
+                if word:
+                    self._word(word)
+                elif abbr:
+                    append(fold(abbr.replace(".", "")))
+                    if self.units is not None:
+                        self.units.append(((terms[-1],),))
+                else:
+                    self._stop(stop)
+
+    def _word(self, word: str) -> None:
+        terms, units = self.terms, self.units
+        if word.isascii() and word.isalnum():
+            terms.append(word.lower())
+            if units is not None:
+                units.append(((terms[-1],),))
+            return
+        parts, stacked = _compound(word)
+        self.stacked.extend((len(terms), extra) for extra in stacked)
+        terms.extend(term for term, _, _ in parts)
+        if units is not None and parts:
+            units.append((tuple(p[0] for p in parts), *((s,) for s in stacked)))
+
+    def _stop(self, stop: str) -> None:
+        terms = self.terms
+        if len(terms) > self.sentence_starts[-1] and not (
+            stop == "." and (terms[-1] in _TITLES or len(terms[-1]) == 1)
+        ):
+            # A lone "." after a title or an initial ("Mr.", "W.") goes on.
+            self.sentence_starts.append(len(terms))
 
     def sentence_of(self, position: int) -> int:
         return bisect.bisect_right(self.sentence_starts, position) - 1
@@ -237,7 +276,17 @@ class FieldIndex:
     """One analysed field of a document. Positions and offsets are worked out on
     first use: the presearcher needs only ``terms``, and most documents stop there."""
 
-    __slots__ = ("_positions", "_scan", "_scans", "_spans", "_vocabulary", "name", "terms", "text")
+    __slots__ = (
+        "_positions",
+        "_scan",
+        "_scans",
+        "_spans",
+        "_text_of_terms",
+        "_vocabulary",
+        "name",
+        "terms",
+        "text",
+    )
 
     def __init__(self, name: str, text: str) -> None:
         self.name = name
@@ -246,6 +295,7 @@ class FieldIndex:
         self.terms = frozenset(self._scan.terms).union(t for _, t in self._scan.stacked)
         self._positions: dict[str, list[int]] = {}
         self._scans = 0
+        self._text_of_terms: str | None = None
         self._spans: list[tuple[int, int]] | None = None
         self._vocabulary: list[str] | None = None
 
@@ -298,6 +348,34 @@ class FieldIndex:
                 return []
             rest.append(set(positions))
         return [p for p in first if all(p + i in s for i, s in enumerate(rest, 1))]
+
+    def has_phrase(self, terms: tuple[str, ...]) -> bool:
+        """Whether ``terms`` occur one after another: ``bool(phrase_starts(terms))``,
+        found with one substring search where the field has no stacked forms."""
+        if self._scan.stacked:
+            return bool(self.phrase_starts(terms))
+        return f" {' '.join(terms)} " in self._joined()
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether a term starts with ``prefix``: ``bool(prefixed(prefix))``."""
+        return f" {prefix}" in self._joined() or any(
+            term.startswith(prefix) for _, term in self._scan.stacked
+        )
+
+    def _joined(self) -> str:
+        """The terms in order between spaces (terms hold no space)."""
+        if self._text_of_terms is None:
+            self._text_of_terms = f" {' '.join(self._scan.terms)} "
+        return self._text_of_terms
+
+    def any_near(self, terms: frozenset[str], position: int, window: int) -> bool:
+        """Whether one of ``terms`` is at most ``window`` positions from ``position``."""
+        low = max(0, position - window)
+        if not terms.isdisjoint(self._scan.terms[low : position + window + 1]):
+            return True
+        return any(
+            abs(at - position) <= window and term in terms for at, term in self._scan.stacked
+        )
 
     def prefixed(self, prefix: str) -> list[str]:
         """Terms of this field that start with ``prefix``."""

@@ -36,9 +36,9 @@ class _Stored(Generic[K]):
     order: int  # results come back in the order queries were added
     key: K
     query: Node
-    head: Group | None  # its rarest group; None: evaluated on every document
-    second: Group  # its second rarest group (the head again if it has one group)
-    rest: tuple[Group, ...]  # its other groups
+    head: int | None  # its rarest group; None: evaluated on every document
+    second: int  # its second rarest group (the head again if it has one group)
+    rest: frozenset[int]  # its other groups
 
 
 class Monitor(Generic[K]):
@@ -60,12 +60,15 @@ class Monitor(Generic[K]):
         self._vocabulary = sorted(frozenset[str]().union(*self._sample))  # to expand prefixes
         self._stored: dict[K, _Stored[K]] = {}
         self._order = 0
-        # Every distinct group once, with its frequency: queries share them.
-        self._groups: dict[Group, tuple[Group, float]] = {}
+        # Every distinct group once, by number: queries share them ("@china").
+        self._group_ids: dict[Group, int] = {}
+        self._groups: dict[int, tuple[Group, float]] = {}  # number -> (group, frequency)
+        self._users: dict[int, int] = {}  # number -> how many stored queries use it
+        self._next_number = 0
+        self._key_groups: dict[str, set[int]] = {}  # key -> the groups holding it
         # head group -> second group -> key -> query
-        self._heads: dict[Group, dict[Group, dict[K, _Stored[K]]]] = {}
-        self._key_heads: dict[str, set[Group]] = {}  # key -> head groups holding it
-        self._prefixes: set[str] = set()  # prefix keys of any group, with their "*"
+        self._heads: dict[int, dict[int, dict[K, _Stored[K]]]] = {}
+        self._prefixes: dict[str, int] = {}  # prefix keys ("sell*") -> groups holding them
         self._automaton: ahocorasick.Automaton | None = None
         self._always: dict[K, _Stored[K]] = {}  # queries that require nothing
 
@@ -79,17 +82,14 @@ class Monitor(Generic[K]):
         """Store a query under ``key``, replacing any query stored there."""
         if key in self._stored:
             self.remove(key)
-        known = [self._group(group) for group in required_terms(query)]
-        groups = [group for group, _ in sorted(known, key=lambda g: (g[1], sorted(g[0])))]
-        if not groups:
-            stored = _Stored(self._order, key, query, None, frozenset(), ())
+        numbers = list(dict.fromkeys(self._use(group) for group in required_terms(query)))
+        numbers.sort(key=lambda n: (self._groups[n][1], sorted(self._groups[n][0])))
+        if not numbers:
+            stored = _Stored(self._order, key, query, None, 0, frozenset())
             self._always[key] = stored
         else:
-            head, second = groups[0], groups[min(1, len(groups) - 1)]
-            stored = _Stored(self._order, key, query, head, second, tuple(groups[2:]))
-            if head not in self._heads:
-                for term in head:
-                    self._key_heads.setdefault(term, set()).add(head)
+            head, second = numbers[0], numbers[min(1, len(numbers) - 1)]
+            stored = _Stored(self._order, key, query, head, second, frozenset(numbers[2:]))
             self._heads.setdefault(head, {}).setdefault(second, {})[key] = stored
         self._stored[key] = stored
         self._order += 1
@@ -106,8 +106,8 @@ class Monitor(Generic[K]):
             del by_second[stored.second]
         if not by_second:
             del self._heads[stored.head]
-            for term in stored.head:
-                self._key_heads[term].discard(stored.head)
+        for number in {stored.head, stored.second, *stored.rest}:
+            self._release(number)
 
     def candidates(self, doc: Document) -> list[K]:
         """Keys of the queries worth evaluating on ``doc``, in the order added."""
@@ -126,20 +126,17 @@ class Monitor(Generic[K]):
         present = set(doc.terms)  # its terms, and the prefix keys its terms start with
         if self._prefixes:
             present.update(self._prefix_keys(doc))
-        # Set operations run in C; the loops see only queries whose rarest
-        # group is in the document, and test a second group once for all
-        # the queries that share it.
-        key_heads = self._key_heads
-        heads = set[Group]().union(*map(key_heads.__getitem__, present & key_heads.keys()))
+        # The groups the document holds a key of, found with set operations
+        # that run in C; the loops below see only queries whose two rarest
+        # groups are both held, which few besides the real matches are.
+        key_groups = self._key_groups
+        held = set[int]().union(*map(key_groups.__getitem__, present & key_groups.keys()))
         chosen = list(self._always.values())
-        for head in heads:
-            for second, stored in self._heads[head].items():
-                if not second.isdisjoint(present):
-                    chosen.extend(
-                        s
-                        for s in stored.values()
-                        if not s.rest or all(not g.isdisjoint(present) for g in s.rest)
-                    )
+        heads = self._heads
+        for head in held & heads.keys():
+            for second, stored in heads[head].items():
+                if second in held:
+                    chosen.extend(s for s in stored.values() if s.rest <= held)
         if len(chosen) > 1:
             chosen.sort(key=_order)
         return chosen
@@ -154,16 +151,38 @@ class Monitor(Generic[K]):
             self._automaton = automaton
         return (key for _, key in self._automaton.iter(doc.key_text()))
 
-    def _group(self, group: Group) -> tuple[Group, float]:
-        """The shared copy of ``group`` and how common it is."""
-        known = self._groups.get(group)
-        if known is None:
-            known = self._groups[group] = (group, self._frequency(group))
+    def _use(self, group: Group) -> int:
+        """The number of ``group``, one more query using it."""
+        number = self._group_ids.get(group)
+        if number is None:
+            number = self._group_ids[group] = self._next_number
+            self._next_number += 1
+            self._groups[number] = (group, self._frequency(group))
+            self._users[number] = 0
             for key in group:
-                if key.endswith("*") and key not in self._prefixes:
-                    self._prefixes.add(key)
+                self._key_groups.setdefault(key, set()).add(number)
+                if key.endswith("*"):
+                    self._prefixes[key] = self._prefixes.get(key, 0) + 1
                     self._automaton = None
-        return known
+        self._users[number] += 1
+        return number
+
+    def _release(self, number: int) -> None:
+        """One query fewer uses group ``number``; forget it when none does."""
+        self._users[number] -= 1
+        if self._users[number]:
+            return
+        group, _ = self._groups.pop(number)
+        del self._users[number], self._group_ids[group]
+        for key in group:
+            self._key_groups[key].discard(number)
+            if not self._key_groups[key]:
+                del self._key_groups[key]
+            if key.endswith("*"):
+                self._prefixes[key] -= 1
+                if not self._prefixes[key]:
+                    del self._prefixes[key]
+                    self._automaton = None
 
     def _frequency(self, group: frozenset[str]) -> float:
         """Share of sample articles holding a key of ``group`` (half an article

@@ -31,6 +31,7 @@ import bisect
 import dataclasses
 import difflib
 import functools
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,6 +104,10 @@ class Near:
     right: Node
     distance: int
     ordered: bool
+
+    @property
+    def sides(self) -> tuple[Node, Node]:
+        return self.left, self.right
 
 
 Leaf = Term | Prefix | Phrase | Alias
@@ -399,11 +404,46 @@ class Hit(NamedTuple):
     sentence: int
 
 
-@dataclass(frozen=True, slots=True)
 class Match:
-    """Why a document matched: every hit of every term that is not negated."""
+    """A document that a query matches, and why: ``hits``, every place where a
+    term that is not negated matched.
 
-    hits: tuple[Hit, ...]
+    Deciding that a query matches needs positions only for NEAR and phrases;
+    the hits are worked out on first use, as in Lucene's Monitor, where
+    highlighting is a second pass over the matches. The presearcher's
+    candidates that match are often not kept (an article older than the
+    pledge, evidence already stored), and those never pay for hits.
+    """
+
+    __slots__ = ("_doc", "_hits", "_query")
+
+    def __init__(self, query: Node, doc: Document) -> None:
+        self._query = query
+        self._doc = doc
+        self._hits: tuple[Hit, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"Match({format_query(self._query)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        """Matches are equal when their hits are."""
+        return isinstance(other, Match) and self.hits == other.hits
+
+    def __hash__(self) -> int:
+        return hash(self.hits)
+
+    @property
+    def hits(self) -> tuple[Hit, ...]:
+        if self._hits is None:
+            found = _evaluate(self._query, self._doc, FIELDS)
+            if found is None:  # match() said it matches: the two must agree
+                raise AssertionError(f"no hits for a match of {format_query(self._query)}")
+            fields = self._doc.fields
+            self._hits = tuple(
+                Hit(_label(leaf), " ".join(seq), name, start, end, fields[name].sentence_of(start))
+                for leaf, name, start, end, seq in found
+            )
+        return self._hits
 
     def best_sentence(self) -> tuple[str, int]:
         """(field, sentence) holding the most distinct query terms; the earliest
@@ -415,32 +455,45 @@ class Match:
         return min(leaves, key=lambda k: (-len(leaves[k]), order.get(k[0], 99), k[1]))
 
 
+# Where a leaf occurs, before it becomes a Hit: (leaf, field, first position,
+# last position, the terms found). Plain tuples, built in bulk: only the
+# queries whose hits are asked for pay for labels, sentences or Hit objects.
+_Occurrence = tuple[Node, str, int, int, tuple[str, ...]]
+_place = operator.itemgetter(1, 2)  # (field, start)
+
+
 def match(node: Node, doc: Document) -> Match | None:
-    """Match one query against one document: the hits, or None.
+    """Match one query against one document: a Match (whose hits are found
+    when asked for), or None.
 
-    The places where each term, phrase, alias or NEAR occurs are kept in
-    ``doc.memo``, so queries that share them (every "@china") share the work."""
-    hits = _evaluate(node, doc, FIELDS)
-    return None if hits is None else Match(tuple(hits))
+    Whether each term occurs is a set lookup; the places where a term, phrase,
+    alias or NEAR occurs are kept in ``doc.memo``, so queries that share them
+    (every "@china") share the work."""
+    return Match(node, doc) if _holds(node, doc, FIELDS) else None
 
 
-def _evaluate(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit] | None:
+@functools.lru_cache(maxsize=65536)
+def _label(leaf: Node) -> str:
+    return format_query(leaf)
+
+
+def _evaluate(node: Node, doc: Document, fields: tuple[str, ...]) -> list[_Occurrence] | None:
     if isinstance(node, And):
-        hits: list[Hit] = []
+        found: list[_Occurrence] = []
         for child in node.children:
-            found = _evaluate(child, doc, fields)
-            if found is None:
+            more = _evaluate(child, doc, fields)
+            if more is None:
                 return None
-            hits.extend(found)
-        return hits
+            found.extend(more)
+        return found
     if isinstance(node, Or):
-        hits, matched = [], False
+        found, matched = [], False
         for child in node.children:
-            found = _evaluate(child, doc, fields)
-            if found is not None:
+            more = _evaluate(child, doc, fields)
+            if more is not None:
                 matched = True
-                hits.extend(found)
-        return hits if matched else None
+                found.extend(more)
+        return found if matched else None
     if isinstance(node, Not):
         return None if _holds(node.child, doc, fields) else []
     if isinstance(node, Field):
@@ -449,23 +502,30 @@ def _evaluate(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit] |
 
 
 def _holds(node: Node, doc: Document, fields: tuple[str, ...]) -> bool:
-    """Whether a node matches, without its hits: what NOT needs. A one-word
-    variant is a set lookup, with no positions to find."""
-    if isinstance(node, _VARIANT_LEAVES):
-        firsts, by_first = _by_first(node)
-        for name in fields:
-            for first in firsts & doc.fields[name].terms:
-                if any(
-                    len(seq) == 1 or doc.fields[name].phrase_starts(seq) for seq in by_first[first]
-                ):
-                    return True
-        return False
+    """Whether a node matches, without its hits: exactly when ``_evaluate``
+    finds some. A one-word variant is a set lookup, with no positions to find."""
+    if isinstance(node, And):
+        return all(_holds(child, doc, fields) for child in node.children)
+    if isinstance(node, Or):
+        return any(_holds(child, doc, fields) for child in node.children)
+    if isinstance(node, Not):
+        return not _holds(node.child, doc, fields)
+    if isinstance(node, Field):
+        return _holds(node.child, doc, (node.name,))
+    if isinstance(node, Near):
+        return bool(_occurrences(node, doc, fields))
     if isinstance(node, Prefix):
-        return any(doc.fields[name].prefixed(node.prefix) for name in fields)
-    return _evaluate(node, doc, fields) is not None
+        return any(doc.fields[name].has_prefix(node.prefix) for name in fields)
+    firsts, by_first = _by_first(node)
+    for name in fields:
+        field = doc.fields[name]
+        for first in firsts & field.terms:
+            if any(len(seq) == 1 or field.has_phrase(seq) for seq in by_first[first]):
+                return True
+    return False
 
 
-def _occurrences(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit]:
+def _occurrences(node: Node, doc: Document, fields: tuple[str, ...]) -> list[_Occurrence]:
     """Every place a positional node (leaf, NEAR, OR of leaves, title: leaf) occurs.
     The list is shared through the memo: callers must not change it."""
     if isinstance(node, Or):
@@ -478,11 +538,11 @@ def _occurrences(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit
         found = doc.memo[key] = (
             _near(node, doc, fields) if isinstance(node, Near) else _leaf(node, doc, fields)
         )
-    return cast(list[Hit], found)
+    return cast(list[_Occurrence], found)
 
 
-def _leaf(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit]:
-    places: dict[tuple[str, int], tuple[str, ...]] = {}  # "F-16" is "f16" and "f 16": one place
+def _leaf(node: Node, doc: Document, fields: tuple[str, ...]) -> list[_Occurrence]:
+    found: list[_Occurrence] = []
     for name in fields:
         field = doc.fields[name]
         if isinstance(node, Prefix):
@@ -490,27 +550,21 @@ def _leaf(node: Node, doc: Document, fields: tuple[str, ...]) -> list[Hit]:
         elif isinstance(node, _VARIANT_LEAVES):
             firsts, by_first = _by_first(node)
             sequences = [seq for first in firsts & field.terms for seq in by_first[first]]
-            if len(sequences) > 1:
-                sequences.sort(key=len, reverse=True)  # "f 16" spans all of "F-16"
         else:
             raise TypeError(f"no positions for {node!r}")
-        for seq in sequences:
+        if len(sequences) == 1 and len(sequences[0]) == 1:  # the usual case: one word
+            one = sequences[0]
+            found.extend([(node, name, start, start, one) for start in field.positions(one[0])])
+            continue
+        # "F-16" is "f16" and "f 16" at one place: the longest wins ("f 16" spans it all).
+        places: dict[int, tuple[str, ...]] = {}
+        for seq in sorted(sequences, key=len, reverse=True):
             for start in field.phrase_starts(seq):
-                places.setdefault((name, start), seq)
-    if not places:
-        return []
-    label = format_query(node)
-    return [
-        Hit(
-            label,
-            " ".join(seq),
-            name,
-            start,
-            start + len(seq) - 1,
-            doc.fields[name].sentence_of(start),
+                places.setdefault(start, seq)
+        found.extend(
+            (node, name, start, start + len(seq) - 1, seq) for start, seq in places.items()
         )
-        for (name, start), seq in places.items()
-    ]
+    return found
 
 
 @functools.lru_cache(maxsize=65536)
@@ -525,25 +579,28 @@ def _by_first(
     return frozenset(index), index
 
 
-def _near(node: Near, doc: Document, fields: tuple[str, ...]) -> list[Hit]:
+def _near(node: Near, doc: Document, fields: tuple[str, ...]) -> list[_Occurrence]:
     """The occurrences of either side that have one of the other side close enough."""
+    if not _may_be_near(node, doc, fields):
+        return []
     left = _occurrences(node.left, doc, fields)
     right = sorted(_occurrences(node.right, doc, fields) if left else (), key=_place)
     if not right:
         return []
-    starts = [(b.field, b.start) for b in right]
-    longest = max(b.end - b.start for b in right)
+    starts = [(b[1], b[2]) for b in right]
+    longest = max(b[3] - b[2] for b in right)
     distance, used_left, used_right = node.distance, [], set()
     for a in left:
+        _, a_field, a_start, a_end, _ = a
         # Only the right-hand occurrences whose start falls in the window.
-        lowest = a.start - distance - longest if not node.ordered else a.end + 1
-        lo = bisect.bisect_left(starts, (a.field, lowest))
-        hi = bisect.bisect_right(starts, (a.field, a.end + distance))
+        lowest = a_start - distance - longest if not node.ordered else a_end + 1
+        lo = bisect.bisect_left(starts, (a_field, lowest))
+        hi = bisect.bisect_right(starts, (a_field, a_end + distance))
         near = False
         for i in range(lo, hi):
             b = right[i]
-            after = 0 < b.start - a.end <= distance
-            before = not node.ordered and 0 < a.start - b.end <= distance
+            after = 0 < b[2] - a_end <= distance
+            before = not node.ordered and 0 < a_start - b[3] <= distance
             if after or before:
                 near = True
                 used_right.add(i)
@@ -552,8 +609,45 @@ def _near(node: Near, doc: Document, fields: tuple[str, ...]) -> list[Hit]:
     return [*used_left, *(right[i] for i in sorted(used_right))]
 
 
-def _place(hit: Hit) -> tuple[str, int]:
-    return hit.field, hit.start
+@functools.lru_cache(maxsize=65536)
+def _reach(node: Node) -> tuple[frozenset[str], int] | None:
+    """The first terms of every place ``node`` can occur at, and the length of its
+    longest variant; None where there is no such set (a prefix)."""
+    if isinstance(node, _VARIANT_LEAVES):
+        return _by_first(node)[0], max(map(len, node.variants))
+    if isinstance(node, Field):
+        return _reach(node.child)
+    if isinstance(node, Or | Near):
+        parts = [_reach(c) for c in (node.children if isinstance(node, Or) else node.sides)]
+        if any(part is None for part in parts):
+            return None
+        known = cast(list[tuple[frozenset[str], int]], parts)
+        return frozenset[str]().union(*(f for f, _ in known)), max(n for _, n in known)
+    return None
+
+
+def _may_be_near(node: Near, doc: Document, fields: tuple[str, ...]) -> bool:
+    """A cheap necessary test for ``_near``: some first term of one side within
+    reach of one of the other side, looked up in the term list around the
+    places of the side with fewer distinct terms in the field. Most NEAR
+    candidates of the presearcher hold both sides far apart, and finding every
+    place of an alias set such as @us costs far more than this."""
+    left, right = _reach(node.left), _reach(node.right)
+    if left is None or right is None:
+        return True
+    # A variant of n terms starting at p ends at p + n - 1: the window covers it.
+    window = node.distance + max(left[1], right[1]) - 1
+    for name in fields:
+        field = doc.fields[name]
+        here_left, here_right = left[0] & field.terms, right[0] & field.terms
+        if not here_left or not here_right:
+            continue
+        few, other = sorted((here_left, here_right), key=len)
+        for term in few:
+            for position in field.positions(term):
+                if field.any_near(other, position, window):
+                    return True
+    return False
 
 
 # --- presearch -------------------------------------------------------------

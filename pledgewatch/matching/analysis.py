@@ -305,7 +305,7 @@ class FieldIndex:
 
     def positions(self, term: str) -> list[int]:
         """Sorted positions of ``term``. The first few terms asked for are found
-        with C-level scans of the term list; a field asked for more gets all its
+        with C-level substring searches; a field asked for more gets all its
         postings built in one pass. Most articles are asked about a few terms,
         if any, and building every article's postings would cost more than the
         rest of matching."""
@@ -318,10 +318,13 @@ class FieldIndex:
         if self._scans > _SCANS_BEFORE_INDEXING:
             self._index_all()
             return self._positions[term]
-        terms, found, at = self._scan.terms, [], -1
-        for _ in range(terms.count(term)):
-            at = terms.index(term, at + 1)
-            found.append(at)
+        # Substring searches over the terms joined by spaces: a term's position
+        # is the number of spaces before it. Faster than comparing every term.
+        joined, needle, found = self._joined(), f" {term} ", []
+        at = joined.find(needle)
+        while at >= 0:
+            found.append(joined.count(" ", 0, at))
+            at = joined.find(needle, at + len(needle) - 1)
         for position, stacked in self._scan.stacked:
             if stacked == term:
                 bisect.insort(found, position)

@@ -627,23 +627,20 @@ def _reach(node: Node) -> tuple[frozenset[str], int] | None:
 
 
 def _may_be_near(node: Near, doc: Document, fields: tuple[str, ...]) -> bool:
-    """A cheap necessary test for ``_near``: some first term of one side within
-    reach of one of the other side, looked up in the term list around the
-    places of the side with fewer distinct terms in the field. Most NEAR
-    candidates of the presearcher hold both sides far apart, and finding every
-    place of an alias set such as @us costs far more than this."""
+    """A cheap necessary test for ``_near``: a first term of one side within
+    reach of one of the other side. The places of the side with fewer first
+    terms are looked up, and the terms around each compared with the other
+    side's. Most NEAR candidates of the presearcher hold both sides far apart,
+    and finding every place of an alias set such as @us costs far more."""
     left, right = _reach(node.left), _reach(node.right)
     if left is None or right is None:
         return True
     # A variant of n terms starting at p ends at p + n - 1: the window covers it.
     window = node.distance + max(left[1], right[1]) - 1
+    few, other = (left[0], right[0]) if len(left[0]) <= len(right[0]) else (right[0], left[0])
     for name in fields:
         field = doc.fields[name]
-        here_left, here_right = left[0] & field.terms, right[0] & field.terms
-        if not here_left or not here_right:
-            continue
-        few, other = sorted((here_left, here_right), key=len)
-        for term in few:
+        for term in few & field.terms:
             for position in field.positions(term):
                 if field.any_near(other, position, window):
                     return True

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
@@ -29,13 +30,19 @@ from pledgewatch.sweep import Sweep
 DATA = Path(__file__).parent / "data" / "eval"
 PLEDGES = json.loads((DATA / "pledges.json").read_text())
 ITEMS = json.loads((DATA / "items.json").read_text())
+# Written after matching was tuned, by someone who had not seen the items above,
+# the queries' wording, the alias data or the stance cues; measured, not tuned on.
+HOLDOUT = json.loads((DATA / "holdout.json").read_text())
 GOALS = {"written": (0.95, 0.95), "derived": (0.85, 0.85)}
 STANCE_GOAL = 0.80
+# First measured (2026-11-27): written 0.863/0.917, derived 0.812/0.812, stance 0.69 and 0.68.
+HOLDOUT_FLOORS = {"written": (0.80, 0.85), "derived": (0.75, 0.75)}
+HOLDOUT_STANCE_FLOOR = 0.60
 
 
-def feed_xml() -> str:
+def feed_xml(items: list[dict[str, Any]]) -> str:
     entries = []
-    for item in ITEMS:
+    for item in items:
         when = datetime.fromisoformat(item["published_at"].replace("Z", "+00:00"))
         entries.append(
             f"<item><title>{escape(item['title'])}</title>"
@@ -64,9 +71,11 @@ class Figures:
     wrong_stance: list[str]
 
 
-def evaluate(tmp_path: Path, server: HTTPServer, *, written: bool) -> Figures:
+def evaluate(
+    tmp_path: Path, server: HTTPServer, *, written: bool, items: list[dict[str, Any]] = ITEMS
+) -> Figures:
     server.expect_request("/eval.xml").respond_with_data(
-        feed_xml(), content_type="application/rss+xml"
+        feed_xml(items), content_type="application/rss+xml"
     )
     config_path = tmp_path / "config.toml"
     config_path.write_text(
@@ -93,7 +102,7 @@ def evaluate(tmp_path: Path, server: HTTPServer, *, written: bool) -> Figures:
             add_pledge(session, data, by="eval", now=datetime.now(UTC))
     summary = Sweep(database, config).run()
     assert summary.feeds_failed == 0, summary.errors
-    assert summary.articles_new == len(ITEMS)
+    assert summary.articles_new == len(items)
 
     with database.session() as session:
         keys = {p.id: p.tags[0] for p in session.scalars(select(Pledge))}
@@ -103,9 +112,9 @@ def evaluate(tmp_path: Path, server: HTTPServer, *, written: bool) -> Figures:
             )
         ).all()
     found = {(keys[pid], url.rsplit("/", 1)[1]): stance for pid, url, stance in rows}
-    gold = {(i["pledge"], i["id"]): i["stance"] for i in ITEMS if i["pledge"]}
+    gold = {(i["pledge"], i["id"]): i["stance"] for i in items if i["pledge"]}
     # Items that are fair evidence for another pledge too; their stance is not scored.
-    gold.update({(key, i["id"]): None for i in ITEMS for key in i.get("also", ())})
+    gold.update({(key, i["id"]): None for i in items for key in i.get("also", ())})
     hits = found.keys() & gold.keys()
     labelled = [k for k in hits if gold[k] in ("kept", "broken")]
     right = [k for k in labelled if found[k] == gold[k]]
@@ -145,3 +154,18 @@ def test_matching_quality_on_the_labelled_set(
     assert figures.precision >= precision_goal
     assert figures.recall >= recall_goal
     assert figures.stance >= STANCE_GOAL
+
+
+@pytest.mark.parametrize("kind", ["written", "derived"])
+def test_matching_quality_on_the_held_out_set(
+    kind: str, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """The figures to trust: bench/RESULTS.md records them. The asserted floors
+    are the first measurement less a margin, to catch a regression; they are
+    not the goals, which only the tuned set above meets."""
+    figures = evaluate(tmp_path, httpserver, written=kind == "written", items=HOLDOUT)
+    report(f"held-out, {kind}", figures)
+    precision_floor, recall_floor = HOLDOUT_FLOORS[kind]
+    assert figures.precision >= precision_floor
+    assert figures.recall >= recall_floor
+    assert figures.stance >= HOLDOUT_STANCE_FLOOR

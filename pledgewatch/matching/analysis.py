@@ -40,6 +40,7 @@ import functools
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 FIELDS = ("title", "summary", "content")
@@ -282,7 +283,6 @@ class FieldIndex:
         "_scans",
         "_spans",
         "_text_of_terms",
-        "_vocabulary",
         "name",
         "terms",
         "text",
@@ -295,9 +295,8 @@ class FieldIndex:
         self.terms = frozenset(self._scan.terms).union(t for _, t in self._scan.stacked)
         self._positions: dict[str, list[int]] = {}
         self._scans = 0
-        self._text_of_terms: str | None = None
+        self._text_of_terms: str | None = f" {' '.join(self._scan.terms)} "
         self._spans: list[tuple[int, int]] | None = None
-        self._vocabulary: list[str] | None = None
 
     def __len__(self) -> int:
         """The number of positions."""
@@ -352,6 +351,39 @@ class FieldIndex:
             rest.append(set(positions))
         return [p for p in first if all(p + i in s for i, s in enumerate(rest, 1))]
 
+    def phrase_at(self, terms: tuple[str, ...], position: int) -> bool:
+        """Whether ``terms`` occur one after another from ``position``:
+        ``position in phrase_starts(terms)``, without finding every place."""
+        words = self._scan.terms
+        if position + len(terms) > len(words):
+            return False
+        for offset, term in enumerate(terms):
+            if words[position + offset] != term and term not in self._stacked_at(position + offset):
+                return False
+        return True
+
+    def words_between(self, first: int, last: int) -> list[str]:
+        """The terms at positions ``first`` to ``last``, stacked forms included."""
+        first = max(first, 0)
+        words = self._scan.terms[first : last + 1]
+        if self._scan.stacked:
+            words.extend(term for at, term in self._scan.stacked if first <= at <= last)
+        return words
+
+    def terms_between(self, first: int, last: int) -> list[tuple[int, str]]:
+        """(position, term) of every term at positions ``first`` to ``last``,
+        stacked forms included."""
+        first = max(first, 0)
+        found = list(enumerate(self._scan.terms[first : last + 1], first))
+        if self._scan.stacked:
+            found.extend((at, term) for at, term in self._scan.stacked if first <= at <= last)
+        return found
+
+    def _stacked_at(self, position: int) -> tuple[str, ...]:
+        if not self._scan.stacked:
+            return ()
+        return tuple(term for at, term in self._scan.stacked if at == position)
+
     def has_phrase(self, terms: tuple[str, ...]) -> bool:
         """Whether ``terms`` occur one after another: ``bool(phrase_starts(terms))``,
         found with one substring search where the field has no stacked forms."""
@@ -371,6 +403,13 @@ class FieldIndex:
             self._text_of_terms = f" {' '.join(self._scan.terms)} "
         return self._text_of_terms
 
+    def term_text(self) -> str:
+        """The terms between spaces, stacked forms after them: every term of
+        the field starts right after a space."""
+        if not self._scan.stacked:
+            return self._joined()
+        return f"{self._joined()}{' '.join(term for _, term in self._scan.stacked)} "
+
     def any_near(self, terms: frozenset[str], position: int, window: int) -> bool:
         """Whether one of ``terms`` is at most ``window`` positions from ``position``."""
         low = max(0, position - window)
@@ -381,13 +420,17 @@ class FieldIndex:
         )
 
     def prefixed(self, prefix: str) -> list[str]:
-        """Terms of this field that start with ``prefix``."""
-        if self._vocabulary is None:
-            self._vocabulary = sorted(self.terms)
-        vocabulary = self._vocabulary
-        lo = bisect.bisect_left(vocabulary, prefix)
-        hi = bisect.bisect_left(vocabulary, prefix + "\U0010ffff", lo)
-        return vocabulary[lo:hi]
+        """Terms of this field that start with ``prefix``, sorted. Found with
+        substring searches in the joined terms: cheaper than sorting the field's
+        vocabulary, which only pays off for many prefixes on one document."""
+        found = {term for _, term in self._scan.stacked if term.startswith(prefix)}
+        joined, needle = self._joined(), f" {prefix}"
+        at = joined.find(needle)
+        while at >= 0:
+            end = joined.index(" ", at + 1)
+            found.add(joined[at + 1 : end])
+            at = joined.find(needle, end)
+        return sorted(found)
 
     def sentence_of(self, position: int) -> int:
         return self._scan.sentence_of(position)
@@ -408,7 +451,7 @@ class FieldIndex:
 class Document:
     """An article's fields, each analysed with its own positions and sentences."""
 
-    __slots__ = ("_key_text", "fields", "memo", "terms")
+    __slots__ = ("fields", "memo", "terms")
 
     def __init__(self, fields: dict[str, FieldIndex]) -> None:
         self.fields = fields
@@ -416,15 +459,14 @@ class Document:
         # once per document and shared by every query that uses the term.
         self.memo: dict[object, object] = {}
         self.terms: frozenset[str] = frozenset[str]().union(*(f.terms for f in fields.values()))
-        self._key_text: str | None = None
 
     @classmethod
     def from_fields(cls, *, title: str = "", summary: str = "", content: str = "") -> Document:
         texts = {"title": title, "summary": summary, "content": content}
         return cls({name: FieldIndex(name, text) for name, text in texts.items()})
 
-    def key_text(self) -> str:
-        """Every distinct term between unit separators, for prefix presearch."""
-        if self._key_text is None:
-            self._key_text = "\x1f" + "\x1f".join(self.terms) + "\x1f"
-        return self._key_text
+    def term_texts(self) -> Iterator[str]:
+        """Each field's terms between spaces (its stacked forms too): for
+        searching many prefixes at once, as the presearcher does."""
+        for field in self.fields.values():
+            yield field.term_text()

@@ -15,7 +15,7 @@ May import pledgewatch.matching.query and .analysis, and pyahocorasick.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Generic, TypeVar
@@ -123,14 +123,14 @@ class Monitor(Generic[K]):
         return found
 
     def _candidates(self, doc: Document) -> list[_Stored[K]]:
-        present = set(doc.terms)  # its terms, and the prefix keys its terms start with
-        if self._prefixes:
-            present.update(self._prefix_keys(doc))
-        # The groups the document holds a key of, found with set operations
-        # that run in C; the loops below see only queries whose two rarest
-        # groups are both held, which few besides the real matches are.
+        # The groups the document holds a key of (a term, or a prefix that one
+        # of its terms starts with), found with set operations that run in C;
+        # the loops below see only queries whose two rarest groups are both
+        # held, which few besides the real matches are.
         key_groups = self._key_groups
-        held = set[int]().union(*map(key_groups.__getitem__, present & key_groups.keys()))
+        held = set[int]().union(*map(key_groups.__getitem__, doc.terms & key_groups.keys()))
+        if self._prefixes:
+            held.update(*map(key_groups.__getitem__, self._prefix_keys(doc)))
         chosen = list(self._always.values())
         heads = self._heads
         for head in held & heads.keys():
@@ -141,15 +141,19 @@ class Monitor(Generic[K]):
             chosen.sort(key=_order)
         return chosen
 
-    def _prefix_keys(self, doc: Document) -> Iterator[str]:
+    def _prefix_keys(self, doc: Document) -> set[str]:
+        """The prefix keys ("sell*") that a term of ``doc`` starts with."""
         if self._automaton is None:
             automaton = ahocorasick.Automaton()
             for key in self._prefixes:
-                # A separator before the prefix anchors it at the start of a term.
-                automaton.add_word("\x1f" + key[:-1], key)
+                # A space before the prefix anchors it at the start of a term.
+                automaton.add_word(" " + key[:-1], key)
             automaton.make_automaton()
             self._automaton = automaton
-        return (key for _, key in self._automaton.iter(doc.key_text()))
+        found: set[str] = set()
+        for text in doc.term_texts():
+            found.update(key for _, key in self._automaton.iter(text))
+        return found
 
     def _use(self, group: Group) -> int:
         """The number of ``group``, one more query using it."""

@@ -33,13 +33,13 @@ import difflib
 import functools
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
 from pledgewatch.errors import QuerySyntaxError
 from pledgewatch.matching import aliases
-from pledgewatch.matching.analysis import FIELDS, Document, fold, phrase_variants
+from pledgewatch.matching.analysis import FIELDS, Document, FieldIndex, fold, phrase_variants
 
 Variants = tuple[tuple[str, ...], ...]
 
@@ -513,7 +513,8 @@ def _holds(node: Node, doc: Document, fields: tuple[str, ...]) -> bool:
     if isinstance(node, Field):
         return _holds(node.child, doc, (node.name,))
     if isinstance(node, Near):
-        return bool(_occurrences(node, doc, fields))
+        quick = _near_holds(node, doc, fields)
+        return quick if quick is not None else bool(_occurrences(node, doc, fields))
     if isinstance(node, Prefix):
         return any(doc.fields[name].has_prefix(node.prefix) for name in fields)
     firsts, by_first = _by_first(node)
@@ -644,6 +645,115 @@ def _may_be_near(node: Near, doc: Document, fields: tuple[str, ...]) -> bool:
             for position in field.positions(term):
                 if field.any_near(other, position, window):
                     return True
+    return False
+
+
+@functools.lru_cache(maxsize=65536)
+def _plain_leaves(node: Node) -> tuple[Node, ...] | None:
+    """The leaves of a NEAR side made only of leaves and ORs of them; None
+    for anything else (title:, a NEAR inside a NEAR), which ``_near`` handles."""
+    if isinstance(node, _LEAVES):
+        return (node,)
+    if isinstance(node, Or):
+        leaves: list[Node] = []
+        for child in node.children:
+            more = _plain_leaves(child)
+            if more is None:
+                return None
+            leaves.extend(more)
+        return tuple(leaves)
+    return None
+
+
+class _Side(NamedTuple):
+    """A NEAR side made of plain leaves, ready for window lookups."""
+
+    by_first: dict[str, list[tuple[str, ...]]]  # its term sequences by first term
+    firsts: frozenset[str]
+    prefixes: tuple[str, ...]  # from its prefix leaves ("sell*" -> "sell")
+    longest: int  # terms in its longest sequence (1 for a prefix)
+
+    def cost(self) -> int:
+        """How much looking up its places is likely to cost: a prefix stands for many terms."""
+        return len(self.firsts) + 8 * len(self.prefixes)
+
+    def places(self, field: FieldIndex) -> Iterator[tuple[int, int]]:
+        """(first, last) position of each of its places in ``field``."""
+        for first in self.firsts & field.terms:
+            for seq in self.by_first[first]:
+                for start in field.phrase_starts(seq):
+                    yield start, start + len(seq) - 1
+        for prefix in self.prefixes:
+            for term in field.prefixed(prefix):
+                for start in field.positions(term):
+                    yield start, start
+
+    def sequences(self, term: str) -> list[tuple[str, ...]]:
+        """Its term sequences that start with ``term``."""
+        found = self.by_first.get(term, [])
+        if self.prefixes and term.startswith(self.prefixes):
+            found = [*found, (term,)]
+        return found
+
+    def may_start_in(self, words: list[str]) -> bool:
+        return not self.firsts.isdisjoint(words) or bool(
+            self.prefixes and any(word.startswith(self.prefixes) for word in words)
+        )
+
+
+@functools.lru_cache(maxsize=65536)
+def _side(node: Node) -> _Side | None:
+    leaves = _plain_leaves(node)
+    if leaves is None:
+        return None
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    prefixes: list[str] = []
+    for leaf in leaves:
+        if isinstance(leaf, Prefix):
+            prefixes.append(leaf.prefix)
+        else:
+            for first, seqs in _by_first(cast(Term | Phrase | Alias, leaf))[1].items():
+                by_first.setdefault(first, []).extend(seqs)
+    longest = max([1, *(len(seq) for seqs in by_first.values() for seq in seqs)])
+    return _Side(by_first, frozenset(by_first), tuple(prefixes), longest)
+
+
+def _near_holds(node: Near, doc: Document, fields: tuple[str, ...]) -> bool | None:
+    """Whether ``node`` matches, as ``bool(_near(...))`` decides, without finding
+    every place of both sides: the places of the side likely to have fewer,
+    then the other side's sequences that start in the window around each.
+    None when a side is not plain leaves (see ``_plain_leaves``)."""
+    left, right = _side(node.left), _side(node.right)
+    if left is None or right is None:
+        return None
+    distance = node.distance
+    few_is_left = left.cost() <= right.cost()
+    few, other = (left, right) if few_is_left else (right, left)
+    for name in fields:
+        field = doc.fields[name]
+        for start, end in few.places(field):
+            # Where the other side may start: ending within reach before this
+            # place, or starting within reach after it.
+            lowest, highest = start - distance - other.longest + 1, end + distance
+            if node.ordered and few_is_left:
+                lowest = end + 1
+            elif node.ordered:
+                highest = start - 1
+            if not other.may_start_in(field.words_between(lowest, highest)):
+                continue
+            for at, term in field.terms_between(lowest, highest):
+                for candidate in other.sequences(term):
+                    if not field.phrase_at(candidate, at):
+                        continue
+                    b_end = at + len(candidate) - 1
+                    # (first, last) of each side: the left one, then the right one.
+                    (l_start, l_end), (r_start, r_end) = (
+                        ((start, end), (at, b_end)) if few_is_left else ((at, b_end), (start, end))
+                    )
+                    if 0 < r_start - l_end <= distance:
+                        return True
+                    if not node.ordered and 0 < l_start - r_end <= distance:
+                        return True
     return False
 
 

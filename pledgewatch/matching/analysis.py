@@ -40,7 +40,6 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 FIELDS = ("title", "summary", "content")
@@ -295,7 +294,7 @@ class FieldIndex:
         self.terms = frozenset(self._scan.terms).union(t for _, t in self._scan.stacked)
         self._positions: dict[str, list[int]] = {}
         self._scans = 0
-        self._text_of_terms: str | None = f" {' '.join(self._scan.terms)} "
+        self._text_of_terms: str | None = None
         self._spans: list[tuple[int, int]] | None = None
 
     def __len__(self) -> int:
@@ -403,13 +402,6 @@ class FieldIndex:
             self._text_of_terms = f" {' '.join(self._scan.terms)} "
         return self._text_of_terms
 
-    def term_text(self) -> str:
-        """The terms between spaces, stacked forms after them: every term of
-        the field starts right after a space."""
-        if not self._scan.stacked:
-            return self._joined()
-        return f"{self._joined()}{' '.join(term for _, term in self._scan.stacked)} "
-
     def any_near(self, terms: frozenset[str], position: int, window: int) -> bool:
         """Whether one of ``terms`` is at most ``window`` positions from ``position``."""
         low = max(0, position - window)
@@ -465,8 +457,7 @@ class Document:
         texts = {"title": title, "summary": summary, "content": content}
         return cls({name: FieldIndex(name, text) for name, text in texts.items()})
 
-    def term_texts(self) -> Iterator[str]:
-        """Each field's terms between spaces (its stacked forms too): for
-        searching many prefixes at once, as the presearcher does."""
-        for field in self.fields.values():
-            yield field.term_text()
+    def key_text(self) -> str:
+        """Every distinct term between unit separators: for searching many
+        prefixes at once, as the presearcher does."""
+        return "\x1f" + "\x1f".join(self.terms) + "\x1f"

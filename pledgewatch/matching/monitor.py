@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Generic, TypeVar
 
 import ahocorasick
@@ -28,7 +28,12 @@ from pledgewatch.matching.query import Match, Node, estimated_frequency, match, 
 K = TypeVar("K", bound=Hashable)
 
 _order = attrgetter("order")
+_second = itemgetter(1)
 Group = frozenset[str]  # keys, any one of which a matching document holds
+# A group's name in the index: its key when it has one ("2030"), else a number.
+# Most groups are one rare word, and a document's one-word groups are then just
+# its terms that the index knows, with no set of numbers to build per term.
+GroupId = str | int
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +41,9 @@ class _Stored(Generic[K]):
     order: int  # results come back in the order queries were added
     key: K
     query: Node
-    head: int | None  # its rarest group; None: evaluated on every document
-    second: int  # its second rarest group (the head again if it has one group)
-    rest: frozenset[int]  # its other groups
+    head: GroupId | None  # its rarest group; None: evaluated on every document
+    second: GroupId  # its second rarest group (the head again if it has one group)
+    rest: frozenset[GroupId]  # its other groups
 
 
 class Monitor(Generic[K]):
@@ -60,17 +65,19 @@ class Monitor(Generic[K]):
         self._vocabulary = sorted(frozenset[str]().union(*self._sample))  # to expand prefixes
         self._stored: dict[K, _Stored[K]] = {}
         self._order = 0
-        # Every distinct group once, by number: queries share them ("@china").
-        self._group_ids: dict[Group, int] = {}
-        self._groups: dict[int, tuple[Group, float]] = {}  # number -> (group, frequency)
-        self._users: dict[int, int] = {}  # number -> how many stored queries use it
+        # Every distinct group once, named by a GroupId: queries share them ("@china").
+        self._group_ids: dict[Group, GroupId] = {}
+        self._groups: dict[GroupId, tuple[Group, float]] = {}  # id -> (group, frequency)
+        self._users: dict[GroupId, int] = {}  # id -> how many stored queries use it
         self._next_number = 0
-        self._key_groups: dict[str, set[int]] = {}  # key -> the groups holding it
+        self._singles: set[str] = set()  # the keys of one-key groups: their own ids
+        self._key_groups: dict[str, set[int]] = {}  # key -> the groups of several keys holding it
         # head group -> second group -> key -> query
-        self._heads: dict[int, dict[int, dict[K, _Stored[K]]]] = {}
+        self._heads: dict[GroupId, dict[GroupId, dict[K, _Stored[K]]]] = {}
         self._prefixes: dict[str, int] = {}  # prefix keys ("sell*") -> groups holding them
         self._automaton: ahocorasick.Automaton | None = None
         self._always: dict[K, _Stored[K]] = {}  # queries that require nothing
+        self._flat: dict[GroupId, tuple[_Stored[K], ...]] | None = None  # see _by_head
 
     def __len__(self) -> int:
         return len(self._stored)
@@ -93,10 +100,12 @@ class Monitor(Generic[K]):
             self._heads.setdefault(head, {}).setdefault(second, {})[key] = stored
         self._stored[key] = stored
         self._order += 1
+        self._flat = None
 
     def remove(self, key: K) -> None:
         """Forget the query stored under ``key``; KeyError if there is none."""
         stored = self._stored.pop(key)
+        self._flat = None
         if stored.head is None:
             del self._always[key]
             return
@@ -125,63 +134,81 @@ class Monitor(Generic[K]):
     def _candidates(self, doc: Document) -> list[_Stored[K]]:
         # The groups the document holds a key of (a term, or a prefix that one
         # of its terms starts with), found with set operations that run in C;
-        # the loops below see only queries whose two rarest groups are both
-        # held, which few besides the real matches are.
-        key_groups = self._key_groups
-        held = set[int]().union(*map(key_groups.__getitem__, doc.terms & key_groups.keys()))
+        # the loop below sees only queries whose rarest group is held, and
+        # keeps those whose other groups are held too.
+        key_groups, singles = self._key_groups, self._singles
+        held: set[GroupId] = set(doc.terms & singles)
+        held.update(*map(key_groups.__getitem__, doc.terms & key_groups.keys()))
         if self._prefixes:
-            held.update(*map(key_groups.__getitem__, self._prefix_keys(doc)))
+            prefix_keys = self._prefix_keys(doc)
+            held.update(prefix_keys & singles)
+            held.update(*map(key_groups.__getitem__, prefix_keys & key_groups.keys()))
         chosen = list(self._always.values())
-        heads = self._heads
-        for head in held & heads.keys():
-            for second, stored in heads[head].items():
-                if second in held:
-                    chosen.extend(s for s in stored.values() if s.rest <= held)
+        by_head = self._by_head()
+        for head in held & by_head.keys():
+            for stored in by_head[head]:
+                if stored.second in held and stored.rest <= held:
+                    chosen.append(stored)
         if len(chosen) > 1:
             chosen.sort(key=_order)
         return chosen
+
+    def _by_head(self) -> dict[GroupId, tuple[_Stored[K], ...]]:
+        """The stored queries by head group, flat: rebuilt after a change."""
+        if self._flat is None:
+            self._flat = {
+                head: tuple(s for stored in by_second.values() for s in stored.values())
+                for head, by_second in self._heads.items()
+            }
+        return self._flat
 
     def _prefix_keys(self, doc: Document) -> set[str]:
         """The prefix keys ("sell*") that a term of ``doc`` starts with."""
         if self._automaton is None:
             automaton = ahocorasick.Automaton()
             for key in self._prefixes:
-                # A space before the prefix anchors it at the start of a term.
-                automaton.add_word(" " + key[:-1], key)
+                # A separator before the prefix anchors it at the start of a term.
+                automaton.add_word("\x1f" + key[:-1], key)
             automaton.make_automaton()
             self._automaton = automaton
-        found: set[str] = set()
-        for text in doc.term_texts():
-            found.update(key for _, key in self._automaton.iter(text))
-        return found
+        return set(map(_second, self._automaton.iter(doc.key_text())))
 
-    def _use(self, group: Group) -> int:
-        """The number of ``group``, one more query using it."""
-        number = self._group_ids.get(group)
-        if number is None:
-            number = self._group_ids[group] = self._next_number
-            self._next_number += 1
-            self._groups[number] = (group, self._frequency(group))
-            self._users[number] = 0
+    def _use(self, group: Group) -> GroupId:
+        """The id of ``group``, one more query using it."""
+        gid = self._group_ids.get(group)
+        if gid is None:
+            if len(group) == 1:
+                gid = next(iter(group))
+                self._singles.add(gid)
+            else:
+                gid = self._next_number
+                self._next_number += 1
+                for key in group:
+                    self._key_groups.setdefault(key, set()).add(gid)
+            self._group_ids[group] = gid
+            self._groups[gid] = (group, self._frequency(group))
+            self._users[gid] = 0
             for key in group:
-                self._key_groups.setdefault(key, set()).add(number)
                 if key.endswith("*"):
                     self._prefixes[key] = self._prefixes.get(key, 0) + 1
                     self._automaton = None
-        self._users[number] += 1
-        return number
+        self._users[gid] += 1
+        return gid
 
-    def _release(self, number: int) -> None:
-        """One query fewer uses group ``number``; forget it when none does."""
-        self._users[number] -= 1
-        if self._users[number]:
+    def _release(self, gid: GroupId) -> None:
+        """One query fewer uses group ``gid``; forget it when none does."""
+        self._users[gid] -= 1
+        if self._users[gid]:
             return
-        group, _ = self._groups.pop(number)
-        del self._users[number], self._group_ids[group]
+        group, _ = self._groups.pop(gid)
+        del self._users[gid], self._group_ids[group]
+        if isinstance(gid, str):
+            self._singles.discard(gid)
         for key in group:
-            self._key_groups[key].discard(number)
-            if not self._key_groups[key]:
-                del self._key_groups[key]
+            if isinstance(gid, int):
+                self._key_groups[key].discard(gid)
+                if not self._key_groups[key]:
+                    del self._key_groups[key]
             if key.endswith("*"):
                 self._prefixes[key] -= 1
                 if not self._prefixes[key]:

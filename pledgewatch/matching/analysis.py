@@ -402,15 +402,6 @@ class FieldIndex:
             self._text_of_terms = f" {' '.join(self._scan.terms)} "
         return self._text_of_terms
 
-    def any_near(self, terms: frozenset[str], position: int, window: int) -> bool:
-        """Whether one of ``terms`` is at most ``window`` positions from ``position``."""
-        low = max(0, position - window)
-        if not terms.isdisjoint(self._scan.terms[low : position + window + 1]):
-            return True
-        return any(
-            abs(at - position) <= window and term in terms for at, term in self._scan.stacked
-        )
-
     def prefixed(self, prefix: str) -> list[str]:
         """Terms of this field that start with ``prefix``, sorted. Found with
         substring searches in the joined terms: cheaper than sorting the field's

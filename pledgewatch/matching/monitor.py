@@ -5,9 +5,10 @@ indexed by the groups of keys it requires (``query.required_terms``: a
 document can only match if it holds a key of every group). For an article,
 the monitor finds which keys it holds (its terms, plus the prefix keys found
 by an Aho-Corasick pass), looks up the queries whose rarest group it holds,
-and evaluates those whose other groups it holds too. Work per article grows with the
-queries that could match it, not with all queries. Results are exactly those
-of calling ``query.match`` on every stored query.
+and evaluates those whose other groups it holds too (``query.match``: set
+lookups, and window searches for NEAR; hits only when asked for). Work per
+article grows with the queries that could match it, not with all queries.
+Results are exactly those of calling ``query.match`` on every stored query.
 
 May import pledgewatch.matching.query and .analysis, and pyahocorasick.
 """

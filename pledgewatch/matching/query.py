@@ -105,10 +105,6 @@ class Near:
     distance: int
     ordered: bool
 
-    @property
-    def sides(self) -> tuple[Node, Node]:
-        return self.left, self.right
-
 
 Leaf = Term | Prefix | Phrase | Alias
 # For isinstance: a tuple is faster than building a union at every call.
@@ -582,8 +578,6 @@ def _by_first(
 
 def _near(node: Near, doc: Document, fields: tuple[str, ...]) -> list[_Occurrence]:
     """The occurrences of either side that have one of the other side close enough."""
-    if not _may_be_near(node, doc, fields):
-        return []
     left = _occurrences(node.left, doc, fields)
     right = sorted(_occurrences(node.right, doc, fields) if left else (), key=_place)
     if not right:
@@ -608,44 +602,6 @@ def _near(node: Near, doc: Document, fields: tuple[str, ...]) -> list[_Occurrenc
         if near:
             used_left.append(a)
     return [*used_left, *(right[i] for i in sorted(used_right))]
-
-
-@functools.lru_cache(maxsize=65536)
-def _reach(node: Node) -> tuple[frozenset[str], int] | None:
-    """The first terms of every place ``node`` can occur at, and the length of its
-    longest variant; None where there is no such set (a prefix)."""
-    if isinstance(node, _VARIANT_LEAVES):
-        return _by_first(node)[0], max(map(len, node.variants))
-    if isinstance(node, Field):
-        return _reach(node.child)
-    if isinstance(node, Or | Near):
-        parts = [_reach(c) for c in (node.children if isinstance(node, Or) else node.sides)]
-        if any(part is None for part in parts):
-            return None
-        known = cast(list[tuple[frozenset[str], int]], parts)
-        return frozenset[str]().union(*(f for f, _ in known)), max(n for _, n in known)
-    return None
-
-
-def _may_be_near(node: Near, doc: Document, fields: tuple[str, ...]) -> bool:
-    """A cheap necessary test for ``_near``: a first term of one side within
-    reach of one of the other side. The places of the side with fewer first
-    terms are looked up, and the terms around each compared with the other
-    side's. Most NEAR candidates of the presearcher hold both sides far apart,
-    and finding every place of an alias set such as @us costs far more."""
-    left, right = _reach(node.left), _reach(node.right)
-    if left is None or right is None:
-        return True
-    # A variant of n terms starting at p ends at p + n - 1: the window covers it.
-    window = node.distance + max(left[1], right[1]) - 1
-    few, other = (left[0], right[0]) if len(left[0]) <= len(right[0]) else (right[0], left[0])
-    for name in fields:
-        field = doc.fields[name]
-        for term in few & field.terms:
-            for position in field.positions(term):
-                if field.any_near(other, position, window):
-                    return True
-    return False
 
 
 @functools.lru_cache(maxsize=65536)

@@ -30,6 +30,7 @@ from pledgewatch.matching.monitor import Monitor
 from pledgewatch.matching.query import Node, match, parse
 
 SEED = 20261127
+SLICE = 250  # articles measured for one pledge count before the next takes its turn
 
 FUNCTION_WORDS = (
     "the of and to in a is that for on said with as was by it at from his her will not has have "
@@ -197,10 +198,10 @@ class Timings:
         self.found: list[list[int]] = []  # the keys each article matched
 
 
-def measure(monitor: Monitor[int], texts: list[tuple[str, str, str]]) -> Timings:
+def measure(monitor: Monitor[int], texts: list[tuple[str, str, str]], t: Timings) -> None:
     """The monitor as a sweep runs it: analyse an article, find the pledges it
-    matches; then, as the evidence stage does for the matches it keeps, the hits."""
-    t = Timings()
+    matches; then, as the evidence stage does for the matches it keeps, the hits.
+    Adds to ``t``."""
     for doc in analysed(texts):
         start = time.perf_counter()
         t.candidates += len(monitor.candidates(doc))
@@ -220,7 +221,6 @@ def measure(monitor: Monitor[int], texts: list[tuple[str, str, str]]) -> Timings
         t.hits += done - matched_at
         t.matches += len(found)
         t.found.append([key for key, _ in found])
-    return t
 
 
 def main() -> None:
@@ -247,12 +247,21 @@ def main() -> None:
     print("documents per second; monitor = analyse the article and find the pledges it matches")
     header = ("pledges", "monitor", "match only", "presearch", "+ hits", "naive", "cand/doc")
     print("{:>8} {:>9} {:>11} {:>10} {:>9} {:>8} {:>9} {:>9}".format(*header, "match/doc"))
-    timings: dict[int, Timings] = {}
-    for count in (100, 1_000, 10_000):
-        monitor: Monitor[int] = Monitor(sample)
+    counts = (100, 1_000, 10_000)
+    monitors: dict[int, Monitor[int]] = {}
+    for count in counts:
+        monitors[count] = Monitor(sample)
         for key, query in enumerate(queries[:count]):
-            monitor.add(key, query)
-        t = timings[count] = measure(monitor, texts)
+            monitors[count].add(key, query)
+    # The pledge counts take turns on each slice of the articles, starting with
+    # a different one each time, so that the machine speeding up or slowing
+    # down during the run (as a shared machine does) falls on all of them alike.
+    timings = {count: Timings() for count in counts}
+    for turn, start in enumerate(range(0, n, SLICE)):
+        for count in counts[turn % 3 :] + counts[: turn % 3]:
+            measure(monitors[count], texts[start : start + SLICE], timings[count])
+    for count in counts:
+        t = timings[count]
         naive = ""
         if count <= 1_000:
             seconds = 0.0

@@ -32,8 +32,8 @@ _order = attrgetter("order")
 _second = itemgetter(1)
 Group = frozenset[str]  # keys, any one of which a matching document holds
 # A group's name in the index: its key when it has one ("2030"), else a number.
-# Most groups are one rare word, and a document's one-word groups are then just
-# its terms that the index knows, with no set of numbers to build per term.
+# Most groups are one rare word: a document holds such a group when the word is
+# one of its terms, so its terms stand for all its one-word groups at once.
 GroupId = str | int
 
 
@@ -71,7 +71,6 @@ class Monitor(Generic[K]):
         self._groups: dict[GroupId, tuple[Group, float]] = {}  # id -> (group, frequency)
         self._users: dict[GroupId, int] = {}  # id -> how many stored queries use it
         self._next_number = 0
-        self._singles: set[str] = set()  # the keys of one-key groups: their own ids
         self._key_groups: dict[str, set[int]] = {}  # key -> the groups of several keys holding it
         # head group -> second group -> key -> query
         self._heads: dict[GroupId, dict[GroupId, dict[K, _Stored[K]]]] = {}
@@ -137,12 +136,12 @@ class Monitor(Generic[K]):
         # of its terms starts with), found with set operations that run in C;
         # the loop below sees only queries whose rarest group is held, and
         # keeps those whose other groups are held too.
-        key_groups, singles = self._key_groups, self._singles
-        held: set[GroupId] = set(doc.terms & singles)
+        key_groups = self._key_groups
+        held: set[GroupId] = set(doc.terms)  # one-key groups are named by their key
         held.update(*map(key_groups.__getitem__, doc.terms & key_groups.keys()))
         if self._prefixes:
             prefix_keys = self._prefix_keys(doc)
-            held.update(prefix_keys & singles)
+            held.update(prefix_keys)
             held.update(*map(key_groups.__getitem__, prefix_keys & key_groups.keys()))
         chosen = list(self._always.values())
         by_head = self._by_head()
@@ -180,7 +179,6 @@ class Monitor(Generic[K]):
         if gid is None:
             if len(group) == 1:
                 gid = next(iter(group))
-                self._singles.add(gid)
             else:
                 gid = self._next_number
                 self._next_number += 1
@@ -203,8 +201,6 @@ class Monitor(Generic[K]):
             return
         group, _ = self._groups.pop(gid)
         del self._users[gid], self._group_ids[group]
-        if isinstance(gid, str):
-            self._singles.discard(gid)
         for key in group:
             if isinstance(gid, int):
                 self._key_groups[key].discard(gid)

@@ -254,3 +254,32 @@ def test_stance_accuracy_on_the_eval_set_is_at_least_080() -> None:
     print(f"\nstance accuracy on {len(labelled)} kept/broken items: {accuracy:.3f}")
     print("\n".join(wrong))
     assert accuracy >= 0.80, "\n".join(wrong)
+
+
+# --- cues added after measuring the first held-out set ---------------------------------
+
+AID = "We will maintain our commitment to spend 0.7% of gross national income on aid."
+MEET = "Senior officials will meet within 24 hours of an attack to consult on next steps."
+
+
+@pytest.mark.parametrize(
+    ("pledge", "title", "label"),
+    [
+        # Quitting, revoking, abandoning: bad news for a pledge to act.
+        (NDC, "Washington quits the Paris climate accord", "broken"),
+        (ERA_LOAN, "Washington revokes its share of the loan", "broken"),
+        (NDC, "The White House is abandoning the emissions goal", "broken"),
+        # Meeting a target is the finding, not a new commitment like signing a pact.
+        (AID, "UK met 0.7% aid pledge in 2020", "kept"),
+        (AID, "UK signs aid pledge at summit", "neutral"),
+        # Early or ahead of the date: progress.
+        (NATO, "Poland reaches defence goal five years early", "kept"),
+        (NATO, "Allies spend more, ahead of the 2024 deadline", "kept"),
+        # Short of the goal as the deadline passes: a failure, not a law passing.
+        (NATO, "Ottawa still well short as decade-long deadline passes", "broken"),
+        # Conferring is meeting.
+        (MEET, "Kyiv and White House confer hours after air attack", "kept"),
+    ],
+)
+def test_held_out_cues(pledge: str, title: str, label: str) -> None:
+    assert stance(pledge, title).label == label

@@ -93,6 +93,7 @@ _STOPPED = _words(
     r"|withh(?:o|e)ld(?:s|ing)?|withdr(?:aw|ew|awn|aws|awal)|pull(?:s|ed|ing)? out"
     r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing) down|closure"
     r"|phas(?:e|es|ed|ing) out|roll(?:s|ed|ing)? back|rollback|repeal(?:s|ed)?"
+    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export licen[cs]es?"
 )
 
 # Order matters: a cue masks its words from the groups after it, so "fell
@@ -125,7 +126,8 @@ _GROUPS = (
         _words(
             r"fail(?:s|ed|ing)? to|failure|miss(?:es|ed|ing)?(?! out)|fell short|falls? short"
             r"|short of|off[ -]track|out of reach|behind schedule|delay(?:s|ed)?|postpone[sd]?"
-            r"|cancel(?:s|led|ed)?|scrap(?:s|ped)?|abandon(?:s|ed)?|u-turn|row(?:s|ed) back"
+            r"|cancel(?:s|led|ed)?|scrap(?:s|ped)?|abandon(?:s|ed|ing)?|u-turn|row(?:s|ed) back"
+            r"|(?:well|far|still|way) short|deadline (?:has )?pass(?:es|ed)"
             r"|watered down|backtrack(?:s|ed)?|renege[sd]?|stall(?:s|ed)?|held up|holds? up"
             r"|veto|unlawful|struck down|strik(?:e|es|ing) down|setback|(?:a|another) blow to"
             r"|too (?:slow|slowly|little|late)|lapsed"
@@ -187,7 +189,8 @@ _GROUPS = (
             r"|hit(?:s|ting)? (?:its |the |a )?(?:[\w.%-]+ ){0,3}(?:target|goal)|exceed(?:s|ed)"
             r"|surpass(?:es|ed)|tops|topped|complet(?:e|es|ed)|finali[sz](?:e|es|ed)"
             r"|launch(?:es|ed)|restor(?:e|es|ed)|on track"
-            r"|ahead of (?:schedule|time|the deadline)|(?:first|second|third) (?:\w+ )?tranche"
+            r"|ahead of (?:the )?(?:\d{4} )?(?:schedule|time|deadline|date|target)"
+            r"|(?:years?|months?|weeks?) early|(?:first|second|third) (?:\w+ )?tranche"
             r"|fulfil(?:s|led)?|honou?r(?:s|ed)|return(?:s|ed)? to"
             r"|install(?:s|ed|ing)? (?:a )?(?:record |more |close to |nearly |about |over )?\d"
         ),
@@ -199,6 +202,7 @@ _GROUPS = (
         "meeting",
         _words(
             r"(?:held|holds?|hold) (?:\w+ )?(?:talks|consultations|meetings?|call)|convened"
+            r"|confer(?:s|red|ring)?"
             r"|(?:talks|consultations|meetings?)(?: \w+){0,3} (?:held|convened|took place)"
         ),
         KEPT,
@@ -234,6 +238,10 @@ _GOOD = _words(
     r"renewables?|solar|wind|clean (?:power|energy)|non-fossil|aid|development|assistance"
     r"|funding|funds?|spending|spend|spent|spenders?|budgets?|investment|outlays|defen[cs]e|military"
     r"|allies|members|homes?|housing|jobs"
+)
+_ACHIEVED = _words(
+    r"met|meets?|achiev(?:e|es|ed)|fulfil(?:s|led)?|honou?r(?:s|ed)|hit(?:s|ting)?"
+    r"|exceed(?:s|ed)|surpass(?:es|ed)|reach(?:es|ed)?|tops|topped"
 )
 _COMMITMENT = _words(
     r"pact|agreement|accord|declaration|memorandum|pledge|treaty|plans?|targets?|goals?"
@@ -481,7 +489,10 @@ def _vote(
         vote = _flip(vote)
         text = f"{negator} {text}"
     background = _BACKGROUND.search(" ".join(_before(sentence, start, 2))) is not None
-    commitment = group == "progress" and _commitment(sentence, start, end)
+    # Signing a pact commits to an act; meeting a target is the act.
+    commitment = (
+        group == "progress" and not _ACHIEVED.match(text) and _commitment(sentence, start, end)
+    )
     if restated or commitment or background or _hedged(sentence, start):
         return _Cue(group, text, None, weight)
     return _Cue(group, text, vote, weight)

@@ -358,7 +358,8 @@ def test_required_terms_are_really_required() -> None:
 _NEAR_WORDS = (
     "china chinese beijing russia russia's moscow kremlin arms weapons drones F-16 f16 jets "
     "sells selling sold supply said the not U.S. States' united states white house long-range "
-    "missiles chinese-made made deal 2030 net zero"
+    "missiles chinese-made made deal 2030 net zero trade war nuclear test aid package of "
+    "america 16"
 ).split()
 _NEAR_OPERANDS = [
     "@china",
@@ -382,6 +383,15 @@ _NEAR_OPERANDS = [
     "(arms OR drones)",
     '(@russia OR "net zero")',
     "jets",
+    "@trade",
+    "war",
+    "@nuclear",
+    "test",
+    "@aid",
+    "package",
+    "america",
+    "16",
+    "made*",
 ]
 
 
@@ -417,3 +427,23 @@ def test_near_without_places_decides_as_the_places_do() -> None:
             assert quick.hits  # found again from every place, and not empty
             matched += 1
     assert matched > 400  # NEAR matched often enough for the comparison to mean something
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        # A place is a leaf's longest sequence there: "trade war" is one place
+        # of @trade, not "trade" followed by "war".
+        ("@trade NEAR/5 war", "fears of a trade war grow"),
+        ("@nuclear NEAR/3 test", "North Korea carried out a nuclear test on Sunday."),
+        ("@aid ONEAR/2 package", "The aid package was approved."),
+        ("@us NEAR/3 america", "The United States of America said."),
+        ('"F-16" NEAR/1 16', "They sent an F-16 yesterday."),
+        ("Chinese-made NEAR/1 made*", "a Chinese-made drone"),
+    ],
+)
+def test_near_counts_a_leaf_once_where_its_longest_sequence_starts(query: str, text: str) -> None:
+    node = parse(query)
+    assert match(node, Document.from_fields(title=text)) is None
+    negated = parse(f"{text.split()[0]} NOT ({query})")
+    assert match(negated, Document.from_fields(title=text)) is not None

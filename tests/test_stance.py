@@ -277,8 +277,20 @@ MEET = "Senior officials will meet within 24 hours of an attack to consult on ne
         (NATO, "Allies spend more, ahead of the 2024 deadline", "kept"),
         # Short of the goal as the deadline passes: a failure, not a law passing.
         (NATO, "Ottawa still well short as decade-long deadline passes", "broken"),
-        # Conferring is meeting.
+        # Conferring is meeting; conferring a degree is not.
         (MEET, "Kyiv and White House confer hours after air attack", "kept"),
+        (MEET, "The university conferred an honorary degree on the envoy", "neutral"),
+        # Reaching an agreement is a commitment, as signing one is.
+        (NDC, "Countries reached an agreement on emissions", "neutral"),
+        (NATO, "Countries reached an agreement on defence spending", "neutral"),
+        (NATO, "Ministers met to discuss the defence plan", "neutral"),
+        # Not meeting a target is a failure, not a commitment.
+        (AID, "UK has not met its aid target", "broken"),
+        (AID, "UK did not meet its aid pledge", "broken"),
+        # Export licences granted are not a restriction.
+        (XI, "China issued export licences for drones to Russia", "broken"),
+        # "Months early" with no number is not a schedule.
+        (NATO, "Snap election called months early as defence row deepens", "neutral"),
     ],
 )
 def test_held_out_cues(pledge: str, title: str, label: str) -> None:

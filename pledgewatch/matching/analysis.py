@@ -369,14 +369,9 @@ class FieldIndex:
             words.extend(term for at, term in self._scan.stacked if first <= at <= last)
         return words
 
-    def terms_between(self, first: int, last: int) -> list[tuple[int, str]]:
-        """(position, term) of every term at positions ``first`` to ``last``,
-        stacked forms included."""
-        first = max(first, 0)
-        found = list(enumerate(self._scan.terms[first : last + 1], first))
-        if self._scan.stacked:
-            found.extend((at, term) for at, term in self._scan.stacked if first <= at <= last)
-        return found
+    def words_at(self, position: int) -> list[str]:
+        """The term at ``position`` and any stacked forms there."""
+        return [self._scan.terms[position], *self._stacked_at(position)]
 
     def _stacked_at(self, position: int) -> tuple[str, ...]:
         if not self._scan.stacked:

@@ -621,35 +621,44 @@ def _plain_leaves(node: Node) -> tuple[Node, ...] | None:
     return None
 
 
+class _Leaf(NamedTuple):
+    """One leaf of a NEAR side, for finding its place at a given position."""
+
+    node: Node
+    by_first: dict[str, list[tuple[str, ...]]]  # its term sequences by first term
+    prefix: str | None  # for a prefix leaf ("sell*" -> "sell")
+
+    def end_at(self, field: FieldIndex, at: int, words: list[str]) -> int | None:
+        """The last position of its place that starts at ``at``, or None. As in
+        ``_leaf``, a place is its longest sequence there ("f 16", not "f")."""
+        if self.prefix is not None:
+            return at if any(word.startswith(self.prefix) for word in words) else None
+        sequences = [seq for word in words for seq in self.by_first.get(word, ())]
+        sequences.sort(key=len, reverse=True)
+        for seq in sequences:
+            if field.phrase_at(seq, at):
+                return at + len(seq) - 1
+        return None
+
+
 class _Side(NamedTuple):
     """A NEAR side made of plain leaves, ready for window lookups."""
 
-    by_first: dict[str, list[tuple[str, ...]]]  # its term sequences by first term
-    firsts: frozenset[str]
-    prefixes: tuple[str, ...]  # from its prefix leaves ("sell*" -> "sell")
+    leaves: tuple[_Leaf, ...]
+    firsts: frozenset[str]  # the first terms of all their sequences
+    prefixes: tuple[str, ...]
     longest: int  # terms in its longest sequence (1 for a prefix)
 
     def cost(self) -> int:
         """How much looking up its places is likely to cost: a prefix stands for many terms."""
         return len(self.firsts) + 8 * len(self.prefixes)
 
-    def places(self, field: FieldIndex) -> Iterator[tuple[int, int]]:
-        """(first, last) position of each of its places in ``field``."""
-        for first in self.firsts & field.terms:
-            for seq in self.by_first[first]:
-                for start in field.phrase_starts(seq):
-                    yield start, start + len(seq) - 1
-        for prefix in self.prefixes:
-            for term in field.prefixed(prefix):
-                for start in field.positions(term):
-                    yield start, start
-
-    def sequences(self, term: str) -> list[tuple[str, ...]]:
-        """Its term sequences that start with ``term``."""
-        found = self.by_first.get(term, [])
-        if self.prefixes and term.startswith(self.prefixes):
-            found = [*found, (term,)]
-        return found
+    def places(self, doc: Document, name: str) -> Iterator[tuple[int, int]]:
+        """(first, last) position of each of its places in one field: the
+        places ``_near`` works with, so the two decide alike."""
+        for leaf in self.leaves:
+            for _, _, start, end, _ in _occurrences(leaf.node, doc, (name,)):
+                yield start, end
 
     def may_start_in(self, words: list[str]) -> bool:
         return not self.firsts.isdisjoint(words) or bool(
@@ -662,22 +671,22 @@ def _side(node: Node) -> _Side | None:
     leaves = _plain_leaves(node)
     if leaves is None:
         return None
-    by_first: dict[str, list[tuple[str, ...]]] = {}
-    prefixes: list[str] = []
+    found: list[_Leaf] = []
     for leaf in leaves:
         if isinstance(leaf, Prefix):
-            prefixes.append(leaf.prefix)
+            found.append(_Leaf(leaf, {}, leaf.prefix))
         else:
-            for first, seqs in _by_first(cast(Term | Phrase | Alias, leaf))[1].items():
-                by_first.setdefault(first, []).extend(seqs)
-    longest = max([1, *(len(seq) for seqs in by_first.values() for seq in seqs)])
-    return _Side(by_first, frozenset(by_first), tuple(prefixes), longest)
+            found.append(_Leaf(leaf, _by_first(cast(Term | Phrase | Alias, leaf))[1], None))
+    firsts = frozenset[str]().union(*(leaf.by_first for leaf in found))
+    prefixes = tuple(leaf.prefix for leaf in found if leaf.prefix is not None)
+    lengths = [len(seq) for leaf in found for seqs in leaf.by_first.values() for seq in seqs]
+    return _Side(tuple(found), firsts, prefixes, max([1, *lengths]))
 
 
 def _near_holds(node: Near, doc: Document, fields: tuple[str, ...]) -> bool | None:
     """Whether ``node`` matches, as ``bool(_near(...))`` decides, without finding
     every place of both sides: the places of the side likely to have fewer,
-    then the other side's sequences that start in the window around each.
+    then the other side's places that start in the window around each.
     None when a side is not plain leaves (see ``_plain_leaves``)."""
     left, right = _side(node.left), _side(node.right)
     if left is None or right is None:
@@ -687,21 +696,23 @@ def _near_holds(node: Near, doc: Document, fields: tuple[str, ...]) -> bool | No
     few, other = (left, right) if few_is_left else (right, left)
     for name in fields:
         field = doc.fields[name]
-        for start, end in few.places(field):
+        for start, end in few.places(doc, name):
             # Where the other side may start: ending within reach before this
             # place, or starting within reach after it.
-            lowest, highest = start - distance - other.longest + 1, end + distance
+            lowest = max(0, start - distance - other.longest + 1)
+            highest = min(len(field) - 1, end + distance)
             if node.ordered and few_is_left:
                 lowest = end + 1
             elif node.ordered:
                 highest = start - 1
             if not other.may_start_in(field.words_between(lowest, highest)):
                 continue
-            for at, term in field.terms_between(lowest, highest):
-                for candidate in other.sequences(term):
-                    if not field.phrase_at(candidate, at):
+            for at in range(lowest, highest + 1):
+                words = field.words_at(at)
+                for leaf in other.leaves:
+                    b_end = leaf.end_at(field, at, words)
+                    if b_end is None:
                         continue
-                    b_end = at + len(candidate) - 1
                     # (first, last) of each side: the left one, then the right one.
                     (l_start, l_end), (r_start, r_end) = (
                         ((start, end), (at, b_end)) if few_is_left else ((at, b_end), (start, end))

@@ -93,7 +93,7 @@ _STOPPED = _words(
     r"|withh(?:o|e)ld(?:s|ing)?|withdr(?:aw|ew|awn|aws|awal)|pull(?:s|ed|ing)? out"
     r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing) down|closure"
     r"|phas(?:e|es|ed|ing) out|roll(?:s|ed|ing)? back|rollback|repeal(?:s|ed)?"
-    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export licen[cs]es?"
+    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)"
 )
 
 # Order matters: a cue masks its words from the groups after it, so "fell
@@ -189,8 +189,9 @@ _GROUPS = (
             r"|hit(?:s|ting)? (?:its |the |a )?(?:[\w.%-]+ ){0,3}(?:target|goal)|exceed(?:s|ed)"
             r"|surpass(?:es|ed)|tops|topped|complet(?:e|es|ed)|finali[sz](?:e|es|ed)"
             r"|launch(?:es|ed)|restor(?:e|es|ed)|on track"
-            r"|ahead of (?:the )?(?:\d{4} )?(?:schedule|time|deadline|date|target)"
-            r"|(?:years?|months?|weeks?) early|(?:first|second|third) (?:\w+ )?tranche"
+            r"|ahead of (?:schedule|time|the deadline|the \d{4} (?:deadline|date|target|goal))"
+            r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several) (?:years?|months?)"
+            r" early|(?:first|second|third) (?:\w+ )?tranche"
             r"|fulfil(?:s|led)?|honou?r(?:s|ed)|return(?:s|ed)? to"
             r"|install(?:s|ed|ing)? (?:a )?(?:record |more |close to |nearly |about |over )?\d"
         ),
@@ -202,7 +203,7 @@ _GROUPS = (
         "meeting",
         _words(
             r"(?:held|holds?|hold) (?:\w+ )?(?:talks|consultations|meetings?|call)|convened"
-            r"|confer(?:s|red|ring)?"
+            r"|confer(?:s|red|ring)?(?! (?:an?|the|his|her|its|their|on|upon)\b)"
             r"|(?:talks|consultations|meetings?)(?: \w+){0,3} (?:held|convened|took place)"
         ),
         KEPT,
@@ -242,6 +243,10 @@ _GOOD = _words(
 _ACHIEVED = _words(
     r"met|meets?|achiev(?:e|es|ed)|fulfil(?:s|led)?|honou?r(?:s|ed)|hit(?:s|ting)?"
     r"|exceed(?:s|ed)|surpass(?:es|ed)|reach(?:es|ed)?|tops|topped"
+)
+# What is met or reached when a promise is kept, unlike an agreement or a plan.
+_ACHIEVABLE = _words(
+    r"pledges?|targets?|goals?|commitments?|promises?|benchmarks?|guidelines?|thresholds?"
 )
 _COMMITMENT = _words(
     r"pact|agreement|accord|declaration|memorandum|pledge|treaty|plans?|targets?|goals?"
@@ -422,6 +427,11 @@ def _commitment(sentence: str, start: int, end: int) -> bool:
     return _COMMITMENT.search(f"{before} {after}") is not None
 
 
+def _achievement(sentence: str, end: int) -> bool:
+    """Whether what follows "met" or "reached" is a target, not an agreement."""
+    return _ACHIEVABLE.search(" ".join(sentence[end:].split()[:5])) is not None
+
+
 def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
     cues: list[_Cue] = []
     restated = _RESTATEMENT.search(sentence) is not None
@@ -489,10 +499,9 @@ def _vote(
         vote = _flip(vote)
         text = f"{negator} {text}"
     background = _BACKGROUND.search(" ".join(_before(sentence, start, 2))) is not None
-    # Signing a pact commits to an act; meeting a target is the act.
-    commitment = (
-        group == "progress" and not _ACHIEVED.match(text) and _commitment(sentence, start, end)
-    )
+    # Signing a pact or reaching an agreement commits to an act; meeting a target is the act.
+    achieved = _ACHIEVED.fullmatch(sentence[start:end]) is not None and _achievement(sentence, end)
+    commitment = group == "progress" and not achieved and _commitment(sentence, start, end)
     if restated or commitment or background or _hedged(sentence, start):
         return _Cue(group, text, None, weight)
     return _Cue(group, text, vote, weight)

@@ -371,6 +371,8 @@ class FieldIndex:
 
     def words_at(self, position: int) -> list[str]:
         """The term at ``position`` and any stacked forms there."""
+        if not self._scan.stacked:
+            return [self._scan.terms[position]]
         return [self._scan.terms[position], *self._stacked_at(position)]
 
     def _stacked_at(self, position: int) -> tuple[str, ...]:

@@ -541,27 +541,31 @@ def _occurrences(node: Node, doc: Document, fields: tuple[str, ...]) -> list[_Oc
 def _leaf(node: Node, doc: Document, fields: tuple[str, ...]) -> list[_Occurrence]:
     found: list[_Occurrence] = []
     for name in fields:
-        field = doc.fields[name]
-        if isinstance(node, Prefix):
-            sequences: list[tuple[str, ...]] = [(t,) for t in field.prefixed(node.prefix)]
-        elif isinstance(node, _VARIANT_LEAVES):
-            firsts, by_first = _by_first(node)
-            sequences = [seq for first in firsts & field.terms for seq in by_first[first]]
-        else:
-            raise TypeError(f"no positions for {node!r}")
-        if len(sequences) == 1 and len(sequences[0]) == 1:  # the usual case: one word
-            one = sequences[0]
-            found.extend([(node, name, start, start, one) for start in field.positions(one[0])])
-            continue
-        # "F-16" is "f16" and "f 16" at one place: the longest wins ("f 16" spans it all).
-        places: dict[int, tuple[str, ...]] = {}
-        for seq in sorted(sequences, key=len, reverse=True):
-            for start in field.phrase_starts(seq):
-                places.setdefault(start, seq)
         found.extend(
-            (node, name, start, start + len(seq) - 1, seq) for start, seq in places.items()
+            (node, name, start, start + len(seq) - 1, seq)
+            for start, seq in _places(node, doc.fields[name]).items()
         )
     return found
+
+
+def _places(node: Node, field: FieldIndex) -> dict[int, tuple[str, ...]]:
+    """Where a leaf occurs in one field: each first position, with the longest
+    of its sequences found there ("F-16" is "f16" and "f 16" at one place, and
+    "f 16" spans it all)."""
+    if isinstance(node, Prefix):
+        sequences: list[tuple[str, ...]] = [(t,) for t in field.prefixed(node.prefix)]
+    elif isinstance(node, _VARIANT_LEAVES):
+        firsts, by_first = _by_first(node)
+        sequences = [seq for first in firsts & field.terms for seq in by_first[first]]
+    else:
+        raise TypeError(f"no positions for {node!r}")
+    if len(sequences) == 1 and len(sequences[0]) == 1:  # the usual case: one word
+        return dict.fromkeys(field.positions(sequences[0][0]), sequences[0])
+    places: dict[int, tuple[str, ...]] = {}
+    for seq in sorted(sequences, key=len, reverse=True):
+        for start in field.phrase_starts(seq):
+            places.setdefault(start, seq)
+    return places
 
 
 @functools.lru_cache(maxsize=65536)
@@ -626,6 +630,7 @@ class _Leaf(NamedTuple):
 
     node: Node
     by_first: dict[str, list[tuple[str, ...]]]  # its term sequences by first term
+    firsts: frozenset[str]
     prefix: str | None  # for a prefix leaf ("sell*" -> "sell")
 
     def end_at(self, field: FieldIndex, at: int, words: list[str]) -> int | None:
@@ -653,12 +658,14 @@ class _Side(NamedTuple):
         """How much looking up its places is likely to cost: a prefix stands for many terms."""
         return len(self.firsts) + 8 * len(self.prefixes)
 
-    def places(self, doc: Document, name: str) -> Iterator[tuple[int, int]]:
+    def places(self, field: FieldIndex) -> Iterator[tuple[int, int]]:
         """(first, last) position of each of its places in one field: the
-        places ``_near`` works with, so the two decide alike."""
+        places ``_near`` works with (see ``_places``), so the two decide alike."""
         for leaf in self.leaves:
-            for _, _, start, end, _ in _occurrences(leaf.node, doc, (name,)):
-                yield start, end
+            if leaf.prefix is None and leaf.firsts.isdisjoint(field.terms):
+                continue
+            for start, seq in _places(leaf.node, field).items():
+                yield start, start + len(seq) - 1
 
     def may_start_in(self, words: list[str]) -> bool:
         return not self.firsts.isdisjoint(words) or bool(
@@ -674,9 +681,10 @@ def _side(node: Node) -> _Side | None:
     found: list[_Leaf] = []
     for leaf in leaves:
         if isinstance(leaf, Prefix):
-            found.append(_Leaf(leaf, {}, leaf.prefix))
+            found.append(_Leaf(leaf, {}, frozenset(), leaf.prefix))
         else:
-            found.append(_Leaf(leaf, _by_first(cast(Term | Phrase | Alias, leaf))[1], None))
+            firsts, by_first = _by_first(cast(Term | Phrase | Alias, leaf))
+            found.append(_Leaf(leaf, by_first, firsts, None))
     firsts = frozenset[str]().union(*(leaf.by_first for leaf in found))
     prefixes = tuple(leaf.prefix for leaf in found if leaf.prefix is not None)
     lengths = [len(seq) for leaf in found for seqs in leaf.by_first.values() for seq in seqs]
@@ -696,7 +704,7 @@ def _near_holds(node: Near, doc: Document, fields: tuple[str, ...]) -> bool | No
     few, other = (left, right) if few_is_left else (right, left)
     for name in fields:
         field = doc.fields[name]
-        for start, end in few.places(doc, name):
+        for start, end in few.places(field):
             # Where the other side may start: ending within reach before this
             # place, or starting within reach after it.
             lowest = max(0, start - distance - other.longest + 1)
@@ -709,6 +717,8 @@ def _near_holds(node: Near, doc: Document, fields: tuple[str, ...]) -> bool | No
                 continue
             for at in range(lowest, highest + 1):
                 words = field.words_at(at)
+                if not other.may_start_in(words):
+                    continue
                 for leaf in other.leaves:
                     b_end = leaf.end_at(field, at, words)
                     if b_end is None:

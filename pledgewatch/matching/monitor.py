@@ -72,12 +72,10 @@ class Monitor(Generic[K]):
         self._users: dict[GroupId, int] = {}  # id -> how many stored queries use it
         self._next_number = 0
         self._key_groups: dict[str, set[int]] = {}  # key -> the groups of several keys holding it
-        # head group -> second group -> key -> query
-        self._heads: dict[GroupId, dict[GroupId, dict[K, _Stored[K]]]] = {}
+        self._heads: dict[GroupId, dict[K, _Stored[K]]] = {}  # head group -> key -> query
         self._prefixes: dict[str, int] = {}  # prefix keys ("sell*") -> groups holding them
         self._automaton: ahocorasick.Automaton | None = None
         self._always: dict[K, _Stored[K]] = {}  # queries that require nothing
-        self._flat: dict[GroupId, tuple[_Stored[K], ...]] | None = None  # see _by_head
 
     def __len__(self) -> int:
         return len(self._stored)
@@ -89,34 +87,30 @@ class Monitor(Generic[K]):
         """Store a query under ``key``, replacing any query stored there."""
         if key in self._stored:
             self.remove(key)
-        numbers = list(dict.fromkeys(self._use(group) for group in required_terms(query)))
-        numbers.sort(key=lambda n: (self._groups[n][1], sorted(self._groups[n][0])))
-        if not numbers:
+        gids = list(dict.fromkeys(self._use(group) for group in required_terms(query)))
+        gids.sort(key=lambda gid: (self._groups[gid][1], sorted(self._groups[gid][0])))
+        if not gids:
             stored = _Stored(self._order, key, query, None, 0, frozenset())
             self._always[key] = stored
         else:
-            head, second = numbers[0], numbers[min(1, len(numbers) - 1)]
-            stored = _Stored(self._order, key, query, head, second, frozenset(numbers[2:]))
-            self._heads.setdefault(head, {}).setdefault(second, {})[key] = stored
+            head, second = gids[0], gids[min(1, len(gids) - 1)]
+            stored = _Stored(self._order, key, query, head, second, frozenset(gids[2:]))
+            self._heads.setdefault(head, {})[key] = stored
         self._stored[key] = stored
         self._order += 1
-        self._flat = None
 
     def remove(self, key: K) -> None:
         """Forget the query stored under ``key``; KeyError if there is none."""
         stored = self._stored.pop(key)
-        self._flat = None
         if stored.head is None:
             del self._always[key]
             return
-        by_second = self._heads[stored.head]
-        del by_second[stored.second][key]
-        if not by_second[stored.second]:
-            del by_second[stored.second]
-        if not by_second:
+        by_key = self._heads[stored.head]
+        del by_key[key]
+        if not by_key:
             del self._heads[stored.head]
-        for number in {stored.head, stored.second, *stored.rest}:
-            self._release(number)
+        for gid in {stored.head, stored.second, *stored.rest}:
+            self._release(gid)
 
     def candidates(self, doc: Document) -> list[K]:
         """Keys of the queries worth evaluating on ``doc``, in the order added."""
@@ -144,23 +138,14 @@ class Monitor(Generic[K]):
             held.update(prefix_keys)
             held.update(*map(key_groups.__getitem__, prefix_keys & key_groups.keys()))
         chosen = list(self._always.values())
-        by_head = self._by_head()
-        for head in held & by_head.keys():
-            for stored in by_head[head]:
+        heads = self._heads
+        for head in held & heads.keys():
+            for stored in heads[head].values():
                 if stored.second in held and stored.rest <= held:
                     chosen.append(stored)
         if len(chosen) > 1:
             chosen.sort(key=_order)
         return chosen
-
-    def _by_head(self) -> dict[GroupId, tuple[_Stored[K], ...]]:
-        """The stored queries by head group, flat: rebuilt after a change."""
-        if self._flat is None:
-            self._flat = {
-                head: tuple(s for stored in by_second.values() for s in stored.values())
-                for head, by_second in self._heads.items()
-            }
-        return self._flat
 
     def _prefix_keys(self, doc: Document) -> set[str]:
         """The prefix keys ("sell*") that a term of ``doc`` starts with."""

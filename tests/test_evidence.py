@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import Cli
+from tests.conftest import Cli, Result
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE_FEED = ROOT / "examples" / "feed.xml"
@@ -63,22 +63,27 @@ def test_evidence_is_stored_once_per_pledge_and_article(newsroom: Cli) -> None:
     assert len(evidence(newsroom)) == first
 
 
-def test_a_pledge_added_later_finds_stored_coverage_at_once(newsroom: Cli) -> None:
-    newsroom("sweep")
-    result = newsroom(
+def add_drone_pledge(newsroom: Cli, *, made_on: str) -> Result:
+    """A pledge about the example feed's drone story, logged after the sweep."""
+    return newsroom(
         "pledge",
         "add",
         "Beijing will not supply drones to Moscow",
         "--by",
         "Chinese government",
         "--made-on",
-        "2024-06-01",
+        made_on,
         "--source-url",
         "https://example.org/x",
         "--query",
         "@china AND @russia AND drone*",
         "--json",
     )
+
+
+def test_a_pledge_added_later_finds_stored_coverage_at_once(newsroom: Cli) -> None:
+    newsroom("sweep")
+    result = add_drone_pledge(newsroom, made_on="2024-06-01")
     assert result.code == 0, result.err
     pledge = json.loads(result.out)
     assert pledge["evidence_new"] >= 1
@@ -89,20 +94,7 @@ def test_a_pledge_added_later_finds_stored_coverage_at_once(newsroom: Cli) -> No
 def test_articles_published_before_the_pledge_do_not_count(newsroom: Cli) -> None:
     newsroom("sweep")
     # The drone story is from 2024-09-12; a pledge made after it finds nothing there.
-    result = newsroom(
-        "pledge",
-        "add",
-        "Beijing will not supply drones to Moscow",
-        "--by",
-        "Chinese government",
-        "--made-on",
-        "2024-09-14",
-        "--source-url",
-        "https://example.org/x",
-        "--query",
-        "@china AND @russia AND drone*",
-        "--json",
-    )
+    result = add_drone_pledge(newsroom, made_on="2024-09-14")
     assert json.loads(result.out)["evidence_new"] == 0
     # A day of grace for time zones: made on the 13th, the story of the 12th counts.
     newsroom("pledge", "edit", str(json.loads(result.out)["id"]), "--made-on", "2024-09-13")

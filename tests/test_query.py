@@ -23,8 +23,10 @@ from pledgewatch.matching.query import (
     format_query,
     match,
     parse,
+    predicate,
     required_terms,
 )
+from tests.test_monitor import random_article, random_queries
 
 ARTICLE = Document.from_fields(
     title="China will not sell weapons to Russia, Beijing says",
@@ -447,3 +449,22 @@ def test_near_counts_a_leaf_once_where_its_longest_sequence_starts(query: str, t
     assert match(node, Document.from_fields(title=text)) is None
     negated = parse(f"{text.split()[0]} NOT ({query})")
     assert match(negated, Document.from_fields(title=text)) is not None
+
+
+def test_match_decides_as_the_hits_do_for_every_shape_of_query() -> None:
+    """``match`` decides with a compiled predicate (``predicate``); the hits
+    come from a full evaluation of every place. Over random queries of every
+    operator (title:, NOT, OR, phrases, prefixes, aliases, NEAR) the two agree."""
+    rng = random.Random(5)
+    queries = random_queries(rng, 400)
+    matched = 0
+    for _ in range(60):
+        doc = random_article(rng)
+        for node in queries:
+            quick = predicate(node)(doc)
+            assert quick == (match(node, doc) is not None)
+            full = query_module._evaluate(node, doc, FIELDS)
+            assert quick == (full is not None), format_query(node)
+            matched += quick
+    assert matched > 1000  # enough matches, and enough misses, to mean something
+    assert matched < 60 * 400 - 1000

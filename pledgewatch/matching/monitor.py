@@ -18,13 +18,21 @@ from __future__ import annotations
 import bisect
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Generic, TypeVar
 
 import ahocorasick
 
 from pledgewatch.matching.analysis import Document
-from pledgewatch.matching.query import Match, Node, estimated_frequency, match, required_terms
+from pledgewatch.matching.query import (
+    Match,
+    Node,
+    Predicate,
+    estimated_frequency,
+    predicate,
+    required_terms,
+)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -42,9 +50,9 @@ class _Stored(Generic[K]):
     order: int  # results come back in the order queries were added
     key: K
     query: Node
+    holds: Predicate  # whether a document matches it: query.predicate(query)
     head: GroupId | None  # its rarest group; None: evaluated on every document
-    second: GroupId  # its second rarest group (the head again if it has one group)
-    rest: frozenset[GroupId]  # its other groups
+    needs: frozenset[GroupId]  # its other groups
 
 
 class Monitor(Generic[K]):
@@ -73,6 +81,10 @@ class Monitor(Generic[K]):
         self._next_number = 0
         self._key_groups: dict[str, set[int]] = {}  # key -> the groups of several keys holding it
         self._heads: dict[GroupId, dict[K, _Stored[K]]] = {}  # head group -> key -> query
+        # The same, as the presearch reads it: each head's (other groups, query)
+        # pairs, and the heads as a set (None: to be built again).
+        self._lookup: dict[GroupId, tuple[tuple[frozenset[GroupId], _Stored[K]], ...]] = {}
+        self._head_set: frozenset[GroupId] | None = None
         self._prefixes: dict[str, int] = {}  # prefix keys ("sell*") -> groups holding them
         self._automaton: ahocorasick.Automaton | None = None
         self._always: dict[K, _Stored[K]] = {}  # queries that require nothing
@@ -89,13 +101,14 @@ class Monitor(Generic[K]):
             self.remove(key)
         gids = list(dict.fromkeys(self._use(group) for group in required_terms(query)))
         gids.sort(key=lambda gid: (self._groups[gid][1], sorted(self._groups[gid][0])))
+        holds = predicate(query)
         if not gids:
-            stored = _Stored(self._order, key, query, None, 0, frozenset())
+            stored = _Stored(self._order, key, query, holds, None, frozenset())
             self._always[key] = stored
         else:
-            head, second = gids[0], gids[min(1, len(gids) - 1)]
-            stored = _Stored(self._order, key, query, head, second, frozenset(gids[2:]))
-            self._heads.setdefault(head, {})[key] = stored
+            stored = _Stored(self._order, key, query, holds, gids[0], frozenset(gids[1:]))
+            self._heads.setdefault(gids[0], {})[key] = stored
+            self._index_head(gids[0])
         self._stored[key] = stored
         self._order += 1
 
@@ -105,12 +118,21 @@ class Monitor(Generic[K]):
         if stored.head is None:
             del self._always[key]
             return
-        by_key = self._heads[stored.head]
-        del by_key[key]
-        if not by_key:
-            del self._heads[stored.head]
-        for gid in {stored.head, stored.second, *stored.rest}:
+        del self._heads[stored.head][key]
+        self._index_head(stored.head)
+        for gid in {stored.head, *stored.needs}:
             self._release(gid)
+
+    def _index_head(self, head: GroupId) -> None:
+        """Bring the presearch's view of one head group up to date."""
+        by_key = self._heads[head]
+        if not by_key:
+            del self._heads[head], self._lookup[head]
+            self._head_set = None
+            return
+        if head not in self._lookup:
+            self._head_set = None
+        self._lookup[head] = tuple((stored.needs, stored) for stored in by_key.values())
 
     def candidates(self, doc: Document) -> list[K]:
         """Keys of the queries worth evaluating on ``doc``, in the order added."""
@@ -118,12 +140,11 @@ class Monitor(Generic[K]):
 
     def match(self, doc: Document) -> list[tuple[K, Match]]:
         """(key, match) for every stored query that ``doc`` matches, in the order added."""
-        found = []
-        for stored in self._candidates(doc):
-            result = match(stored.query, doc)
-            if result is not None:
-                found.append((stored.key, result))
-        return found
+        return [
+            (stored.key, Match(stored.query, doc))
+            for stored in self._candidates(doc)
+            if stored.holds(doc)
+        ]
 
     def _candidates(self, doc: Document) -> list[_Stored[K]]:
         # The groups the document holds a key of (a term, or a prefix that one
@@ -137,12 +158,11 @@ class Monitor(Generic[K]):
             prefix_keys = self._prefix_keys(doc)
             held.update(prefix_keys)
             held.update(*map(key_groups.__getitem__, prefix_keys & key_groups.keys()))
+        if self._head_set is None:
+            self._head_set = frozenset(self._lookup)
         chosen = list(self._always.values())
-        heads = self._heads
-        for head in held & heads.keys():
-            for stored in heads[head].values():
-                if stored.second in held and stored.rest <= held:
-                    chosen.append(stored)
+        pairs = chain.from_iterable(map(self._lookup.__getitem__, held & self._head_set))
+        chosen.extend(stored for needs, stored in pairs if needs <= held)
         if len(chosen) > 1:
             chosen.sort(key=_order)
         return chosen

@@ -33,7 +33,7 @@ import difflib
 import functools
 import operator
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
@@ -460,12 +460,24 @@ _place = operator.itemgetter(1, 2)  # (field, start)
 
 def match(node: Node, doc: Document) -> Match | None:
     """Match one query against one document: a Match (whose hits are found
-    when asked for), or None.
+    when asked for), or None. Decided by ``predicate(node)``."""
+    return Match(node, doc) if _predicate(node, FIELDS)(doc) else None
 
-    Whether each term occurs is a set lookup; the places where a term, phrase,
-    alias or NEAR occurs are kept in ``doc.memo``, so queries that share them
-    (every "@china") share the work."""
-    return Match(node, doc) if _holds(node, doc, FIELDS) else None
+
+Predicate = Callable[[Document], bool]
+
+
+def predicate(node: Node) -> Predicate:
+    """``node`` compiled into a function that says whether a document matches
+    it, exactly when ``match`` finds a Match. Build it once for a query that is
+    run against many documents, as the monitor does for its stored queries:
+    each leaf's terms and each NEAR's sides are worked out here, once.
+
+    Whether a word occurs is a set lookup; phrases are substring searches in
+    the field's terms; NEAR looks for one side within reach of the other
+    (see ``_near_holds``). Places found are kept in ``doc.memo``, so queries
+    that share them (every "@china") share the work."""
+    return _predicate(node, FIELDS)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -491,35 +503,83 @@ def _evaluate(node: Node, doc: Document, fields: tuple[str, ...]) -> list[_Occur
                 found.extend(more)
         return found if matched else None
     if isinstance(node, Not):
-        return None if _holds(node.child, doc, fields) else []
+        return None if _predicate(node.child, fields)(doc) else []
     if isinstance(node, Field):
         return _evaluate(node.child, doc, (node.name,))
     return _occurrences(node, doc, fields) or None
 
 
-def _holds(node: Node, doc: Document, fields: tuple[str, ...]) -> bool:
-    """Whether a node matches, without its hits: exactly when ``_evaluate``
-    finds some. A one-word variant is a set lookup, with no positions to find."""
-    if isinstance(node, And):
-        return all(_holds(child, doc, fields) for child in node.children)
-    if isinstance(node, Or):
-        return any(_holds(child, doc, fields) for child in node.children)
-    if isinstance(node, Not):
-        return not _holds(node.child, doc, fields)
+@functools.lru_cache(maxsize=65536)
+def _predicate(node: Node, fields: tuple[str, ...]) -> Predicate:
+    """``node`` in ``fields`` as a function of the document: exactly when
+    ``_evaluate`` finds it (a NOT: finds nothing)."""
     if isinstance(node, Field):
-        return _holds(node.child, doc, (node.name,))
+        return _predicate(node.child, (node.name,))
+    if isinstance(node, Not):
+        inner = _predicate(node.child, fields)
+        return lambda doc: not inner(doc)
+    if isinstance(node, And | Or):
+        # The result does not depend on the order: set lookups first, NEAR last.
+        children = sorted(node.children, key=_cost)
+        parts = tuple(_predicate(child, fields) for child in children)
+        if isinstance(node, Or):
+            return lambda doc: any(part(doc) for part in parts)
+        if len(parts) == 2:
+            first, second = parts
+            return lambda doc: first(doc) and second(doc)
+        return lambda doc: all(part(doc) for part in parts)
     if isinstance(node, Near):
-        quick = _near_holds(node, doc, fields)
-        return quick if quick is not None else bool(_occurrences(node, doc, fields))
+        return _near_predicate(node, fields)
     if isinstance(node, Prefix):
-        return any(doc.fields[name].has_prefix(node.prefix) for name in fields)
-    firsts, by_first = _by_first(node)
-    for name in fields:
-        field = doc.fields[name]
-        for first in firsts & field.terms:
-            if any(len(seq) == 1 or field.has_phrase(seq) for seq in by_first[first]):
+        prefix = node.prefix
+        return lambda doc: any(doc.fields[name].has_prefix(prefix) for name in fields)
+    return _leaf_predicate(node, fields)
+
+
+def _cost(node: Node) -> int:
+    """A rough order of what a node costs to decide."""
+    if isinstance(node, Field | Not):
+        return _cost(node.child)
+    if isinstance(node, Near):
+        return 100
+    if isinstance(node, And | Or):
+        return sum(map(_cost, node.children))
+    if isinstance(node, Prefix):
+        return 3
+    return 1 if all(len(seq) == 1 for seq in node.variants) else 2
+
+
+def _leaf_predicate(leaf: Term | Phrase | Alias, fields: tuple[str, ...]) -> Predicate:
+    """A term, phrase or alias: one of its one-word variants among the terms
+    (one set operation), or one of its longer ones found in a field."""
+    words = frozenset(seq[0] for seq in leaf.variants if len(seq) == 1)
+    longer: dict[str, list[tuple[str, ...]]] = {}
+    for seq in leaf.variants:
+        if len(seq) > 1:
+            longer.setdefault(seq[0], []).append(seq)
+    firsts = frozenset(longer)
+
+    def in_field(doc: Document) -> bool:
+        for name in fields:
+            field = doc.fields[name]
+            if not words.isdisjoint(field.terms):
                 return True
-    return False
+            for first in firsts & field.terms:
+                if any(field.has_phrase(seq) for seq in longer[first]):
+                    return True
+        return False
+
+    if fields != FIELDS:
+        return in_field
+    if not firsts:  # the usual case: every variant is one word
+        if len(words) == 1:
+            (word,) = words
+            return lambda doc: word in doc.terms
+        return lambda doc: not words.isdisjoint(doc.terms)
+    # A document's terms are those of its fields: rule out most documents at once.
+    return lambda doc: (
+        not words.isdisjoint(doc.terms) or (not firsts.isdisjoint(doc.terms) and in_field(doc))
+    )
 
 
 def _occurrences(node: Node, doc: Document, fields: tuple[str, ...]) -> list[_Occurrence]:
@@ -667,6 +727,11 @@ class _Side(NamedTuple):
             for start, seq in _places(leaf.node, field).items():
                 yield start, start + len(seq) - 1
 
+    def absent_from(self, terms: frozenset[str]) -> bool:
+        """Whether no place of it can be among ``terms`` (a side with a prefix
+        is not ruled out here: that would cost a look at every term)."""
+        return not self.prefixes and self.firsts.isdisjoint(terms)
+
     def may_start_in(self, words: list[str]) -> bool:
         return not self.firsts.isdisjoint(words) or bool(
             self.prefixes and any(word.startswith(self.prefixes) for word in words)
@@ -691,47 +756,55 @@ def _side(node: Node) -> _Side | None:
     return _Side(tuple(found), firsts, prefixes, max([1, *lengths]))
 
 
-def _near_holds(node: Near, doc: Document, fields: tuple[str, ...]) -> bool | None:
-    """Whether ``node`` matches, as ``bool(_near(...))`` decides, without finding
-    every place of both sides: the places of the side likely to have fewer,
-    then the other side's places that start in the window around each.
-    None when a side is not plain leaves (see ``_plain_leaves``)."""
+def _near_predicate(node: Near, fields: tuple[str, ...]) -> Predicate:
+    """NEAR from the places of the side likely to have fewer, then the other
+    side's places that start in the window around each: as ``bool(_near(...))``
+    decides, without finding every place of both sides. A side that is not
+    plain leaves (see ``_plain_leaves``) falls back to ``_near``."""
     left, right = _side(node.left), _side(node.right)
     if left is None or right is None:
-        return None
-    distance = node.distance
+        return lambda doc: bool(_occurrences(node, doc, fields))
     few_is_left = left.cost() <= right.cost()
     few, other = (left, right) if few_is_left else (right, left)
-    for name in fields:
-        field = doc.fields[name]
-        for start, end in few.places(field):
-            # Where the other side may start: ending within reach before this
-            # place, or starting within reach after it.
-            lowest = max(0, start - distance - other.longest + 1)
-            highest = min(len(field) - 1, end + distance)
-            if node.ordered and few_is_left:
-                lowest = end + 1
-            elif node.ordered:
-                highest = start - 1
-            if not other.may_start_in(field.words_between(lowest, highest)):
-                continue
-            for at in range(lowest, highest + 1):
-                words = field.words_at(at)
-                if not other.may_start_in(words):
+    distance, ordered = node.distance, node.ordered
+    whole = fields == FIELDS
+
+    def holds(doc: Document) -> bool:
+        if whole and (few.absent_from(doc.terms) or other.absent_from(doc.terms)):
+            return False
+        for name in fields:
+            field = doc.fields[name]
+            for start, end in few.places(field):
+                # Where the other side may start: ending within reach before
+                # this place, or starting within reach after it.
+                lowest = max(0, start - distance - other.longest + 1)
+                highest = min(len(field) - 1, end + distance)
+                if ordered and few_is_left:
+                    lowest = end + 1
+                elif ordered:
+                    highest = start - 1
+                if not other.may_start_in(field.words_between(lowest, highest)):
                     continue
-                for leaf in other.leaves:
-                    b_end = leaf.end_at(field, at, words)
-                    if b_end is None:
+                for at in range(lowest, highest + 1):
+                    words = field.words_at(at)
+                    if not other.may_start_in(words):
                         continue
-                    # (first, last) of each side: the left one, then the right one.
-                    (l_start, l_end), (r_start, r_end) = (
-                        ((start, end), (at, b_end)) if few_is_left else ((at, b_end), (start, end))
-                    )
-                    if 0 < r_start - l_end <= distance:
-                        return True
-                    if not node.ordered and 0 < l_start - r_end <= distance:
-                        return True
-    return False
+                    for leaf in other.leaves:
+                        b_end = leaf.end_at(field, at, words)
+                        if b_end is None:
+                            continue
+                        # (first, last) of the left side's place, then of the right one's.
+                        if few_is_left:
+                            l_start, l_end, r_start, r_end = start, end, at, b_end
+                        else:
+                            l_start, l_end, r_start, r_end = at, b_end, start, end
+                        if 0 < r_start - l_end <= distance:
+                            return True
+                        if not ordered and 0 < l_start - r_end <= distance:
+                            return True
+        return False
+
+    return holds
 
 
 # --- presearch -------------------------------------------------------------

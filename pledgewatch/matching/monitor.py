@@ -5,10 +5,12 @@ indexed by the groups of keys it requires (``query.required_terms``: a
 document can only match if it holds a key of every group). For an article,
 the monitor finds which keys it holds (its terms, plus the prefix keys found
 by an Aho-Corasick pass), looks up the queries whose rarest group it holds,
-and evaluates those whose other groups it holds too (``query.match``: set
-lookups, and window searches for NEAR; hits only when asked for). Work per
-article grows with the queries that could match it, not with all queries.
-Results are exactly those of calling ``query.match`` on every stored query.
+and evaluates those whose other groups it holds too, each with its query
+compiled once into a predicate (``query.predicate``: set lookups, substring
+searches for phrases, window searches for NEAR; hits only when asked for).
+Work per article grows with the queries that could match it, not with all
+queries. Results are exactly those of calling ``query.match`` on every
+stored query.
 
 May import pledgewatch.matching.query and .analysis, and pyahocorasick.
 """
@@ -149,8 +151,8 @@ class Monitor(Generic[K]):
     def _candidates(self, doc: Document) -> list[_Stored[K]]:
         # The groups the document holds a key of (a term, or a prefix that one
         # of its terms starts with), found with set operations that run in C;
-        # the loop below sees only queries whose rarest group is held, and
-        # keeps those whose other groups are held too.
+        # then the queries whose rarest group is held, of which those whose
+        # other groups are held too: a subset test each.
         key_groups = self._key_groups
         held: set[GroupId] = set(doc.terms)  # one-key groups are named by their key
         held.update(*map(key_groups.__getitem__, doc.terms & key_groups.keys()))

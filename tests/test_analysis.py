@@ -153,13 +153,15 @@ def _reference_scan(text: str) -> tuple[list[str], list[tuple[int, str]], list[i
     terms: list[str] = []
     stacked: list[tuple[int, str]] = []
     starts = [0]
-    for abbr, word, stop in analysis._TOKEN.findall(text):
+    for abbr, word, stop, percent in analysis._TOKEN.findall(text):
         if word:
             parts, extra = analysis._compound(word)
             stacked.extend((len(terms), form) for form in extra)
             terms.extend(term for term, _, _ in parts)
         elif abbr:
             terms.append(fold(abbr.replace(".", "")))
+        elif percent:
+            terms.append("percent")
         elif len(terms) > starts[-1] and not (
             stop == "." and (terms[-1] in analysis._TITLES or len(terms[-1]) == 1)
         ):
@@ -193,6 +195,9 @@ _PIECES = [
     "x",
     "42",
     "3%",
+    "2.5%,",
+    "%",
+    "50-52%",
     "a.b.c",
     "—",
     "-",

@@ -30,17 +30,24 @@ from pledgewatch.sweep import Sweep
 DATA = Path(__file__).parent / "data" / "eval"
 PLEDGES = json.loads((DATA / "pledges.json").read_text())
 ITEMS = json.loads((DATA / "items.json").read_text())
-# Written after matching was tuned, by someone who had not seen the items above,
-# the queries' wording, the alias data or the stance cues. The stance cues were
-# then refined on the errors of "holdout" only; "holdout2" stays held out.
+# Written after matching was tuned, each by someone who had not seen the items
+# above, the queries' wording, the alias data or the stance cues. The stance
+# cues were then refined on the errors of "holdout"; the derived-query rules on
+# the errors of "holdout" and "holdout2" (bench/RESULTS.md). "holdout3" was
+# measured before and after that, its errors unseen.
 HOLDOUT = {
-    name: json.loads((DATA / f"{name}.json").read_text()) for name in ("holdout", "holdout2")
+    name: json.loads((DATA / f"{name}.json").read_text())
+    for name in ("holdout", "holdout2", "holdout3")
 }
 GOALS = {"written": (0.95, 0.95), "derived": (0.85, 0.85)}
 STANCE_GOAL = 0.80
-# First measured (2026-11-27), holdout: written 0.863/0.917, derived 0.812/0.812, stance 0.69
-# and 0.68; holdout2: written 0.913/0.913, derived 0.837/0.783, stance 0.76 and 0.81.
-HOLDOUT_FLOORS = {"written": (0.80, 0.85), "derived": (0.75, 0.75)}
+# Regression floors, each a margin below what the set measured (bench/RESULTS.md):
+# (precision, recall) by set and kind of query. They are not the goals.
+HOLDOUT_FLOORS = {
+    "holdout": {"written": (0.80, 0.85), "derived": (0.80, 0.90)},
+    "holdout2": {"written": (0.85, 0.85), "derived": (0.82, 0.85)},
+    "holdout3": {"written": (0.85, 0.72), "derived": (0.75, 0.68)},
+}
 HOLDOUT_STANCE_FLOOR = 0.60
 
 
@@ -170,7 +177,7 @@ def test_matching_quality_on_the_held_out_sets(
     not the goals, which only the tuned set above meets."""
     figures = evaluate(tmp_path, httpserver, written=kind == "written", items=HOLDOUT[name])
     report(f"{name}, {kind}", figures)
-    precision_floor, recall_floor = HOLDOUT_FLOORS[kind]
+    precision_floor, recall_floor = HOLDOUT_FLOORS[name][kind]
     assert figures.precision >= precision_floor
     assert figures.recall >= recall_floor
     assert figures.stance >= HOLDOUT_STANCE_FLOOR

@@ -468,3 +468,20 @@ def test_match_decides_as_the_hits_do_for_every_shape_of_query() -> None:
             matched += quick
     assert matched > 1000  # enough matches, and enough misses, to mean something
     assert matched < 60 * 400 - 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "matches"),
+    [
+        ("Allies agreed to spend 2% of GDP on defence.", True),
+        ("Allies agreed to spend 2 percent of GDP on defence.", True),
+        ("Allies agreed to spend 2 per cent of GDP on defence.", True),
+        ("Spain beat England 2-1 in Berlin.", False),
+        ("The talks lasted 2 days and 20% of delegates left.", False),
+    ],
+)
+def test_a_percentage_matches_as_news_writes_it_and_not_a_bare_number(
+    text: str, matches: bool
+) -> None:
+    for query in ('"2%"', "2%", '"2 per cent"', '"2 percent"'):
+        assert (match(parse(query), Document.from_fields(title=text)) is not None) == matches

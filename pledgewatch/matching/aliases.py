@@ -24,10 +24,15 @@ Variants = tuple[tuple[str, ...], ...]
 
 
 @functools.cache
+def _data() -> dict[str, dict[str, list[str]]]:
+    text = resources.files("pledgewatch").joinpath("data/aliases.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+@functools.cache
 def _sets() -> dict[str, tuple[str, Variants]]:
     """Name -> (kind, analysed expansions), in file order."""
-    text = resources.files("pledgewatch").joinpath("data/aliases.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    data = _data()
     entries: dict[str, tuple[str, list[str]]] = {}
     for kind in KINDS:
         for name, items in data.get(kind, {}).items():
@@ -74,3 +79,12 @@ def expand(name: str) -> Variants:
     if found is None:
         raise KeyError(name)
     return found[1]
+
+
+def broader(name: str) -> tuple[str, ...]:
+    """Names of the sets that include set ``name`` as an entry ("@small_boats"
+    is in ``migration``): the wider subjects it is reported under."""
+    entry = "@" + name.lower()
+    return tuple(
+        other for kind in KINDS for other, items in _data().get(kind, {}).items() if entry in items
+    )

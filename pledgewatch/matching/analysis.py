@@ -25,6 +25,10 @@ What the analyser does, in order:
   (``phrase_variants``) turns "F-16" into the alternatives ("f16",) and
   ("f", "16"), so it matches "F16", "F-16" and "F 16"; it also splits
   letter-digit runs ("F16" -> ("f", "16") too).
+- A percent sign is the term "percent" at a position of its own: "2%" is
+  "2 percent". On the query side "%", "percent" and "per cent" are
+  alternatives, so the query "2%" matches "2%", "2 percent" and "2 per cent",
+  and not a lone "2". Decimals are two numbers: "1.5%" is "1 5 percent".
 - Positions count words (a hyphenated word counts its parts); stacked forms
   share a position. Sentences are numbered from 0 in each field; a sentence
   ends at ".", "!" or "?" followed by space, a quote or the end, or at a
@@ -48,14 +52,16 @@ _LETTER = r"[^\W\d_]"
 _WORDCHAR = r"[^\W_]"
 _APOSTROPHES = "'’ʼ‘"
 _HYPHENS = "-‐‑"  # hyphen-minus, hyphen, non-breaking hyphen; not dashes
-# Groups: 1 abbreviation, 2 word, 3 sentence end. Alternation order matters:
-# "U.S." must be tried as an abbreviation before "U" is taken as a word.
+# Groups: 1 abbreviation, 2 word, 3 sentence end, 4 percent sign. Alternation
+# order matters: "U.S." must be tried as an abbreviation before "U" is a word.
 _TOKEN = re.compile(
     rf"(?<![\w.])({_LETTER}(?:\.{_LETTER})+\.?)(?![\w])"
     rf"|({_WORDCHAR}+(?:[{_HYPHENS}{_APOSTROPHES}]{_WORDCHAR}+)*[{_APOSTROPHES}]?)"
     r"|([.!?]+(?=[\s\"'”’»)\]]|$)|\n[ \t\r\f\v]*\n)"
+    r"|([%％])"
 )
-_ABBR, _WORD = 1, 2
+_ABBR, _WORD, _PERCENT = 1, 2, 4
+PERCENT = "percent"  # the term of "%": "2%" is "2 percent", as news also writes it
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _STOPS = ".!?"
 _PLAIN_ENDS = ",;:" + _STOPS  # a plain word followed by one of these: the word, then the mark
@@ -158,11 +164,11 @@ class _Scan:
                     if last in _STOPS:
                         self._stop(last)
                     continue
-            for abbr, word, stop in _TOKEN.findall(chunk):
+            for abbr, word, stop, percent in _TOKEN.findall(chunk):
                 if word:
                     self._word(word)
-                elif abbr:
-                    append(fold(abbr.replace(".", "")))
+                elif abbr or percent:
+                    append(fold(abbr.replace(".", "")) if abbr else PERCENT)
                     if self.units is not None:
                         self.units.append(((terms[-1],),))
                 else:
@@ -204,7 +210,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
             else:
                 base = m.start()
                 spans.extend((base + start, base + end) for _, start, end in _compound(word)[0])
-        elif m.lastindex == _ABBR:
+        elif m.lastindex in (_ABBR, _PERCENT):
             spans.append(m.span())
     return spans
 
@@ -252,7 +258,15 @@ def phrase_variants(text: str) -> tuple[tuple[str, ...], ...]:
     choices = [_with_letter_digit_splits(unit) for unit in units]
     variants: dict[tuple[str, ...], None] = {}
     for combo in itertools.islice(itertools.product(*choices), _MAX_VARIANTS):
-        variants[tuple(term for seq in combo for term in seq)] = None
+        seq = tuple(term for seq in combo for term in seq)
+        variants[seq] = None
+        if PERCENT in seq or "cent" in seq:  # "2%", "2 percent" and "2 per cent" alike
+            spaced = f" {' '.join(seq)} "
+            for form in (
+                spaced.replace(" per cent ", " percent "),
+                spaced.replace(" percent ", " per cent "),
+            ):
+                variants[tuple(form.split())] = None
     if not units:
         return ()
     # Shortest first: the joined form reads best in hits and presearch groups.

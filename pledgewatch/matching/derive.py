@@ -10,31 +10,43 @@ derived query asks for what evidence about a pledge must mention:
   (a place in brackets, "NATO allies (The Hague summit)", is where, not who),
   or else the subject of the pledge's verb, read after any opening clause
   ("In the event of an attack on Ukraine, US and Ukrainian officials will");
-  and the actor's name and surname ("Xi Jinping", Xi).
+  and the actor's name and surname ("Xi Jinping", Xi). A body is also named
+  the way coverage names its members together ("the alliance", "allies" for
+  NATO) and by the place of the summit in its actor ("The Hague summit").
 - A person or party pledging for a country the text does not name ("We will
   stop the boats") is left out when the pledge has a topic or a figure of its
-  own: coverage names the policy, rarely the politician. A pledge in the first
-  person singular ("I will ...") keeps the person: it is that person's boast.
+  own: coverage names the policy, rarely the politician; the person with the
+  policy's wider subject also counts ("Sunak" and deportations, for "stop the
+  boats"). A pledge in the first person singular ("I will ...") keeps the
+  person: it is that person's boast.
 - Other parties: the first other country or body the pledge names is
   required. When the actor is a body (G7, NATO), coverage often names its
   members instead, so a second party counts in place of the body ("loans to
-  Ukraine ... from Russian assets": G7 or Russia).
+  Ukraine ... from Russian assets": G7 or Russia). Arms for a party at war are
+  reported as arms for its war: Russia or Ukraine, for weapons to Russia.
 - What is pledged: the topic alias sets the text touches, with news-language
   rules: "military (and security) assistance" is weapons, not aid; spending
   "on development" is aid; ending or settling a war is a ceasefire; climate
   pledges are tracked through emissions, coal and clean power alike; a
   "security agreement" is also reported as a pact, deal or accord; "meet to
-  consult" also finds consultations. Money verbs ("spend", "invest") give
+  consult" also finds consultations, calls and conferring. A country's
+  spending on defence is found however coverage words it ("core military
+  spending", "defence outlays"), its figures only beside defence words (not
+  another fund's "100 billion"). Money verbs ("spend", "invest") give
   the funding set, which a figure replaces. With no topic: distinctive words.
 - Its figure: percentages, amounts ("$50 billion": "50bn" too), durations
-  ("24 hours": "a day" too), the measure unless it is GDP (too common), and
+  ("24 hours": "a day", "the same day", "hours after" too), the measure unless
+  it is GDP (too common), and
   the target year. When every topic is broad (funding, aid, meetings) the
   figure is what identifies the pledge and is required; otherwise it is
   one more way to name what is pledged (years excepted: too common).
 - A promise to supply something ("will provide Ukraine with ...") is tracked
-  through deliveries, payments, packages and pauses: one of those is required.
+  through deliveries, payments, packages and pauses: one of those is required,
+  within ten words of the actor's side, so another country's shipments to the
+  same war do not count.
 - Well-known other senses of a topic are excluded (a drone light show, a
-  regatta's small boats, a footballer on loan), and so is the reverse of a
+  regatta's small boats, a footballer on loan, an airline alliance), and so is
+  the reverse of a
   pledge about giving something "to" another party (arms sold *to* China for a
   pledge by China not to sell arms to Russia).
 
@@ -94,8 +106,15 @@ _RELATED = {
     "net_zero": ["@emissions", "climate"],
     "renewables": ['"non-fossil"', "@coal"],
     "coal": ["@renewables"],
-    "meeting": ["consult*"],
+    "meeting": ["consult*", "confer*", "spoke", "call", "calls", "phone*"],
 }
+# How coverage names a body's members together, besides the body's own names.
+_BODY_WORDS = {"nato": ["alliance", "allies"], "eu": ["bloc"]}
+# A party at war: arms for it are reported as arms for its war.
+_AT_WAR = {"russia": "ukraine"}
+# "Within 24 hours" as news reports it.
+_SAME_DAY = ['"a day"', '"one day"', '"same day"', '"day after"', '"hours after"', '"within hours"']
+_SUMMIT_PLACE = re.compile(r"\(\s*(?:the\s+)?([^()]*?)\s+summit\s*\)", re.IGNORECASE)
 # Well-known other senses of a topic's words.
 _OTHER_SENSES = {
     "weapons": ['"light show"', '"drone show"', '"open arms"'],
@@ -103,6 +122,7 @@ _OTHER_SENSES = {
     "loan": ['"on loan"', "footballer", "striker", "winger", "club"],
     "deforestation": ['"Nottingham Forest"'],
     "net_zero": ['"neutral on"', '"neutral in"'],
+    "nato": ["airline*", '"Star Alliance"'],  # for "alliance", one of its _BODY_WORDS
 }
 # Words of supply news: what a promise to provide something is tracked through.
 _SUPPLY_NEWS = (
@@ -134,6 +154,19 @@ _TOPIC_RULES: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 _WAR_ENDING = "(end* OR settl* OR stop*) NEAR/3 (war OR fighting)"
+# Money for the armed forces, however it is worded ("core military spending",
+# "defence outlays", "the special fund for the military").
+_DEFENCE_MONEY = re.compile(
+    r"\b(?:spend|spending|invest|investing|investment|fund|budget)\b.{0,60}?"
+    r"\b(?:defen[cs]e|military|armed forces|Bundeswehr)\b"
+    r"|\b(?:defen[cs]e|military)\s+(?:spending|budget|investment)\b",
+    re.IGNORECASE,
+)
+_DEFENCE_WORDS = '(defence OR defense OR military OR "armed forces")'
+_DEFENCE_SPENDING = (
+    f"{_DEFENCE_WORDS} NEAR/4 "
+    "(spend* OR budget* OR outlay* OR expenditure* OR invest* OR fund OR funds OR GDP)"
+)
 # "security agreement" is also reported as a pact, a deal or an accord.
 _AGREEMENT = re.compile(r"\b(\w+)\s+(?:agreement|pact|deal|accord|treaty)\b", re.I)
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?)\s*%")
@@ -259,7 +292,7 @@ def _figures(text: str) -> tuple[list[str], list[str], list[str]]:
     sizes = [f'"{m.group(1)}%"' for m in _PERCENT.finditer(text)] + amounts
     for m in _DURATION.finditer(text):
         span = " ".join(m.group(1).lower().split())
-        sizes += [f'"{span}"'] + (['"a day"', '"one day"'] if span == "24 hours" else [])
+        sizes += [f'"{span}"'] + (_SAME_DAY if span in ("24 hours", "a day", "one day") else [])
     if sizes and _GNI.search(text):
         sizes += ["GNI", '"national income"']
     years = [m.group(1) for m in _TARGET_YEAR.finditer(text)]
@@ -312,7 +345,10 @@ def derive_query(text: str, actor: str) -> str:
     if sizes:
         # A figure says how much money; "spend" and "invest" add nothing to it.
         topics = [t for t in topics if t != "funding"]
-    all_broad = all(t in _BROAD_TOPICS for t in topics)
+    # Spending on defence is a subject of its own: coverage of a country's
+    # defence budget is evidence whatever its figures.
+    defence = bool(_DEFENCE_MONEY.search(text)) and not actor_is_body
+    all_broad = not defence and all(t in _BROAD_TOPICS for t in topics)
     figure_required = bool(sizes or years) and all_broad
 
     people = [_quote(w) for w in _person_words(actor)]
@@ -326,11 +362,17 @@ def derive_query(text: str, actor: str) -> str:
         elif not people:
             # A body with no alias set ("COP26 leaders"): its distinctive words stand for it.
             side_clause = _distinctive(_terms(actor), set(), 2)
-    if actor_is_body and len(others) > 1:
-        side_clause += [f"@{name}" for name in others[1:2]]
+    if actor_is_body:
+        side_clause += [word for name in side for word in _BODY_WORDS.get(name, [])]
+        # "NATO allies (The Hague summit)": coverage names the summit's place ("the Hague goal").
+        side_clause += [_quote(m.group(1)) for m in _SUMMIT_PLACE.finditer(actor)]
+        if len(others) > 1:
+            side_clause += [f"@{name}" for name in others[1:2]]
 
-    if topics:
+    if topics or defence:
         object_clause = [f"@{name}" for name in topics]
+        if defence:
+            object_clause.append(_DEFENCE_SPENDING)
         object_clause += [rel for name in topics for rel in _RELATED.get(name, [])]
         if "ceasefire" in topics:
             object_clause.append(_WAR_ENDING)
@@ -339,7 +381,10 @@ def derive_query(text: str, actor: str) -> str:
             for m in _AGREEMENT.finditer(text)
             for alt in ("agreement", "pact", "deal", "accord")
         ]
-        if not figure_required:
+        if defence and sizes:
+            # The pledge's figures, in coverage of the armed forces (not another fund's).
+            object_clause.append(f"({_group(sizes)} AND {_DEFENCE_WORDS})")
+        elif not figure_required:
             object_clause += amounts
     elif sizes or years:
         object_clause = []  # the figure stands for what is pledged
@@ -347,16 +392,37 @@ def derive_query(text: str, actor: str) -> str:
         used = {i for start, end, _, _ in in_text for i in range(start, end)}
         object_clause = _distinctive(terms, used, 3)
 
-    clauses = [side_clause, *[[f"@{name}"] for name in others[:1]], object_clause]
+    if not side_clause and people and topics:
+        # The person pledging for a policy is reported under the policy's wider
+        # subject too ("Sunak" and deportations, for "stop the boats").
+        wider = [
+            f"@{name}"
+            for topic in topics
+            for name in aliases.broader(topic)
+            if name not in _BROAD_TOPICS
+        ]
+        if wider:
+            object_clause = [*object_clause, f"({_group(people)} AND {_group(wider)})"]
+    party_clauses = [
+        [f"@{name}"] + ([f"@{_AT_WAR[name]}"] if name in _AT_WAR and "weapons" in topics else [])
+        for name in others[:1]
+    ]
+    clauses = [side_clause, *party_clauses, object_clause]
     if figure_required:
         clauses.append(sizes + years)
     if _SUPPLY_PLEDGE.search(text) and not re.search(r"\bnot\b|\bnever\b", text, re.I):
-        clauses.append([_SUPPLY_NEWS])
+        if side_clause:
+            # The actor's side as the one supplying: near the news of it, not merely
+            # in an article about another country's shipments.
+            clauses[0] = [f"{_group(side_clause)} NEAR/10 {_SUPPLY_NEWS}"]
+        else:
+            clauses.append([_SUPPLY_NEWS])
     parts = [_group(c) for c in clauses if c]
     if not parts:
         return _quote(text[:200])
     query = " AND ".join(parts)
-    senses = [s for name in topics for s in _OTHER_SENSES.get(name, [])]
+    senses_of = [*topics, *(side if actor_is_body else [])]
+    senses = [s for name in senses_of for s in _OTHER_SENSES.get(name, [])]
     if senses:
         query += f" AND NOT {_group(senses)}"
     if side and topics and re.search(r"\bto\s+(?:the\s+)?[A-Z]", text):

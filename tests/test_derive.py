@@ -222,6 +222,39 @@ MATCH_CASES = [
         "transferring ballistic missiles to Moscow for use in Ukraine",
         False,
     ),
+    (
+        "The United States will provide Ukraine with long-term military assistance.",
+        "Joe Biden",
+        "Biden unveils almost $8bn in weapons for Ukraine",
+        True,
+    ),
+    # A refusal to sell arms: curbs on such exports are news about it.
+    (
+        "China will not sell weapons to Russia.",
+        "Xi Jinping",
+        "China tightens export controls on drone engines and components",
+        True,
+    ),
+    # Loans are reported through disbursements and repayments.
+    (
+        "The G7 will make about $50 billion available to Ukraine in loans.",
+        "G7 leaders",
+        "US disburses its share of the G7 package for Ukraine, repaid from Russian assets",
+        True,
+    ),
+    # A goal named after the summit that set it, without its figure.
+    (
+        "Allies will aim to move towards spending 2% of GDP on defence within a decade.",
+        "NATO allies (Wales summit)",
+        "Trudeau tells allies Canada will not meet the Wales goal until 2032",
+        True,
+    ),
+    (
+        "Allies will aim to move towards spending 2% of GDP on defence within a decade.",
+        "NATO allies (Wales summit)",
+        "Allies meet in Wales to discuss a new goal for cyber defence",
+        False,
+    ),
 ]
 
 

@@ -23,32 +23,35 @@ derived query asks for what evidence about a pledge must mention:
   required. When the actor is a body (G7, NATO), coverage often names its
   members instead, so a second party counts in place of the body ("loans to
   Ukraine ... from Russian assets": G7 or Russia). Arms for a party at war are
-  reported as arms for its war: Russia or Ukraine, for weapons to Russia.
+  reported as arms for its war: Russia or Ukraine, for weapons to Russia. A
+  pledge not to sell or supply something also counts curbs on its export
+  ("export controls on drone parts") in place of the other party.
 - What is pledged: the topic alias sets the text touches, with news-language
   rules: "military (and security) assistance" is weapons, not aid; spending
   "on development" is aid; ending or settling a war is a ceasefire; climate
   pledges are tracked through emissions, coal and clean power alike; a
-  "security agreement" is also reported as a pact, deal or accord; "meet to
-  consult" also finds consultations, calls and conferring. A country's
-  spending on defence is found however coverage words it ("core military
-  spending", "defence outlays"), its figures only beside defence words (not
-  another fund's "100 billion"). Money verbs ("spend", "invest") give
-  the funding set, which a figure replaces. With no topic: distinctive words.
+  "security agreement" is also reported as a pact, deal or accord; loans are
+  reported through disbursements and repayments; "meet to consult" also
+  finds consultations, calls and conferring. A country's spending on defence
+  is found however coverage words it ("core military spending", "defence
+  outlays"), its figures only beside defence words (not another fund's "100
+  billion"). Money verbs ("spend", "invest") give the funding set, which a
+  figure replaces. With no topic: distinctive words.
 - Its figure: percentages, amounts ("$50 billion": "50bn" too), durations
-  ("24 hours": "a day", "the same day", "hours after" too), the measure unless
-  it is GDP (too common), and
-  the target year. When every topic is broad (funding, aid, meetings) the
-  figure is what identifies the pledge and is required; otherwise it is
-  one more way to name what is pledged (years excepted: too common).
+  ("24 hours": "a day", "the same day", "hours after" too), the measure
+  unless it is GDP (too common), and the target year. When every topic is
+  broad (funding, aid, meetings) the figure is what identifies the pledge and
+  is required (or, for a body, the goal named after its summit: "the Wales
+  goal"); otherwise it is one more way to name what is pledged (years
+  excepted: too common).
 - A promise to supply something ("will provide Ukraine with ...") is tracked
-  through deliveries, payments, packages and pauses: one of those is required,
-  within ten words of the actor's side, so another country's shipments to the
-  same war do not count.
+  through deliveries, payments, packages, announcements and pauses: one of
+  those is required within ten words of the actor's side, so another
+  country's shipments to the same war do not count.
 - Well-known other senses of a topic are excluded (a drone light show, a
-  regatta's small boats, a footballer on loan, an airline alliance), and so is
-  the reverse of a
-  pledge about giving something "to" another party (arms sold *to* China for a
-  pledge by China not to sell arms to Russia).
+  regatta's small boats, a footballer on loan, an airline alliance), and so
+  is the reverse of a pledge about giving something "to" another party (arms
+  sold *to* China for a pledge by China not to sell arms to Russia).
 
 The result is ordinary query text: ``pledge show`` prints it so a journalist
 can copy and refine it. Pure: plain strings in, a string out.
@@ -106,7 +109,8 @@ _RELATED = {
     "net_zero": ["@emissions", "climate"],
     "renewables": ['"non-fossil"', "@coal"],
     "coal": ["@renewables"],
-    "meeting": ["consult*", "confer*", "spoke", "call", "calls", "phone*"],
+    "meeting": ["consult*", "confer*", "spoke", "spoken", "talked", "call", "calls", "phone*"],
+    "loan": ["disburs*", "repaid", "repay*", "tranche*"],
 }
 # How coverage names a body's members together, besides the body's own names.
 _BODY_WORDS = {"nato": ["alliance", "allies"], "eu": ["bloc"]}
@@ -114,6 +118,11 @@ _BODY_WORDS = {"nato": ["alliance", "allies"], "eu": ["bloc"]}
 _AT_WAR = {"russia": "ukraine"}
 # "Within 24 hours" as news reports it.
 _SAME_DAY = ['"a day"', '"one day"', '"same day"', '"day after"', '"hours after"', '"within hours"']
+# A pledge not to supply something: restricting its export keeps it.
+_REFUSAL = re.compile(r"\b(?:not|never)\s+(?:\w+\s+)?(?:sell|supply|send|export|provide)\b", re.I)
+_EXPORT_CURBS = "export* NEAR/2 (control* OR rule* OR restrict* OR curb* OR ban OR bans OR licen*)"
+# A goal named after the summit that set it: "the Wales goal", "the Hague target".
+_GOAL_WORDS = "(goal OR target OR benchmark OR guideline OR pledge OR commitment OR deadline)"
 _SUMMIT_PLACE = re.compile(r"\(\s*(?:the\s+)?([^()]*?)\s+summit\s*\)", re.IGNORECASE)
 # Well-known other senses of a topic's words.
 _OTHER_SENSES = {
@@ -127,7 +136,8 @@ _OTHER_SENSES = {
 # Words of supply news: what a promise to provide something is tracked through.
 _SUPPLY_NEWS = (
     "(deliver* OR package* OR ship* OR provid* OR send* OR sent OR sell* OR sold OR suppl* "
-    "OR paid OR pay* OR disburs* OR tranche* OR transfer* "
+    "OR paid OR pay* OR disburs* OR tranche* OR transfer* OR unveil* OR announc* OR approv* "
+    "OR drawdown* "
     'OR sign* OR paus* OR halt* OR resum* OR "held back" OR "holds back")'
 )
 _SUPPLY_PLEDGE = re.compile(
@@ -407,9 +417,15 @@ def derive_query(text: str, actor: str) -> str:
         [f"@{name}"] + ([f"@{_AT_WAR[name]}"] if name in _AT_WAR and "weapons" in topics else [])
         for name in others[:1]
     ]
+    if party_clauses and _REFUSAL.search(text):
+        # "Will not sell weapons to Russia": curbs on such exports are news about it too.
+        party_clauses[0].append(f"({_EXPORT_CURBS})")
     clauses = [side_clause, *party_clauses, object_clause]
     if figure_required:
-        clauses.append(sizes + years)
+        places = [_quote(m.group(1)) for m in _SUMMIT_PLACE.finditer(actor)]
+        clauses.append(
+            sizes + years + [f"{_group(places)} NEAR/3 {_GOAL_WORDS}" for _ in places[:1]]
+        )
     if _SUPPLY_PLEDGE.search(text) and not re.search(r"\bnot\b|\bnever\b", text, re.I):
         if side_clause:
             # The actor's side as the one supplying: near the news of it, not merely

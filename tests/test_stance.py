@@ -291,6 +291,29 @@ MEET = "Senior officials will meet within 24 hours of an attack to consult on ne
         (XI, "China issued export licences for drones to Russia", "broken"),
         # "Months early" with no number is not a schedule.
         (NATO, "Snap election called months early as defence row deepens", "neutral"),
+        # Cues added from the errors of holdout2.json and holdout3.json:
+        # a denial that it ever armed a side;
+        (XI, "Beijing says it has never armed either side in the Ukraine war", "kept"),
+        # what export rules or controls restrict is not a trace of the act;
+        (XI, "China tightens export rules on drone engines and components", "kept"),
+        (XI, "Controls on drone parts take effect in September", "kept"),
+        (XI, "Drone engines and components made in China found in Russian drones", "broken"),
+        # speaking with the other side is the promised consultation, speaking to the press is not;
+        (MEET, "Kyiv officials spoke with the White House within hours", "kept"),
+        (MEET, "The minister spoke to reporters after the attack", "neutral"),
+        (MEET, "No senior-level consultation took place after the strike", "broken"),
+        # a benchmark hit, or a target met early;
+        (AID, "UK aid spending hit 0.7% benchmark in 2020", "kept"),
+        (NATO, "Half of members reach the goal five years ahead of target", "kept"),
+        # unveiling a package is providing it;
+        (ERA_LOAN, "Washington unveils $20bn loan package for Ukraine", "kept"),
+        (ERA_LOAN, "Washington unveils a new logo", "neutral"),
+        # a negation does not reach across a comma;
+        (AID, "Without fanfare, parliament passed the aid bill", "kept"),
+        # "the pollution-cut goal" names a goal, it is not a cut;
+        (NDC, "Trump revokes the emissions-cut goal", "broken"),
+        # "% of GDP" is the measure, not the economy moving.
+        (NATO, "Spain's defence spending at 1.3% of GDP, the lowest of any member", "broken"),
     ],
 )
 def test_held_out_cues(pledge: str, title: str, label: str) -> None:

@@ -22,12 +22,15 @@ How, over lower-cased text and word lists:
 3. Trends (rose, fell, record) vote by what moves, the nearest word from
    ``_BAD`` or ``_GOOD`` (emissions falling is good news, aid falling bad
    news) or else from the pledge's own words.
-4. Modifiers: a negation before a cue ("did not deliver", "no longer
-   supplies", "lifts the pause") turns its vote round; a hedge before it
+4. Modifiers: a negation before a cue, in its clause ("did not deliver",
+   "no longer supplies", "lifts the pause") turns its vote round; a hedge before it
    ("may have supplied", "plans to sign", "Trump to meet"), a restatement in
    its sentence ("reaffirmed"), a commitment as its object ("signed a pact",
    "approved a plan") or background ("despite the ban") cancels it; a cue
-   right after a stop is what was stopped ("halts aid deliveries"); a stop or
+   right after a stop is what was stopped ("halts aid deliveries"), and a
+   trace after a restriction is what it restricts ("export rules on drone
+   engines"); a trend word that names a goal ("the emissions-cut goal") is
+   not a trend; a stop or
    failure word that is the pledge's own verb is the promised act ("cancels
    student debt").
 5. Headlines state the finding, so title cues count twice. More kept votes:
@@ -93,7 +96,7 @@ _STOPPED = _words(
     r"|withh(?:o|e)ld(?:s|ing)?|withdr(?:aw|ew|awn|aws|awal)|pull(?:s|ed|ing)? out"
     r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing) down|closure"
     r"|phas(?:e|es|ed|ing) out|roll(?:s|ed|ing)? back|rollback|repeal(?:s|ed)?"
-    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)"
+    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export rules?|controls? on"
 )
 
 # Order matters: a cue masks its words from the groups after it, so "fell
@@ -107,7 +110,8 @@ _GROUPS = (
             r"|(?:rejected|dismissed|called) (?:the |these |such )?"
             r"(?:claims?|accusations?|allegations?|reports?)(?: as)?(?: groundless| baseless)?"
             r"|groundless|baseless|no evidence"
-            r"|(?:has|have|had) never (?:\w+ )?(?:provided|supplied|sold|sent|given|delivered)"
+            r"|(?:has|have|had) never (?:\w+ )?"
+            r"(?:provided|supplied|sold|sent|given|delivered|armed)"
         ),
         KEPT,
         KEPT,
@@ -186,10 +190,14 @@ _GROUPS = (
         _words(
             r"sign(?:s|ed)|approv(?:e|es|ed|al)|pass(?:es|ed)|becomes? law|became law|into law"
             r"|royal assent|enact(?:s|ed)|met|meets?|achiev(?:e|es|ed)|reach(?:es|ed)?"
-            r"|hit(?:s|ting)? (?:its |the |a )?(?:[\w.%-]+ ){0,3}(?:target|goal)|exceed(?:s|ed)"
+            r"|hit(?:s|ting)? (?:its |the |a )?(?:[\w.%-]+ ){0,3}(?:target|goal|benchmark)"
+            r"|exceed(?:s|ed)"
             r"|surpass(?:es|ed)|tops|topped|complet(?:e|es|ed)|finali[sz](?:e|es|ed)"
             r"|launch(?:es|ed)|restor(?:e|es|ed)|on track"
-            r"|ahead of (?:schedule|time|the deadline|the \d{4} (?:deadline|date|target|goal))"
+            r"|ahead of (?:schedule|time|the deadline|(?:its |the )?(?:target|goal)"
+            r"|the \d{4} (?:deadline|date|target|goal))"
+            r"|unveil(?:s|ed|ing)? (?:an? |the |its |new )?(?:[\w$.,-]+ ){0,3}"
+            r"(?:package|tranche|aid|funding)"
             r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several) (?:years?|months?)"
             r" early|(?:first|second|third) (?:\w+ )?tranche"
             r"|fulfil(?:s|led)?|honou?r(?:s|ed)|return(?:s|ed)? to"
@@ -203,8 +211,9 @@ _GROUPS = (
         "meeting",
         _words(
             r"(?:held|holds?|hold) (?:\w+ )?(?:talks|consultations|meetings?|call)|convened"
+            r"|(?:spoke|spoken|talked) (?:by (?:tele)?phone )?with"
             r"|confer(?:s|red|ring)?(?! (?:an?|the|his|her|its|their|on|upon)\b)"
-            r"|(?:talks|consultations|meetings?)(?: \w+){0,3} (?:held|convened|took place)"
+            r"|(?:talks|consultations?|meetings?)(?: [\w-]+){0,4} (?:held|convened|took place)"
         ),
         KEPT,
         None,
@@ -254,7 +263,9 @@ _COMMITMENT = _words(
 )
 # Things that rise and fall in the news without being what a pledge is about:
 # "as the economy shrank" says nothing of the aid that was "0.7% of GNI".
-_OTHER = _words(r"economy|gdp|demand|prices|shares|markets?|population|turnout|polls?")
+_OTHER = _words(r"economy|(?<!of )gdp|demand|prices|shares|markets?|population|turnout|polls?")
+# Right after a trend word, a goal: the word names the goal ("emissions-cut target").
+_GOAL_NAME = re.compile(r"\s+(?:goals?|targets?|pledges?|commitments?|plans?)\b")
 # "fell only 0.2%", "barely rose": too little of a trend is news against it.
 _MINIMISER = re.compile(r"\b(?:barely|only|just|slightly|marginally|little)\b")
 
@@ -374,7 +385,8 @@ def _before(sentence: str, start: int, words: int) -> list[str]:
 
 def _negator(sentence: str, start: int, group: str) -> str | None:
     """The negation in the few words before a cue, if any ("has not", "no longer")."""
-    window = " ".join(_before(sentence, start, _WINDOW))
+    # Not across a comma or a semicolon: "without permission, received royal assent".
+    window = re.split(r"[,;]", " ".join(_before(sentence, start, _WINDOW)))[-1]
     found = list(_NEGATOR.finditer(window))
     if not found and group == "stopped":
         found = list(_UNDOING.finditer(window))
@@ -438,6 +450,7 @@ def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
     masked = sentence
     # Where each governing cue ends (_GOVERNING): a cue right after it is its object.
     stops: list[int] = []
+    restricted: list[int] = []  # where each "stopped" cue ends
     for group in _GROUPS:
         for m in group.pattern.finditer(masked):
             # Mask with spaces so later groups do not see these words again.
@@ -445,12 +458,19 @@ def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
             name, vote = _group_vote(group, m.group(), pledge)
             if group.name in _GOVERNING:
                 stops.append(m.end())
+                if group.name == "stopped":
+                    restricted.append(m.end())
             elif any(len(sentence[end : m.start()].split()) <= _OBJECT_WINDOW for end in stops):
+                continue
+            elif group.name == "traces" and any(end <= m.start() for end in restricted):
+                # "Tightens export rules on drone engines and components": what is restricted.
                 continue
             if vote is not None:
                 cues.append(_vote(sentence, m.span(), name, vote, pledge, restated, weight))
     for pattern, direction in ((_UP, "up"), (_DOWN, "down")):
         for m in pattern.finditer(masked):
+            if _GOAL_NAME.match(sentence, m.end()):
+                continue  # "the pollution-cut goal", "a reduction target": a name, not a trend
             valence = _valence(sentence, m.span(), pledge)
             if valence is None:  # nothing named: the pledge's own act is what moves
                 valence = "bad" if pledge.wants_less else "good"

@@ -31,13 +31,13 @@ DATA = Path(__file__).parent / "data" / "eval"
 PLEDGES = json.loads((DATA / "pledges.json").read_text())
 ITEMS = json.loads((DATA / "items.json").read_text())
 # Written after matching was tuned, each by someone who had not seen the items
-# above, the queries' wording, the alias data or the stance cues. The stance
-# cues were then refined on the errors of "holdout"; the derived-query rules on
-# the errors of "holdout" and "holdout2" (bench/RESULTS.md). "holdout3" was
-# measured before and after that, its errors unseen.
+# above, the other sets, the queries' wording, the alias data or the stance cues.
+# The stance cues were then refined on the errors of "holdout", "holdout2" and
+# "holdout3", the derived-query rules on those of all three (bench/RESULTS.md).
+# "holdout4" is the one still held out: its errors have not been looked at.
 HOLDOUT = {
     name: json.loads((DATA / f"{name}.json").read_text())
-    for name in ("holdout", "holdout2", "holdout3")
+    for name in ("holdout", "holdout2", "holdout3", "holdout4")
 }
 GOALS = {"written": (0.95, 0.95), "derived": (0.85, 0.85)}
 STANCE_GOAL = 0.80
@@ -47,6 +47,7 @@ HOLDOUT_FLOORS = {
     "holdout": {"written": (0.80, 0.85), "derived": (0.80, 0.90)},
     "holdout2": {"written": (0.85, 0.85), "derived": (0.82, 0.85)},
     "holdout3": {"written": (0.85, 0.72), "derived": (0.75, 0.68)},
+    "holdout4": {"written": (0.85, 0.75), "derived": (0.80, 0.70)},
 }
 HOLDOUT_STANCE_FLOOR = 0.60
 

@@ -44,7 +44,13 @@ def pledges() -> dict[str, dict[str, Any]]:
 
 # The tuned set, and the held-out sets written later by someone who had not
 # seen it or the matcher (see README.md): every file keeps to one schema.
-ITEM_FILES = {"items.json": "n", "holdout.json": "h", "holdout2.json": "k", "holdout3.json": "m", "holdout4.json": "q"}
+ITEM_FILES = {
+    "items.json": "n",
+    "holdout.json": "h",
+    "holdout2.json": "k",
+    "holdout3.json": "m",
+    "holdout4.json": "q",
+}
 
 
 @pytest.fixture(scope="module", params=sorted(ITEM_FILES))

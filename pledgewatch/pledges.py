@@ -4,7 +4,7 @@ Every function takes an open session and plain values (the caller gives the
 clock and the person), and raises a pledgewatch error a journalist can act on.
 Nothing is written unless everything given is valid.
 
-May import: pledgewatch.errors, pledgewatch.matching.query, pledgewatch.models.
+May import: pledgewatch.errors, pledgewatch.matching.query and .derive, pledgewatch.models.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pledgewatch.errors import (
     QuerySyntaxError,
     ValidationError,
 )
+from pledgewatch.matching.derive import derive_query
 from pledgewatch.matching.query import parse as parse_query
 from pledgewatch.models import (
     STATUS_VALUES,
@@ -213,6 +214,8 @@ def validate(raw: Mapping[str, Any], *, today: date) -> PledgeData:
             parse_query(query)
         except QuerySyntaxError as exc:
             raise ValidationError("query", str(exc)) from None
+    else:
+        derive_query(text, actor)  # a pledge without words has no query to find evidence by
     return PledgeData(
         text=text,
         actor=actor,

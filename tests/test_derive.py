@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pledgewatch.errors import ValidationError
 from pledgewatch.matching.analysis import Document
 from pledgewatch.matching.derive import derive_query
 from pledgewatch.matching.query import match, parse
@@ -262,3 +263,85 @@ MATCH_CASES = [
 def test_derived_query_finds_news_wording(text: str, actor: str, title: str, matches: bool) -> None:
     query = parse(derive_query(text, actor))
     assert (match(query, Document.from_fields(title=title)) is not None) == matches
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        "NATO ( summit)",
+        "NATO (- summit)",
+        "NATO (OR summit)",
+        "NATO (NOT summit)",
+        "NATO (title: summit)",
+        "NATO (x* summit)",
+        "NATO (@x summit)",
+        "NATO (the summit)",
+        "NATO (2024 summit)",
+        "Smith NEAR",
+        "Jane (AND) Doe",
+    ],
+)
+def test_odd_actors_still_give_a_query_that_parses(actor: str) -> None:
+    query = derive_query("Allies will spend 2% of GDP on defence by 2024.", actor)
+    parse(query)
+    assert "NEAR/3 (goal" not in query  # none of these names a summit's place
+
+
+def test_a_summits_place_names_its_goal() -> None:
+    query = derive_query(
+        "Allies will spend 2% of GDP on defence.", "NATO allies (The Hague summit)"
+    )
+    assert "Hague NEAR/3 (goal" in query
+
+
+@pytest.mark.parametrize("text", ["", ".", "We will do it *now*", "(AND) OR NOT"])
+def test_any_text_gives_a_query_that_parses_or_a_clear_error(text: str) -> None:
+    try:
+        query = derive_query(text, "Keir Starmer")
+    except ValidationError as exc:
+        assert "no words" in str(exc)
+        return
+    parse(query)
+
+
+def test_wordless_text_and_actor_are_a_clear_error() -> None:
+    with pytest.raises(ValidationError, match="no words"):
+        derive_query(".", "-")
+
+
+@pytest.mark.parametrize(
+    ("text", "actor", "title"),
+    [
+        # Money near a defence word is not defence spending, and keeps the actor.
+        (
+            "We will fund 100,000 places for military veterans to retrain as teachers.",
+            "Keir Starmer",
+            "Schools budget: France to fund teacher training",
+        ),
+        (
+            "Japan will invest 2 trillion yen in education, not the military.",
+            "Fumio Kishida",
+            "Germany lifts military spending to 2% of GDP",
+        ),
+        # A summit's place is not the body: Wales is not NATO.
+        (
+            "Allies will aim to move towards spending 2% of GDP on defence within a decade.",
+            "NATO allies (Wales summit)",
+            "Inflation in Wales rose 2% last year",
+        ),
+        # An airline alliance is another sense; airlines in NATO news are not.
+        (
+            "Allies commit to invest 5% of GDP annually on core defence by 2035.",
+            "NATO allies (The Hague summit)",
+            "Airline alliance members to spend 5% of fuel budgets on green fuel",
+        ),
+    ],
+)
+def test_derived_query_does_not_match_lookalikes(text: str, actor: str, title: str) -> None:
+    assert match(parse(derive_query(text, actor)), Document.from_fields(title=title)) is None
+
+
+def test_nato_news_that_mentions_airlines_still_matches() -> None:
+    query = parse(derive_query("Allies commit to invest 5% of GDP on defence.", "NATO allies"))
+    title = "NATO allies agree 5% goal; airlines warn of airspace closures"
+    assert match(query, Document.from_fields(title=title)) is not None

@@ -162,6 +162,8 @@ def test_list_prints_a_readable_table(cli: Cli) -> None:
         ),
         ({10: "ftp://example.org/x"}, "is not an absolute http(s) URL"),
         ({16: "Foreign Policy"}, 'error: --tag: "Foreign Policy" is not a tag'),
+        # No query, and no word in the text or the actor to derive one from.
+        ({2: "...", 4: "-"}, "error: TEXT: has no words to derive a query from; give it a query"),
     ],
 )
 def test_add_refuses_bad_input_and_writes_nothing(
@@ -251,6 +253,15 @@ def test_edit_refuses_bad_input_and_keeps_the_pledge(cli: Cli) -> None:
     assert "--deadline: 2024-01-01 is before the pledge was made" in result.err
     after = json.loads(cli("pledge", "show", str(pid), "--json").out)
     assert after == before
+
+
+def test_edit_refuses_to_leave_a_pledge_with_nothing_to_search_for(cli: Cli) -> None:
+    pid = add(cli, "A pledge", "-", "2024-06-13")
+    before = json.loads(cli("pledge", "show", str(pid), "--json").out)
+    result = cli("pledge", "edit", str(pid), "--text", "...")
+    assert result.code == 2
+    assert "has no words to derive a query from" in result.err
+    assert json.loads(cli("pledge", "show", str(pid), "--json").out) == before
 
 
 def test_unknown_pledge_is_a_clear_error(cli: Cli) -> None:

@@ -16,6 +16,7 @@ XI = "China will not sell weapons to Russia."
 ERA_LOAN = "The G7 will make about $50 billion available to Ukraine by the end of the year."
 NDC = "The United States will cut its greenhouse gas emissions 50-52% below 2005 levels by 2030."
 BOATS = "We will pass new laws to stop small boats."
+TRUMP = "I will have that war settled in 24 hours."
 NATO = "Allies will aim to move towards spending 2% of GDP on defence within a decade."
 
 
@@ -314,7 +315,64 @@ MEET = "Senior officials will meet within 24 hours of an attack to consult on ne
         (NDC, "Trump revokes the emissions-cut goal", "broken"),
         # "% of GDP" is the measure, not the economy moving.
         (NATO, "Spain's defence spending at 1.3% of GDP, the lowest of any member", "broken"),
+        # Cues added from the errors of holdout4.json:
+        # a stalling programme, money unspent, a target years after its deadline;
+        (NATO, "The defence drive is stalling and much of the fund sits unspent", "broken"),
+        (NATO, "Canada will reach the goal by 2032, eight years after the deadline", "broken"),
+        # a promise called sarcastic is walked back ("a little bit" is not a negation);
+        (TRUMP, "Trump says his promise was 'a little bit sarcastic'", "broken"),
+        (TRUMP, "Trump says he had not meant it literally", "broken"),
+        # a refusal in the words of the pledge's own act;
+        (NATO, "Spain will not spend 5% on defence, Sanchez says", "broken"),
+        (XI, "China will not sell weapons to either side, ministry says", "kept"),
+        # arms unveiled are arms provided.
+        (ERA_LOAN, "Washington unveils nearly $8 billion in arms for Kyiv", "kept"),
     ],
 )
 def test_held_out_cues(pledge: str, title: str, label: str) -> None:
     assert stance(pledge, title).label == label
+
+
+TANKS = "Germany will deliver tanks to Ukraine."
+HOMES = "We will build 300,000 homes a year."
+
+
+@pytest.mark.parametrize(
+    ("pledge", "title", "label"),
+    [
+        # A trace after a restriction in another clause is still a trace.
+        (
+            XI,
+            "China halted drone exports last year, but Russian drones found in Ukraine "
+            "contained Chinese components",
+            "broken",
+        ),
+        # A ban and a trace in one headline: mixed, not kept.
+        (
+            XI,
+            "Beijing banned exports; investigators found Chinese engines in Russian missiles",
+            "neutral",
+        ),
+        # Controls on something other than exports are no restriction of the act.
+        (HOMES, "Government imposes rent controls on landlords", "neutral"),
+        (HOMES, "Police regained control on the streets", "neutral"),
+        # A negation before an aside still governs the verb after it.
+        (TANKS, "Germany has not, so far, delivered the tanks", "broken"),
+        # Speaking with someone is a meeting only for a pledge to meet.
+        (TANKS, "Scholz spoke with reporters in Berlin", "neutral"),
+        # Unveiling plans is a plan, not the act.
+        (AID, "Government unveiled plans to cut aid", "neutral"),
+        # A negation inside "talks ... held" is not a meeting held.
+        (MEET, "Talks have not yet been held", "neutral"),
+        # Only "goal" and "target" make a trend word a name: these are trends.
+        ("We will close coal plants.", "Government cut plans for new coal plants", "kept"),
+    ],
+)
+def test_review_cases(pledge: str, title: str, label: str) -> None:
+    assert stance(pledge, title).label == label
+
+
+def test_a_delivery_not_made_is_explained_as_such() -> None:
+    result = stance(TANKS, "Germany has not delivered the tanks")
+    assert result.label == "broken"
+    assert result.reason.startswith("reports the promised act not done")

@@ -12,7 +12,7 @@ derived query asks for what evidence about a pledge must mention:
   ("In the event of an attack on Ukraine, US and Ukrainian officials will");
   and the actor's name and surname ("Xi Jinping", Xi). A body is also named
   the way coverage names its members together ("the alliance", "allies" for
-  NATO) and by the place of the summit in its actor ("The Hague summit").
+  NATO).
 - A person or party pledging for a country the text does not name ("We will
   stop the boats") is left out when the pledge has a topic or a figure of its
   own: coverage names the policy, rarely the politician; the person with the
@@ -47,16 +47,18 @@ derived query asks for what evidence about a pledge must mention:
 - A promise to supply something ("will provide Ukraine with ...") is tracked
   through deliveries, payments, packages, announcements and pauses: one of
   those is required within ten words of the actor's side, so another
-  country's shipments to the same war do not count.
+  country's shipments to the same war do not count; or the agreement the
+  supplies are promised under, as the pledge names it ("security pact").
 - Well-known other senses of a topic are excluded (a drone light show, a
   regatta's small boats, a footballer on loan, an airline alliance), and so
   is the reverse of a pledge about giving something "to" another party (arms
   sold *to* China for a pledge by China not to sell arms to Russia).
 
 The result is ordinary query text: ``pledge show`` prints it so a journalist
-can copy and refine it. Pure: plain strings in, a string out.
+can copy and refine it. Pure: plain strings in, a string out; a
+ValidationError when neither the text nor the actor has a word.
 
-May import pledgewatch.matching.analysis, .aliases and .query.
+May import pledgewatch.errors, pledgewatch.matching.analysis, .aliases and .query.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from __future__ import annotations
 import functools
 import re
 
+from pledgewatch.errors import ValidationError
 from pledgewatch.matching import aliases
 from pledgewatch.matching.analysis import analyse
 
@@ -123,6 +126,7 @@ _REFUSAL = re.compile(r"\b(?:not|never)\s+(?:\w+\s+)?(?:sell|supply|send|export|
 _EXPORT_CURBS = "export* NEAR/2 (control* OR rule* OR restrict* OR curb* OR ban OR bans OR licen*)"
 # A goal named after the summit that set it: "the Wales goal", "the Hague target".
 _GOAL_WORDS = "(goal OR target OR benchmark OR guideline OR pledge OR commitment OR deadline)"
+_OPERATOR_WORD = re.compile(r"(?:AND|OR|NOT|O?NEAR(?:/.*)?)$")
 _SUMMIT_PLACE = re.compile(r"\(\s*(?:the\s+)?([^()]*?)\s+summit\s*\)", re.IGNORECASE)
 # Well-known other senses of a topic's words.
 _OTHER_SENSES = {
@@ -131,7 +135,9 @@ _OTHER_SENSES = {
     "loan": ['"on loan"', "footballer", "striker", "winger", "club"],
     "deforestation": ['"Nottingham Forest"'],
     "net_zero": ['"neutral on"', '"neutral in"'],
-    "nato": ["airline*", '"Star Alliance"'],  # for "alliance", one of its _BODY_WORDS
+    # For "alliance", one of its _BODY_WORDS.
+    "nato": ['"airline alliance"', '"Star Alliance"', "Oneworld", "SkyTeam"],
+    "renewables": ['"solar eclipse"', '"solar system"', '"solar flare"', '"solar storm"'],
 }
 # Words of supply news: what a promise to provide something is tracked through.
 _SUPPLY_NEWS = (
@@ -166,9 +172,13 @@ _TOPIC_RULES: list[tuple[re.Pattern[str], str]] = [
 _WAR_ENDING = "(end* OR settl* OR stop*) NEAR/3 (war OR fighting)"
 # Money for the armed forces, however it is worded ("core military spending",
 # "defence outlays", "the special fund for the military").
+# Spending "on defence", a fund "for the Bundeswehr": the defence word ends the
+# phrase, so money "for military veterans" or "next to the defence academy" is not it.
 _DEFENCE_MONEY = re.compile(
-    r"\b(?:spend|spending|invest|investing|investment|fund|budget)\b.{0,60}?"
-    r"\b(?:defen[cs]e|military|armed forces|Bundeswehr)\b"
+    r"\b(?:spend|spending|invest|investing|investment|fund|budget)\b(?:\s+\S+){0,6}?"
+    r"\s+(?:on|in|for|into|to)\s+(?:the\s+|its\s+|core\s+)*"
+    r"(?:defen[cs]e|military|armed forces|Bundeswehr)"
+    r"(?=\s*(?:[,.;]|$)|\s+(?:every|each|annually|by|and|from|this|next|over|until|within)\b)"
     r"|\b(?:defen[cs]e|military)\s+(?:spending|budget|investment)\b",
     re.IGNORECASE,
 )
@@ -196,6 +206,10 @@ _MEET_GOAL = re.compile(
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"^\s*I\b")
+_NUMBER_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+).split()
 _SHORT_SCALE = {"billion": "bn", "bn": "bn", "million": "m", "trillion": "tn"}
 
 
@@ -245,8 +259,22 @@ def _find_sets(terms: list[str], *, us_is_country: bool = False) -> list[tuple[i
 
 
 def _quote(words: str) -> str:
-    words = " ".join(re.sub(r'["()]', " ", words).split())
-    return f'"{words}"' if " " in words else words
+    """Words as one query term or phrase: characters that mean something in a
+    query are dropped, and a lone operator word ("NEAR") is quoted."""
+    words = " ".join(re.sub(r'["()*:@]', " ", words).split())
+    if not re.search(r"[^\W_]", words):
+        return ""
+    return f'"{words}"' if " " in words or _OPERATOR_WORD.match(words) else words
+
+
+def _summit_places(actor: str) -> list[str]:
+    """ "NATO allies (The Hague summit)" -> ["Hague"]: a proper name, as a query term."""
+    places = []
+    for m in _SUMMIT_PLACE.finditer(actor):
+        words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", m.group(1)) if w[:1].isupper()]
+        if words and not any(w.lower() in _GENERIC for w in words):
+            places.append(_quote(" ".join(words)))
+    return [place for place in places if place]
 
 
 def _person_words(actor: str) -> list[str]:
@@ -294,19 +322,27 @@ def _actor_sets(actor: str) -> list[str]:
 
 
 def _figures(text: str) -> tuple[list[str], list[str], list[str]]:
-    """(sizes: percentages, amounts, durations and measure; amounts alone; target years)."""
+    """(sizes: percentages, amounts, durations and measure; the amounts and
+    durations, which name a pledge even when not required; target years)."""
     amounts: list[str] = []
     for m in _AMOUNT.finditer(text):
         number, scale = m.group(1), m.group(2).lower()
         amounts += [f'"{number}{_SHORT_SCALE[scale]}"', f'"{number} {scale}"']
-    sizes = [f'"{m.group(1)}%"' for m in _PERCENT.finditer(text)] + amounts
+    sizes: list[str] = []
+    for m in _PERCENT.finditer(text):
+        sizes.append(f'"{m.group(1)}%"')
+        if m.group(1).isdigit() and int(m.group(1)) < len(_NUMBER_WORDS):
+            sizes.append(f'"{_NUMBER_WORDS[int(m.group(1))]} percent"')  # "two per cent" too
+    sizes += amounts
+    named = list(amounts)
     for m in _DURATION.finditer(text):
         span = " ".join(m.group(1).lower().split())
+        named.append(f'"{span}"')
         sizes += [f'"{span}"'] + (_SAME_DAY if span in ("24 hours", "a day", "one day") else [])
     if sizes and _GNI.search(text):
         sizes += ["GNI", '"national income"']
     years = [m.group(1) for m in _TARGET_YEAR.finditer(text)]
-    return _unique(sizes), _unique(amounts), _unique(years)
+    return _unique(sizes), _unique(named), _unique(years)
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -351,7 +387,7 @@ def derive_query(text: str, actor: str) -> str:
     others = list(dict.fromkeys(name for _, _, name, _ in parties if name not in side))
 
     topics = _topics(text, in_text)
-    sizes, amounts, years = _figures(text)
+    sizes, named, years = _figures(text)
     if sizes:
         # A figure says how much money; "spend" and "invest" add nothing to it.
         topics = [t for t in topics if t != "funding"]
@@ -361,10 +397,11 @@ def derive_query(text: str, actor: str) -> str:
     all_broad = not defence and all(t in _BROAD_TOPICS for t in topics)
     figure_required = bool(sizes or years) and all_broad
 
-    people = [_quote(w) for w in _person_words(actor)]
+    people = [quoted for w in _person_words(actor) if (quoted := _quote(w))]
     side_clause = [f"@{name}" for name in side] + people
     if not side:
-        specific = (topics and not all_broad) or figure_required
+        # Defence spending is no subject without whose it is: it never drops the side.
+        specific = (topics and not all(t in _BROAD_TOPICS for t in topics)) or figure_required
         if specific and not _FIRST_PERSON.search(text):
             # Someone pledging for a country the text does not name ("We will stop
             # the boats"): coverage names the policy, rarely the politician.
@@ -374,11 +411,14 @@ def derive_query(text: str, actor: str) -> str:
             side_clause = _distinctive(_terms(actor), set(), 2)
     if actor_is_body:
         side_clause += [word for name in side for word in _BODY_WORDS.get(name, [])]
-        # "NATO allies (The Hague summit)": coverage names the summit's place ("the Hague goal").
-        side_clause += [_quote(m.group(1)) for m in _SUMMIT_PLACE.finditer(actor)]
         if len(others) > 1:
             side_clause += [f"@{name}" for name in others[1:2]]
 
+    agreements = [
+        f'"{m.group(1)} {alt}"'
+        for m in _AGREEMENT.finditer(text)
+        for alt in ("agreement", "pact", "deal", "accord")
+    ]
     if topics or defence:
         object_clause = [f"@{name}" for name in topics]
         if defence:
@@ -386,16 +426,12 @@ def derive_query(text: str, actor: str) -> str:
         object_clause += [rel for name in topics for rel in _RELATED.get(name, [])]
         if "ceasefire" in topics:
             object_clause.append(_WAR_ENDING)
-        object_clause += [
-            f'"{m.group(1)} {alt}"'
-            for m in _AGREEMENT.finditer(text)
-            for alt in ("agreement", "pact", "deal", "accord")
-        ]
+        object_clause += agreements
         if defence and sizes:
             # The pledge's figures, in coverage of the armed forces (not another fund's).
             object_clause.append(f"({_group(sizes)} AND {_DEFENCE_WORDS})")
         elif not figure_required:
-            object_clause += amounts
+            object_clause += named
     elif sizes or years:
         object_clause = []  # the figure stands for what is pledged
     else:
@@ -422,22 +458,25 @@ def derive_query(text: str, actor: str) -> str:
         party_clauses[0].append(f"({_EXPORT_CURBS})")
     clauses = [side_clause, *party_clauses, object_clause]
     if figure_required:
-        places = [_quote(m.group(1)) for m in _SUMMIT_PLACE.finditer(actor)]
-        clauses.append(
-            sizes + years + [f"{_group(places)} NEAR/3 {_GOAL_WORDS}" for _ in places[:1]]
-        )
+        goals = [f"{place} NEAR/3 {_GOAL_WORDS}" for place in _summit_places(actor)[:1]]
+        clauses.append(sizes + years + goals)
     if _SUPPLY_PLEDGE.search(text) and not re.search(r"\bnot\b|\bnever\b", text, re.I):
         if side_clause:
             # The actor's side as the one supplying: near the news of it, not merely
-            # in an article about another country's shipments.
-            clauses[0] = [f"{_group(side_clause)} NEAR/10 {_SUPPLY_NEWS}"]
+            # in an article about another country's shipments; or the agreement
+            # that the supplies are promised under, named as the pledge names it.
+            clauses[0] = [f"{_group(side_clause)} NEAR/10 {_SUPPLY_NEWS}", *agreements]
         else:
             clauses.append([_SUPPLY_NEWS])
     parts = [_group(c) for c in clauses if c]
     if not parts:
-        return _quote(text[:200])
+        fallback = _quote(" ".join(terms[:12]) or " ".join(_terms(actor)[:12]))
+        if not fallback:
+            raise ValidationError("text", "has no words to derive a query from; give it a query")
+        return fallback
     query = " AND ".join(parts)
-    senses_of = [*topics, *(side if actor_is_body else [])]
+    related = [rel[1:] for name in topics for rel in _RELATED.get(name, []) if rel[:1] == "@"]
+    senses_of = [*topics, *related, *(side if actor_is_body else [])]
     senses = [s for name in senses_of for s in _OTHER_SENSES.get(name, [])]
     if senses:
         query += f" AND NOT {_group(senses)}"

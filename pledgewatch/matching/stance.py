@@ -96,7 +96,9 @@ _STOPPED = _words(
     r"|withh(?:o|e)ld(?:s|ing)?|withdr(?:aw|ew|awn|aws|awal)|pull(?:s|ed|ing)? out"
     r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing) down|closure"
     r"|phas(?:e|es|ed|ing) out|roll(?:s|ed|ing)? back|rollback|repeal(?:s|ed)?"
-    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export rules?|controls? on"
+    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export rules?"
+    r"|controls? on (?:\w+ ){0,3}(?:exports?|sales|parts|components|engines|drones|chips"
+    r"|technology|goods|items|materials|equipment)"
 )
 
 # Order matters: a cue masks its words from the groups after it, so "fell
@@ -132,7 +134,10 @@ _GROUPS = (
             r"|short of|off[ -]track|out of reach|behind schedule|delay(?:s|ed)?|postpone[sd]?"
             r"|cancel(?:s|led|ed)?|scrap(?:s|ped)?|abandon(?:s|ed|ing)?|u-turn|row(?:s|ed) back"
             r"|(?:well|far|still|way) short|deadline (?:has )?pass(?:es|ed)"
-            r"|watered down|backtrack(?:s|ed)?|renege[sd]?|stall(?:s|ed)?|held up|holds? up"
+            r"|watered down|backtrack(?:s|ed)?|renege[sd]?|stall(?:s|ed|ing)?|held up|holds? up"
+            r"|unspent|sarcastic|(?:not|n't) (?:meant|mean) (?:it )?literally"
+            r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) (?:years?|months?)"
+            r" (?:after|past|beyond) the (?:\w+ )?(?:deadline|target date)|years late"
             r"|veto|unlawful|struck down|strik(?:e|es|ing) down|setback|(?:a|another) blow to"
             r"|too (?:slow|slowly|little|late)|lapsed"
             r"|(?:broke|breaking|breaks) (?:a |an |its |his |her |their )?(?:\w+ )?"
@@ -179,7 +184,8 @@ _GROUPS = (
         # say nothing.
         "traces",
         _words(
-            r"found in|traced to|made (?:by|in)|components?|parts|engines?|microelectronics"
+            r"found (?:[\w-]+ ){0,3}?in|traced to|made (?:by|in)|components?|parts|engines?"
+            r"|microelectronics"
             r"|sanction(?:s|ed)?|blacklist(?:s|ed)?"
         ),
         None,
@@ -196,8 +202,10 @@ _GROUPS = (
             r"|launch(?:es|ed)|restor(?:e|es|ed)|on track"
             r"|ahead of (?:schedule|time|the deadline|(?:its |the )?(?:target|goal)"
             r"|the \d{4} (?:deadline|date|target|goal))"
-            r"|unveil(?:s|ed|ing)? (?:an? |the |its |new )?(?:[\w$.,-]+ ){0,3}"
-            r"(?:package|tranche|aid|funding)"
+            r"|unveil(?:s|ed|ing)? (?:(?:an?|the|its|new|fresh|another|nearly|almost|about|over"
+            r"|some|[$€£]?[\d.,]+(?:bn|m)?|billion|million|in|of|worth|military|security|loan"
+            r"|financial|emergency|humanitarian) ){0,5}"
+            r"(?:package|tranche|aid|funding|arms|weapons)"
             r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several) (?:years?|months?)"
             r" early|(?:first|second|third) (?:\w+ )?tranche"
             r"|fulfil(?:s|led)?|honou?r(?:s|ed)|return(?:s|ed)? to"
@@ -213,7 +221,8 @@ _GROUPS = (
             r"(?:held|holds?|hold) (?:\w+ )?(?:talks|consultations|meetings?|call)|convened"
             r"|(?:spoke|spoken|talked) (?:by (?:tele)?phone )?with"
             r"|confer(?:s|red|ring)?(?! (?:an?|the|his|her|its|their|on|upon)\b)"
-            r"|(?:talks|consultations?|meetings?)(?: [\w-]+){0,4} (?:held|convened|took place)"
+            r"|(?:talks|consultations?|meetings?)(?: (?!not\b|never\b|yet\b)[\w-]+){0,4}"
+            r" (?:held|convened|took place)"
         ),
         KEPT,
         None,
@@ -264,13 +273,16 @@ _COMMITMENT = _words(
 # Things that rise and fall in the news without being what a pledge is about:
 # "as the economy shrank" says nothing of the aid that was "0.7% of GNI".
 _OTHER = _words(r"economy|(?<!of )gdp|demand|prices|shares|markets?|population|turnout|polls?")
+_MEETING_PLEDGE = _words(r"meet|meets|meeting|consult\w*|talks|summit|visit|call")
+# A refusal, in the words of the pledge's own act: "will not spend", "won't send".
+_WILL_NOT = re.compile(r"\b(?:will not|won't|would not|cannot|can't|refus(?:es|ed)? to) (\w+)")
 # Right after a trend word, a goal: the word names the goal ("emissions-cut target").
-_GOAL_NAME = re.compile(r"\s+(?:goals?|targets?|pledges?|commitments?|plans?)\b")
+_GOAL_NAME = re.compile(r"\s+(?:goals?|targets?)\b")
 # "fell only 0.2%", "barely rose": too little of a trend is news against it.
 _MINIMISER = re.compile(r"\b(?:barely|only|just|slightly|marginally|little)\b")
 
 _NEGATOR = re.compile(
-    r"\b(?:not|never|no|no longer|none|yet to|without|nor|hardly|cannot|little"
+    r"\b(?:not|never|no|no longer|none|yet to|without|nor|hardly|cannot|(?<!a )little"
     r"|refus(?:e|es|ed) to|failed to)\b|n't\b"
 )
 # Undoing a stop is a negation of the stop: "lifts pause", "ended the ban".
@@ -348,6 +360,7 @@ class _Pledge:
     wants_less: bool  # of what it names: "cut emissions", "stop the boats"
     topic: re.Pattern[str] | None  # the pledge's own content words, as prefixes
     verbs: frozenset[str]  # its words, to tell its own act from a failure: "cancel debt"
+    meets: bool  # a pledge to meet or consult, which meeting cues are about
 
 
 @dataclass(frozen=True)
@@ -367,7 +380,8 @@ def _read_pledge(pledge_text: str) -> _Pledge:
     prefixes = sorted({w[:5] for w in words if w not in _FUNCTION_WORDS and not _is_cue(w)})
     topic = re.compile(rf"\b(?:{'|'.join(prefixes)})\w*") if prefixes else None
     wants_less = polarity == NEGATIVE or _REDUCTION.search(text) is not None
-    return _Pledge(polarity, wants_less, topic, frozenset(words))
+    meets = _MEETING_PLEDGE.search(text) is not None
+    return _Pledge(polarity, wants_less, topic, frozenset(words), meets)
 
 
 def _is_cue(word: str) -> bool:
@@ -385,9 +399,12 @@ def _before(sentence: str, start: int, words: int) -> list[str]:
 
 def _negator(sentence: str, start: int, group: str) -> str | None:
     """The negation in the few words before a cue, if any ("has not", "no longer")."""
-    # Not across a comma or a semicolon: "without permission, received royal assent".
-    window = re.split(r"[,;]", " ".join(_before(sentence, start, _WINDOW)))[-1]
+    window = " ".join(_before(sentence, start, _WINDOW))
     found = list(_NEGATOR.finditer(window))
+    if found and found[-1].group() == "without" and len(window[found[-1].end() :].split()) > 1:
+        # "Without" negates the words right after it, not a later verb:
+        # "arriving without permission, received royal assent".
+        found.pop()
     if not found and group == "stopped":
         found = list(_UNDOING.finditer(window))
     # The last one is the one that governs the cue: "not only ... but no longer".
@@ -460,13 +477,25 @@ def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
                 stops.append(m.end())
                 if group.name == "stopped":
                     restricted.append(m.end())
-            elif any(len(sentence[end : m.start()].split()) <= _OBJECT_WINDOW for end in stops):
-                continue
-            elif group.name == "traces" and any(end <= m.start() for end in restricted):
+            elif any(
+                len(sentence[end : m.start()].split()) <= _OBJECT_WINDOW
+                and not _CLAUSE.search(sentence[end : m.start()])
+                for end in stops
+            ):
+                continue  # the object of a stop in its clause: "halts aid deliveries"
+            elif group.name == "traces" and any(
+                end <= m.start() and not _CLAUSE.search(sentence[end : m.start()])
+                for end in restricted
+            ):
                 # "Tightens export rules on drone engines and components": what is restricted.
                 continue
             if vote is not None:
                 cues.append(_vote(sentence, m.span(), name, vote, pledge, restated, weight))
+    for m in _WILL_NOT.finditer(masked):
+        # "Spain will not spend 5%": a refusal of the pledge's own act.
+        if m.group(1)[:5] in {word[:5] for word in pledge.verbs}:
+            vote = BROKEN if pledge.polarity == POSITIVE else KEPT
+            cues.append(_vote(sentence, m.span(), "refusal", vote, pledge, restated, weight))
     for pattern, direction in ((_UP, "up"), (_DOWN, "down")):
         for m in pattern.finditer(masked):
             if _GOAL_NAME.match(sentence, m.end()):
@@ -492,6 +521,8 @@ def _group_vote(group: _Group, text: str, pledge: _Pledge) -> tuple[str, str | N
         word[:5] in {v[:5] for v in pledge.verbs} for word in text.split() if len(word) > 3
     ):
         return "own verb", KEPT
+    if group.name == "meeting" and not pledge.meets:
+        return group.name, None  # "spoke with reporters" says nothing of a pledge to deliver
     return group.name, group.positive if pledge.polarity == POSITIVE else group.negative
 
 
@@ -561,6 +592,9 @@ def suggest_stance(pledge_text: str, title: str, sentences: Sequence[str]) -> St
         weight_by_group[cue.group] = weight_by_group.get(cue.group, 0) + cue.weight
     group = max(weight_by_group, key=lambda name: weight_by_group[name])
     says = _SAYS.get((group, label), f"{label} cues")
+    if group == "transfer" and (label == BROKEN) == (pledge.polarity == POSITIVE):
+        # A transfer that did not happen: "has not delivered", "did not sell".
+        says = "reports the promised act not done" if label == BROKEN else "reports no such act"
     return Stance(label, f"{says} ({_quoted(winners)})")
 
 

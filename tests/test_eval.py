@@ -32,12 +32,12 @@ PLEDGES = json.loads((DATA / "pledges.json").read_text())
 ITEMS = json.loads((DATA / "items.json").read_text())
 # Written after matching was tuned, each by someone who had not seen the items
 # above, the other sets, the queries' wording, the alias data or the stance cues.
-# The stance cues were then refined on the errors of "holdout", "holdout2" and
-# "holdout3", the derived-query rules on those of all three (bench/RESULTS.md).
-# "holdout4" is the one still held out: its errors have not been looked at.
+# The stance cues and derived-query rules were then refined on the errors of
+# "holdout" to "holdout4" (bench/RESULTS.md). "holdout5" is the one still held
+# out: its errors have not been looked at.
 HOLDOUT = {
     name: json.loads((DATA / f"{name}.json").read_text())
-    for name in ("holdout", "holdout2", "holdout3", "holdout4")
+    for name in ("holdout", "holdout2", "holdout3", "holdout4", "holdout5")
 }
 GOALS = {"written": (0.95, 0.95), "derived": (0.85, 0.85)}
 STANCE_GOAL = 0.80
@@ -48,6 +48,7 @@ HOLDOUT_FLOORS = {
     "holdout2": {"written": (0.85, 0.85), "derived": (0.82, 0.85)},
     "holdout3": {"written": (0.85, 0.72), "derived": (0.75, 0.68)},
     "holdout4": {"written": (0.85, 0.75), "derived": (0.80, 0.70)},
+    "holdout5": {"written": (0.78, 0.75), "derived": (0.78, 0.75)},
 }
 HOLDOUT_STANCE_FLOOR = 0.60
 

@@ -50,6 +50,7 @@ ITEM_FILES = {
     "holdout2.json": "k",
     "holdout3.json": "m",
     "holdout4.json": "q",
+    "holdout5.json": "r",
 }
 
 

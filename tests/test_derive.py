@@ -256,6 +256,37 @@ MATCH_CASES = [
         "Allies meet in Wales to discuss a new goal for cyber defence",
         False,
     ),
+    # Rules added from the errors of holdout5.json:
+    # what a body's pledge calls its goal names it ("short of the guideline");
+    (
+        "Allies currently below the guideline will aim to move towards spending 2% of GDP "
+        "on defence within a decade.",
+        "NATO allies (Wales summit)",
+        "Spain is still the alliance's lowest spender, short of the guideline",
+        True,
+    ),
+    # export licences required are export curbs;
+    (
+        "China will not sell weapons to Russia.",
+        "Xi Jinping",
+        "Beijing to require licences for some drone engines from September",
+        True,
+    ),
+    # "a 24-hour promise" is "within 24 hours";
+    (
+        "In the event of an attack against Ukraine, senior US and Ukrainian officials will "
+        "meet within 24 hours to consult on next steps.",
+        "Joe Biden",
+        "Will Washington's 24-hour consultation promise to Ukraine outlast the transition?",
+        True,
+    ),
+    # the Bundeswehr is the armed forces.
+    (
+        "Germany will set up a 100 billion euro special fund for the Bundeswehr.",
+        "Olaf Scholz",
+        "Bundestag writes Bundeswehr fund into Basic Law",
+        True,
+    ),
 ]
 
 

@@ -17,6 +17,8 @@ ERA_LOAN = "The G7 will make about $50 billion available to Ukraine by the end o
 NDC = "The United States will cut its greenhouse gas emissions 50-52% below 2005 levels by 2030."
 BOATS = "We will pass new laws to stop small boats."
 TRUMP = "I will have that war settled in 24 hours."
+TANKS = "Germany will deliver tanks to Ukraine."
+RENEWABLES = "India will meet 50% of its energy requirements from renewable energy by 2030."
 NATO = "Allies will aim to move towards spending 2% of GDP on defence within a decade."
 
 
@@ -327,13 +329,27 @@ MEET = "Senior officials will meet within 24 hours of an attack to consult on ne
         (XI, "China will not sell weapons to either side, ministry says", "kept"),
         # arms unveiled are arms provided.
         (ERA_LOAN, "Washington unveils nearly $8 billion in arms for Kyiv", "kept"),
+        # Cues added from the errors of holdout5.json:
+        # aid frozen; a court blocking the policy; a goal slipping, lagging behind;
+        (TANKS, "White House freezes military aid to Ukraine", "broken"),
+        (ERA_LOAN, "Loan backed by frozen Russian assets is disbursed", "kept"),
+        (BOATS, "Supreme Court unanimously blocks Rwanda deportations", "broken"),
+        (RENEWABLES, "Solar and wind lag behind as the 175GW goal slips", "broken"),
+        (RENEWABLES, "India installed only around 120GW of the 175GW targeted", "broken"),
+        # a percentage hit, a milestone, a vote that clears the money;
+        (NATO, "Germany tells allies it will hit 2% for the first time", "kept"),
+        (RENEWABLES, "Half of India's capacity now non-fossil, a milestone", "kept"),
+        (ERA_LOAN, "Strasbourg clears EU slice of G7 Ukraine loan", "kept"),
+        (ERA_LOAN, "Court ruling clears the way for talks on the loan", "neutral"),
+        # dismissing a claim is a denial, not a hedged claim; controlling exports restricts.
+        (XI, "Beijing dismisses Kyiv's weapons claim as 'groundless'", "kept"),
+        (XI, "China strictly controls exports of dual-use items, ministry says", "kept"),
     ],
 )
 def test_held_out_cues(pledge: str, title: str, label: str) -> None:
     assert stance(pledge, title).label == label
 
 
-TANKS = "Germany will deliver tanks to Ukraine."
 HOMES = "We will build 300,000 homes a year."
 
 

@@ -123,9 +123,14 @@ _AT_WAR = {"russia": "ukraine"}
 _SAME_DAY = ['"a day"', '"one day"', '"same day"', '"day after"', '"hours after"', '"within hours"']
 # A pledge not to supply something: restricting its export keeps it.
 _REFUSAL = re.compile(r"\b(?:not|never)\s+(?:\w+\s+)?(?:sell|supply|send|export|provide)\b", re.I)
-_EXPORT_CURBS = "export* NEAR/2 (control* OR rule* OR restrict* OR curb* OR ban OR bans OR licen*)"
+_EXPORT_CURBS = (
+    "export* NEAR/2 (control* OR rule* OR restrict* OR curb* OR ban OR bans OR licen*) "
+    "OR licen* NEAR/2 (require* OR need*)"
+)
 # A goal named after the summit that set it: "the Wales goal", "the Hague target".
 _GOAL_WORDS = "(goal OR target OR benchmark OR guideline OR pledge OR commitment OR deadline)"
+# Rarer names of a goal; "goal" and "target" are in too much news to stand for one.
+_GOAL_NOUN = re.compile(r"\b(?:guideline|benchmark|threshold)\b", re.IGNORECASE)
 _OPERATOR_WORD = re.compile(r"(?:AND|OR|NOT|O?NEAR(?:/.*)?)$")
 _SUMMIT_PLACE = re.compile(r"\(\s*(?:the\s+)?([^()]*?)\s+summit\s*\)", re.IGNORECASE)
 # Well-known other senses of a topic's words.
@@ -182,7 +187,7 @@ _DEFENCE_MONEY = re.compile(
     r"|\b(?:defen[cs]e|military)\s+(?:spending|budget|investment)\b",
     re.IGNORECASE,
 )
-_DEFENCE_WORDS = '(defence OR defense OR military OR "armed forces")'
+_DEFENCE_WORDS = '(defence OR defense OR military OR "armed forces" OR Bundeswehr)'
 _DEFENCE_SPENDING = (
     f"{_DEFENCE_WORDS} NEAR/4 "
     "(spend* OR budget* OR outlay* OR expenditure* OR invest* OR fund OR funds OR GDP)"
@@ -338,7 +343,8 @@ def _figures(text: str) -> tuple[list[str], list[str], list[str]]:
     for m in _DURATION.finditer(text):
         span = " ".join(m.group(1).lower().split())
         named.append(f'"{span}"')
-        sizes += [f'"{span}"'] + (_SAME_DAY if span in ("24 hours", "a day", "one day") else [])
+        within_a_day = span in ("24 hours", "a day", "one day")
+        sizes += [f'"{span}"'] + (['"24-hour"', *_SAME_DAY] if within_a_day else [])
     if sizes and _GNI.search(text):
         sizes += ["GNI", '"national income"']
     years = [m.group(1) for m in _TARGET_YEAR.finditer(text)]
@@ -459,6 +465,9 @@ def derive_query(text: str, actor: str) -> str:
     clauses = [side_clause, *party_clauses, object_clause]
     if figure_required:
         goals = [f"{place} NEAR/3 {_GOAL_WORDS}" for place in _summit_places(actor)[:1]]
+        if actor_is_body:
+            # What the pledge calls its goal ("below the guideline") names it too.
+            goals += [m.group(0).lower() for m in _GOAL_NOUN.finditer(text)][:1]
         clauses.append(sizes + years + goals)
     if _SUPPLY_PLEDGE.search(text) and not re.search(r"\bnot\b|\bnever\b", text, re.I):
         if side_clause:

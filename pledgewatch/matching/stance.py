@@ -96,7 +96,8 @@ _STOPPED = _words(
     r"|withh(?:o|e)ld(?:s|ing)?|withdr(?:aw|ew|awn|aws|awal)|pull(?:s|ed|ing)? out"
     r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing) down|closure"
     r"|phas(?:e|es|ed|ing) out|roll(?:s|ed|ing)? back|rollback|repeal(?:s|ed)?"
-    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export rules?"
+    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export rules?|freez(?:es|ing)|froze"
+    r"|controls? (?:the )?exports?"
     r"|controls? on (?:\w+ ){0,3}(?:exports?|sales|parts|components|engines|drones|chips"
     r"|technology|goods|items|materials|equipment)"
 )
@@ -136,6 +137,10 @@ _GROUPS = (
             r"|(?:well|far|still|way) short|deadline (?:has )?pass(?:es|ed)"
             r"|watered down|backtrack(?:s|ed)?|renege[sd]?|stall(?:s|ed|ing)?|held up|holds? up"
             r"|unspent|sarcastic|(?:not|n't) (?:meant|mean) (?:it )?literally"
+            r"|(?:court|judges?|justices)(?: \w+){0,2} (?:blocks?|blocked|rules? against"
+            r"|ruled against|quash(?:es|ed)?)"
+            r"|(?:goal|target|deadline|timetable)s? (?:slips?|slipped|slipping)"
+            r"|lag(?:s|ging)? behind|lagging"
             r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) (?:years?|months?)"
             r" (?:after|past|beyond) the (?:\w+ )?(?:deadline|target date)|years late"
             r"|veto|unlawful|struck down|strik(?:e|es|ing) down|setback|(?:a|another) blow to"
@@ -153,7 +158,8 @@ _GROUPS = (
     _Group(
         "shortfall",
         re.compile(
-            r"(?<!from )\b(?:only|just) (?:about |around )?(?:\d[\d,.]*%?|a handful|a few|one|two"
+            r"(?<!from )\b(?:only|just) (?:about |around )?(?:\d[\d,.]*(?:%|[a-z]{1,3})?"
+            r"|a handful|a few|one|two"
             r"|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
             r"|\bbelow (?:the |its )?(?:[\w.%'’-]+ ){0,2}"
             r"(?:target|guideline|goal|benchmark|threshold)\b"
@@ -197,6 +203,9 @@ _GROUPS = (
             r"sign(?:s|ed)|approv(?:e|es|ed|al)|pass(?:es|ed)|becomes? law|became law|into law"
             r"|royal assent|enact(?:s|ed)|met|meets?|achiev(?:e|es|ed)|reach(?:es|ed)?"
             r"|hit(?:s|ting)? (?:its |the |a )?(?:[\w.%-]+ ){0,3}(?:target|goal|benchmark)"
+            r"|hit(?:s|ting)? (?:about |around |over |just over )?\d[\d.]*(?=%| percent| per cent)"
+            r"|milestone"
+            r"|clear(?:s|ed)(?! the way| out| up)"
             r"|exceed(?:s|ed)"
             r"|surpass(?:es|ed)|tops|topped|complet(?:e|es|ed)|finali[sz](?:e|es|ed)"
             r"|launch(?:es|ed)|restor(?:e|es|ed)|on track"
@@ -553,7 +562,8 @@ def _vote(
     # Signing a pact or reaching an agreement commits to an act; meeting a target is the act.
     achieved = _ACHIEVED.fullmatch(sentence[start:end]) is not None and _achievement(sentence, end)
     commitment = group == "progress" and not achieved and _commitment(sentence, start, end)
-    if restated or commitment or background or _hedged(sentence, start):
+    hedged = group != "denial" and _hedged(sentence, start)  # "dismisses the claim as groundless"
+    if restated or commitment or background or hedged:
         return _Cue(group, text, None, weight)
     return _Cue(group, text, vote, weight)
 

@@ -37,7 +37,7 @@ ITEMS = json.loads((DATA / "items.json").read_text())
 # out: its errors have not been looked at.
 HOLDOUT = {
     name: json.loads((DATA / f"{name}.json").read_text())
-    for name in ("holdout", "holdout2", "holdout3", "holdout4", "holdout5")
+    for name in ("holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6")
 }
 GOALS = {"written": (0.95, 0.95), "derived": (0.85, 0.85)}
 STANCE_GOAL = 0.80
@@ -49,6 +49,7 @@ HOLDOUT_FLOORS = {
     "holdout3": {"written": (0.85, 0.72), "derived": (0.75, 0.68)},
     "holdout4": {"written": (0.85, 0.75), "derived": (0.80, 0.70)},
     "holdout5": {"written": (0.78, 0.75), "derived": (0.78, 0.75)},
+    "holdout6": {"written": (0.88, 0.72), "derived": (0.85, 0.78)},
 }
 HOLDOUT_STANCE_FLOOR = 0.60
 

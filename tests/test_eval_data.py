@@ -51,6 +51,7 @@ ITEM_FILES = {
     "holdout3.json": "m",
     "holdout4.json": "q",
     "holdout5.json": "r",
+    "holdout6.json": "s",
 }
 
 

@@ -18,6 +18,7 @@ NDC = "The United States will cut its greenhouse gas emissions 50-52% below 2005
 BOATS = "We will pass new laws to stop small boats."
 TRUMP = "I will have that war settled in 24 hours."
 TANKS = "Germany will deliver tanks to Ukraine."
+NEUTRAL = "China will aim to have its carbon dioxide emissions peak before 2030."
 RENEWABLES = "India will meet 50% of its energy requirements from renewable energy by 2030."
 NATO = "Allies will aim to move towards spending 2% of GDP on defence within a decade."
 
@@ -344,6 +345,18 @@ MEET = "Senior officials will meet within 24 hours of an attack to consult on ne
         # dismissing a claim is a denial, not a hedged claim; controlling exports restricts.
         (XI, "Beijing dismisses Kyiv's weapons claim as 'groundless'", "kept"),
         (XI, "China strictly controls exports of dual-use items, ministry says", "kept"),
+        # Cues added from the errors of holdout6.json:
+        # more of what a pledge wants less of, however it is worded;
+        (NEUTRAL, "China permitted 114GW of new coal power last year", "broken"),
+        (BOATS, "Channel crossings reach 13,400 in six months", "broken"),
+        # steps and transfers with other words;
+        (ERA_LOAN, "European Parliament fast-tracks the loan for Kyiv", "kept"),
+        (TANKS, "Berlin rushes out tanks for Kyiv weeks before handover", "kept"),
+        # idioms and nouns that are no step or trend;
+        (NATO, "Sanchez doubles down on his defence position", "neutral"),
+        (AID, "Vote ties a return to 0.7% to fiscal tests", "neutral"),
+        (AID, "UK hit 0.7% aid target as pandemic shrank GNI", "kept"),
+        (AID, "Chancellor trims aid spending", "broken"),
     ],
 )
 def test_held_out_cues(pledge: str, title: str, label: str) -> None:

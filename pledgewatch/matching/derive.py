@@ -112,7 +112,17 @@ _RELATED = {
     "net_zero": ["@emissions", "climate"],
     "renewables": ['"non-fossil"', "@coal"],
     "coal": ["@renewables"],
-    "meeting": ["consult*", "confer*", "spoke", "spoken", "talked", "call", "calls", "phone*"],
+    "meeting": [
+        "consult*",
+        "confer*",
+        "conven*",
+        "spoke",
+        "spoken",
+        "talked",
+        "call",
+        "calls",
+        "phone*",
+    ],
     "loan": ["disburs*", "repaid", "repay*", "tranche*"],
 }
 # How coverage names a body's members together, besides the body's own names.

@@ -177,6 +177,7 @@ _GROUPS = (
             r"|provid(?:e|es|ed|ing)|sen[dt]|sending|sold|sell(?:s|ing)?"
             r"|ship(?:s|ped|ping|ments?)?|export(?:s|ed|ing)?|transferr?(?:ed|ing|s)?"
             r"|handed(?: over)?|disburs(?:e|es|ed|ing|ement)|paid(?: out)?|pays"
+            r"|rush(?:es|ed)? (?:out|through)"
             r"|allocat(?:e|es|ed|ing)|produc(?:e|es|ed|ing)|manufactur(?:e|es|ed|ing)|built"
             r"|develop(?:s|ed)|help(?:s|ed)?(?: from)?|with (?:the )?help of|carried out|conducted"
             r"|deploy(?:s|ed|ing)"
@@ -201,6 +202,7 @@ _GROUPS = (
         "progress",
         _words(
             r"sign(?:s|ed)|approv(?:e|es|ed|al)|pass(?:es|ed)|becomes? law|became law|into law"
+            r"|permit(?:s|ted)|green-?lit|fast-?track(?:s|ed)"
             r"|royal assent|enact(?:s|ed)|met|meets?|achiev(?:e|es|ed)|reach(?:es|ed)?"
             r"|hit(?:s|ting)? (?:its |the |a )?(?:[\w.%-]+ ){0,3}(?:target|goal|benchmark)"
             r"|hit(?:s|ting)? (?:about |around |over |just over )?\d[\d.]*(?=%| percent| per cent)"
@@ -217,7 +219,7 @@ _GROUPS = (
             r"(?:package|tranche|aid|funding|arms|weapons)"
             r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several) (?:years?|months?)"
             r" early|(?:first|second|third) (?:\w+ )?tranche"
-            r"|fulfil(?:s|led)?|honou?r(?:s|ed)|return(?:s|ed)? to"
+            r"|fulfil(?:s|led)?|honou?r(?:s|ed)|(?<!a )return(?:s|ed)? to"
             r"|install(?:s|ed|ing)? (?:a )?(?:record |more |close to |nearly |about |over )?\d"
         ),
         KEPT,
@@ -243,7 +245,7 @@ _UP = _words(
     r"r[oi]se|rises|rising|risen|increas(?:e|es|ed|ing)|jump(?:s|ed)?|surg(?:e|es|ed|ing)"
     r"|soar(?:s|ed|ing)?|climb(?:s|ed)?|gr[eo]w(?:s|n)?|rais(?:e|es|ed|ing)"
     r"|(?:second |third )?highest(?: on record)?|record(?! set\b)|most (?:since|ever)"
-    r"|the most|doubl(?:e|es|ed)|tripl(?:e|es|ed)|(?:three|four|five) times|twice as much"
+    r"|the most|doubl(?:e|es|ed)(?! down)|tripl(?:e|es|ed)|(?:three|four|five) times|twice as much"
     r"|up (?:by )?\d[\d.]*%?|up from|widen(?:s|ed|ing)?"
 )
 _DOWN = _words(
@@ -251,7 +253,7 @@ _DOWN = _words(
     r"|decreas(?:e|es|ed|ing)|cut(?:s|ting)?|slash(?:es|ed)?|reduc(?:e|es|ed|ing|tion)"
     r"|halv(?:e|es|ed)|lowest|least since|down (?:by )?(?:about )?[\w.-]*\d[\w.%-]*"
     r"|down (?:by )?(?:about )?\w+-tenths|shr[iau]nk|shrinks?|plung(?:e|es|ed)|tumbl(?:e|es|ed)"
-    r"|narrow(?:s|ed|ing)?"
+    r"|narrow(?:s|ed|ing)?|trim(?:s|med|ming)?"
 )
 # What pledges want less of, and more of. The nearest one to a trend word is
 # taken to be what the trend is about.
@@ -281,7 +283,9 @@ _COMMITMENT = _words(
 )
 # Things that rise and fall in the news without being what a pledge is about:
 # "as the economy shrank" says nothing of the aid that was "0.7% of GNI".
-_OTHER = _words(r"economy|(?<!of )gdp|demand|prices|shares|markets?|population|turnout|polls?")
+_OTHER = _words(
+    r"economy|(?<!of )gdp|(?<!of )gni|demand|prices|shares|markets?|population|turnout|polls?"
+)
 _MEETING_PLEDGE = _words(r"meet|meets|meeting|consult\w*|talks|summit|visit|call")
 # A refusal, in the words of the pledge's own act: "will not spend", "won't send".
 _WILL_NOT = re.compile(r"\b(?:will not|won't|would not|cannot|can't|refus(?:es|ed)? to) (\w+)")
@@ -358,6 +362,8 @@ _SAYS = {
     ("own verb", KEPT): "reports the pledge's own act",
     ("own verb", BROKEN): "reports the pledge's own act not done",
     ("shortfall", BROKEN): "reports a shortfall against the target",
+    ("unwanted", BROKEN): "reports more of what the pledge wants less of",
+    ("unwanted", KEPT): "reports less of what the pledge wants less of",
     ("trend", KEPT): "reports a trend the pledge wants",
     ("trend", BROKEN): "reports a trend against the pledge",
 }
@@ -546,14 +552,15 @@ def _vote(
 ) -> _Cue:
     start, end = span
     text = sentence[start:end]
-    # Progress with something a positive pledge wants less of ("approved 106 GW
-    # of coal plants", "coal output tops 1bn tonnes") is news against it.
-    if (
-        pledge.polarity == POSITIVE
-        and group in ("progress", "transfer")
-        and _bad_object(sentence, span)
-    ):
-        vote = _flip(vote)
+    # Progress with something pledges want less of ("approved 106 GW of coal
+    # plants", "coal output tops 1bn tonnes", "crossings reach 13,400") is news
+    # against the pledge, whichever way it is worded.
+    step = group == "progress"
+    if group in ("progress", "transfer") and _bad_object(sentence, span):
+        if pledge.polarity == POSITIVE:
+            vote, group = _flip(vote), "unwanted"
+        elif group == "progress":
+            vote, group = BROKEN, "unwanted"
     negator = _negator(sentence, start, group) if group != "denial" else None
     if negator:
         vote = _flip(vote)
@@ -561,7 +568,7 @@ def _vote(
     background = _BACKGROUND.search(" ".join(_before(sentence, start, 2))) is not None
     # Signing a pact or reaching an agreement commits to an act; meeting a target is the act.
     achieved = _ACHIEVED.fullmatch(sentence[start:end]) is not None and _achievement(sentence, end)
-    commitment = group == "progress" and not achieved and _commitment(sentence, start, end)
+    commitment = step and not achieved and _commitment(sentence, start, end)
     hedged = group != "denial" and _hedged(sentence, start)  # "dismisses the claim as groundless"
     if restated or commitment or background or hedged:
         return _Cue(group, text, None, weight)

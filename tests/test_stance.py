@@ -357,6 +357,10 @@ MEET = "Senior officials will meet within 24 hours of an attack to consult on ne
         (AID, "Vote ties a return to 0.7% to fiscal tests", "neutral"),
         (AID, "UK hit 0.7% aid target as pandemic shrank GNI", "kept"),
         (AID, "Chancellor trims aid spending", "broken"),
+        # Off pace, far off: a failure; with a wanted trend beside it, mixed.
+        (NDC, "US emissions remain off pace for the 2030 target", "broken"),
+        (NDC, "US emissions fell in 2023 but remain off pace for the 2030 target", "neutral"),
+        (NATO, "Allies remain far off the 2% goal", "broken"),
     ],
 )
 def test_held_out_cues(pledge: str, title: str, label: str) -> None:

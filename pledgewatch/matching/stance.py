@@ -132,7 +132,8 @@ _GROUPS = (
         "failure",
         _words(
             r"fail(?:s|ed|ing)? to|failure|miss(?:es|ed|ing)?(?! out)|fell short|falls? short"
-            r"|short of|off[ -]track|out of reach|behind schedule|delay(?:s|ed)?|postpone[sd]?"
+            r"|short of|off[ -]track|off (?:the )?pace|far off|out of reach|behind schedule"
+            r"|delay(?:s|ed)?|postpone[sd]?"
             r"|cancel(?:s|led|ed)?|scrap(?:s|ped)?|abandon(?:s|ed|ing)?|u-turn|row(?:s|ed) back"
             r"|(?:well|far|still|way) short|deadline (?:has )?pass(?:es|ed)"
             r"|watered down|backtrack(?:s|ed)?|renege[sd]?|stall(?:s|ed|ing)?|held up|holds? up"

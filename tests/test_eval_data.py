@@ -52,6 +52,7 @@ ITEM_FILES = {
     "holdout4.json": "q",
     "holdout5.json": "r",
     "holdout6.json": "s",
+    "holdout7.json": "t",
 }
 
 

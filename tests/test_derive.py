@@ -384,3 +384,51 @@ def test_nato_news_that_mentions_airlines_still_matches() -> None:
     query = parse(derive_query("Allies commit to invest 5% of GDP on defence.", "NATO allies"))
     title = "NATO allies agree 5% goal; airlines warn of airspace closures"
     assert match(query, Document.from_fields(title=title)) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "actor", "title"),
+    [
+        # "The agreement" is no name of an agreement, and it never replaces the actor.
+        (
+            "The US will provide Ukraine with weapons under the agreement.",
+            "Joe Biden",
+            "Ukraine grain exports resume after the deal with Turkey",
+        ),
+        (
+            "Germany will provide Ukraine with weapons under a ten-year security pact.",
+            "Olaf Scholz",
+            "UK and Ukraine sign 100-year security agreement",
+        ),
+        # A duration names the pledge only as its promise.
+        (
+            "I will end the war in one day.",
+            "Donald Trump",
+            "Trump says he will one day visit Greenland",
+        ),
+        (
+            "I will have that war settled in 24 hours.",
+            "Donald Trump",
+            "Trump signs 24 orders within 24 hours",
+        ),
+        # "Threshold" is too common to stand for a goal; a convention is no meeting.
+        (
+            "Allies will keep spending above the 2% threshold.",
+            "NATO allies",
+            "Putin lowers nuclear threshold, alarming the alliance",
+        ),
+        (
+            "Leaders will meet at the summit in 2025.",
+            "Joe Biden",
+            "Biden heads to Democratic National Convention",
+        ),
+    ],
+)
+def test_second_review_lookalikes(text: str, actor: str, title: str) -> None:
+    assert match(parse(derive_query(text, actor)), Document.from_fields(title=title)) is None
+
+
+def test_a_duration_named_as_the_promise_still_matches() -> None:
+    query = parse(derive_query("I will have that war settled in 24 hours.", "Donald Trump"))
+    title = "Trump concedes '24 hours' Ukraine pledge was 'a little bit sarcastic'"
+    assert match(query, Document.from_fields(title=title)) is not None

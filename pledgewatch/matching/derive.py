@@ -115,7 +115,8 @@ _RELATED = {
     "meeting": [
         "consult*",
         "confer*",
-        "conven*",
+        "convene*",
+        "convening",
         "spoke",
         "spoken",
         "talked",
@@ -130,6 +131,7 @@ _BODY_WORDS = {"nato": ["alliance", "allies"], "eu": ["bloc"]}
 # A party at war: arms for it are reported as arms for its war.
 _AT_WAR = {"russia": "ukraine"}
 # "Within 24 hours" as news reports it.
+_PROMISE_WORDS = "(pledge* OR promis* OR vow* OR boast* OR claim* OR deadline*)"
 _SAME_DAY = ['"a day"', '"one day"', '"same day"', '"day after"', '"hours after"', '"within hours"']
 # A pledge not to supply something: restricting its export keeps it.
 _REFUSAL = re.compile(r"\b(?:not|never)\s+(?:\w+\s+)?(?:sell|supply|send|export|provide)\b", re.I)
@@ -140,7 +142,7 @@ _EXPORT_CURBS = (
 # A goal named after the summit that set it: "the Wales goal", "the Hague target".
 _GOAL_WORDS = "(goal OR target OR benchmark OR guideline OR pledge OR commitment OR deadline)"
 # Rarer names of a goal; "goal" and "target" are in too much news to stand for one.
-_GOAL_NOUN = re.compile(r"\b(?:guideline|benchmark|threshold)\b", re.IGNORECASE)
+_GOAL_NOUN = re.compile(r"\b(?:guideline|benchmark)\b", re.IGNORECASE)
 _OPERATOR_WORD = re.compile(r"(?:AND|OR|NOT|O?NEAR(?:/.*)?)$")
 _SUMMIT_PLACE = re.compile(r"\(\s*(?:the\s+)?([^()]*?)\s+summit\s*\)", re.IGNORECASE)
 # Well-known other senses of a topic's words.
@@ -203,7 +205,11 @@ _DEFENCE_SPENDING = (
     "(spend* OR budget* OR outlay* OR expenditure* OR invest* OR fund OR funds OR GDP)"
 )
 # "security agreement" is also reported as a pact, a deal or an accord.
-_AGREEMENT = re.compile(r"\b(\w+)\s+(?:agreement|pact|deal|accord|treaty)\b", re.I)
+_AGREEMENT = re.compile(
+    r"\b(?!(?:the|a|an|this|that|its|their|his|her|our|new|any|such)\b)(\w+)\s+"
+    r"(?:agreement|pact|deal|accord|treaty)\b",
+    re.IGNORECASE,
+)
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?)\s*%")
 _AMOUNT = re.compile(
     r"(?:[$€£]\s*)?(\d+(?:\.\d+)?)\s*(billion|bn|million|trillion)\b"
@@ -352,7 +358,9 @@ def _figures(text: str) -> tuple[list[str], list[str], list[str]]:
     named = list(amounts)
     for m in _DURATION.finditer(text):
         span = " ".join(m.group(1).lower().split())
-        named.append(f'"{span}"')
+        # The duration names the pledge as its promise ("the '24 hours' pledge"),
+        # not wherever the words occur ("24 orders within 24 hours").
+        named.append(f'"{span}" NEAR/3 {_PROMISE_WORDS}')
         within_a_day = span in ("24 hours", "a day", "one day")
         sizes += [f'"{span}"'] + (['"24-hour"', *_SAME_DAY] if within_a_day else [])
     if sizes and _GNI.search(text):
@@ -484,7 +492,9 @@ def derive_query(text: str, actor: str) -> str:
             # The actor's side as the one supplying: near the news of it, not merely
             # in an article about another country's shipments; or the agreement
             # that the supplies are promised under, named as the pledge names it.
-            clauses[0] = [f"{_group(side_clause)} NEAR/10 {_SUPPLY_NEWS}", *agreements]
+            near = f"{_group(side_clause)} NEAR/10 {_SUPPLY_NEWS}"
+            under = [f"({_group(side_clause)} AND {_group(agreements)})"] if agreements else []
+            clauses[0] = [near, *under]
         else:
             clauses.append([_SUPPLY_NEWS])
     parts = [_group(c) for c in clauses if c]

@@ -96,7 +96,9 @@ _STOPPED = _words(
     r"|withh(?:o|e)ld(?:s|ing)?|withdr(?:aw|ew|awn|aws|awal)|pull(?:s|ed|ing)? out"
     r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing) down|closure"
     r"|phas(?:e|es|ed|ing) out|roll(?:s|ed|ing)? back|rollback|repeal(?:s|ed)?"
-    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export rules?|freez(?:es|ing)|froze"
+    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export rules?"
+    r"|(?:freez(?:es|ing)|froze) (?:\w+ ){0,2}(?:aid|assistance|funding|payments?|deliveries"
+    r"|weapons|arms|exports|shipments|spending)"
     r"|controls? (?:the )?exports?"
     r"|controls? on (?:\w+ ){0,3}(?:exports?|sales|parts|components|engines|drones|chips"
     r"|technology|goods|items|materials|equipment)"
@@ -132,16 +134,16 @@ _GROUPS = (
         "failure",
         _words(
             r"fail(?:s|ed|ing)? to|failure|miss(?:es|ed|ing)?(?! out)|fell short|falls? short"
-            r"|short of|off[ -]track|off (?:the )?pace|far off|out of reach|behind schedule"
+            r"|short of|off[ -]track|off (?:the )?pace|out of reach|behind schedule"
+            r"|far off (?:the |its |their )?(?:[\w.%-]+ ){0,2}(?:goal|target|pace|track)"
             r"|delay(?:s|ed)?|postpone[sd]?"
             r"|cancel(?:s|led|ed)?|scrap(?:s|ped)?|abandon(?:s|ed|ing)?|u-turn|row(?:s|ed) back"
             r"|(?:well|far|still|way) short|deadline (?:has )?pass(?:es|ed)"
             r"|watered down|backtrack(?:s|ed)?|renege[sd]?|stall(?:s|ed|ing)?|held up|holds? up"
             r"|unspent|sarcastic|(?:not|n't) (?:meant|mean) (?:it )?literally"
-            r"|(?:court|judges?|justices)(?: \w+){0,2} (?:blocks?|blocked|rules? against"
-            r"|ruled against|quash(?:es|ed)?)"
             r"|(?:goal|target|deadline|timetable)s? (?:slips?|slipped|slipping)"
-            r"|lag(?:s|ging)? behind|lagging"
+            r"|lag(?:s|ging)? behind (?:the |its |their )?(?:[\w.%-]+ )?"
+            r"(?:target|goal|schedule|pace|plan)"
             r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) (?:years?|months?)"
             r" (?:after|past|beyond) the (?:\w+ )?(?:deadline|target date)|years late"
             r"|veto|unlawful|struck down|strik(?:e|es|ing) down|setback|(?:a|another) blow to"
@@ -159,7 +161,8 @@ _GROUPS = (
     _Group(
         "shortfall",
         re.compile(
-            r"(?<!from )\b(?:only|just) (?:about |around )?(?:\d[\d,.]*(?:%|[a-z]{1,3})?"
+            r"(?<!from )\b(?:only|just) (?:about |around )?"
+            r"(?:\d[\d,.]*(?:%|(?!st\b|nd\b|rd\b|th\b)[a-z]{1,3})?"
             r"|a handful|a few|one|two"
             r"|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
             r"|\bbelow (?:the |its )?(?:[\w.%'’-]+ ){0,2}"
@@ -178,7 +181,7 @@ _GROUPS = (
             r"|provid(?:e|es|ed|ing)|sen[dt]|sending|sold|sell(?:s|ing)?"
             r"|ship(?:s|ped|ping|ments?)?|export(?:s|ed|ing)?|transferr?(?:ed|ing|s)?"
             r"|handed(?: over)?|disburs(?:e|es|ed|ing|ement)|paid(?: out)?|pays"
-            r"|rush(?:es|ed)? (?:out|through)"
+            r"|rush(?:es|ed)? out"
             r"|allocat(?:e|es|ed|ing)|produc(?:e|es|ed|ing)|manufactur(?:e|es|ed|ing)|built"
             r"|develop(?:s|ed)|help(?:s|ed)?(?: from)?|with (?:the )?help of|carried out|conducted"
             r"|deploy(?:s|ed|ing)"
@@ -203,12 +206,10 @@ _GROUPS = (
         "progress",
         _words(
             r"sign(?:s|ed)|approv(?:e|es|ed|al)|pass(?:es|ed)|becomes? law|became law|into law"
-            r"|permit(?:s|ted)|green-?lit|fast-?track(?:s|ed)"
+            r"|fast-?track(?:s|ed)"
             r"|royal assent|enact(?:s|ed)|met|meets?|achiev(?:e|es|ed)|reach(?:es|ed)?"
             r"|hit(?:s|ting)? (?:its |the |a )?(?:[\w.%-]+ ){0,3}(?:target|goal|benchmark)"
-            r"|hit(?:s|ting)? (?:about |around |over |just over )?\d[\d.]*(?=%| percent| per cent)"
             r"|milestone"
-            r"|clear(?:s|ed)(?! the way| out| up)"
             r"|exceed(?:s|ed)"
             r"|surpass(?:es|ed)|tops|topped|complet(?:e|es|ed)|finali[sz](?:e|es|ed)"
             r"|launch(?:es|ed)|restor(?:e|es|ed)|on track"
@@ -220,11 +221,18 @@ _GROUPS = (
             r"(?:package|tranche|aid|funding|arms|weapons)"
             r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several) (?:years?|months?)"
             r" early|(?:first|second|third) (?:\w+ )?tranche"
-            r"|fulfil(?:s|led)?|honou?r(?:s|ed)|(?<!a )return(?:s|ed)? to"
+            r"|fulfil(?:s|led)?|honou?r(?:s|ed)|return(?:s|ed) to"
             r"|install(?:s|ed|ing)? (?:a )?(?:record |more |close to |nearly |about |over )?\d"
         ),
         KEPT,
         KEPT,
+    ),
+    _Group(
+        # Allowing an act: the promised one, or the one a pledge ruled out.
+        "permission",
+        _words(r"permit(?:s|ted)|green-?lit|green-?light(?:s|ed)|authori[sz](?:e|es|ed)"),
+        KEPT,
+        BROKEN,
     ),
     _Group(
         # Meetings keep a pledge to meet; they say nothing about one not to act.
@@ -280,7 +288,7 @@ _ACHIEVABLE = _words(
 )
 _COMMITMENT = _words(
     r"pact|agreement|accord|declaration|memorandum|pledge|treaty|plans?|targets?|goals?"
-    r"|contribution|strategy|framework|statement"
+    r"|contribution|strategy|framework|statement|(?:executive )?orders?"
 )
 # Things that rise and fall in the news without being what a pledge is about:
 # "as the economy shrank" says nothing of the aid that was "0.7% of GNI".
@@ -288,8 +296,24 @@ _OTHER = _words(
     r"economy|(?<!of )gdp|(?<!of )gni|demand|prices|shares|markets?|population|turnout|polls?"
 )
 _MEETING_PLEDGE = _words(r"meet|meets|meeting|consult\w*|talks|summit|visit|call")
+# A figure reached: "hits 2%", counted when it is the pledge's own figure.
+_HIT_FIGURE = re.compile(
+    r"\bhit(?:s|ting)? (?:about |around |over |just over )?(\d[\d.]*)(?=%| percent| per cent)"
+)
+_ORDER_TO = re.compile(r"\border(?:s|ed)? to$")
+_PLEDGE_FIGURE = re.compile(r"(\d[\d.]*)\s*(?:%|percent|per cent)")
+# What a pledge rules out: the verb after its negation ("will not sell").
+_FORBIDDEN = re.compile(r"\b(?:not|never|no longer)\s+(?:\w+ly\s+)?([a-z]+)")
+_DISMISSAL = re.compile(r"groundless|baseless|claims?|accusations?|allegations?|reports?")
 # A refusal, in the words of the pledge's own act: "will not spend", "won't send".
 _WILL_NOT = re.compile(r"\b(?:will not|won't|would not|cannot|can't|refus(?:es|ed)? to) (\w+)")
+# Steps that say a bad thing grew or was allowed ("crossings reach 13,400", "approved
+# 106 GW of coal"), and words of measures against it, which make them no such news.
+_GROWTH = _words(r"reach(?:es|ed)?|hit(?:s|ting)?|tops|topped|exceed(?:s|ed)|surpass(?:es|ed)")
+_COUNTER = _words(
+    r"crack\s?down|end(?:s|ed|ing)?|stop(?:s|ped|ping)?|deter\w*|return(?:s|ed)?|remov\w*"
+    r"|curb\w*|tackl\w*|halt\w*|ban(?:s|ned)?|cut(?:s|ting)?|reduc\w*|fight\w*|combat\w*"
+)
 # Right after a trend word, a goal: the word names the goal ("emissions-cut target").
 _GOAL_NAME = re.compile(r"\s+(?:goals?|targets?)\b")
 # "fell only 0.2%", "barely rose": too little of a trend is news against it.
@@ -335,6 +359,10 @@ _FUNCTION_WORDS = frozenset(
 # Things a sentence may put between a stop and what is stopped: "halts aid deliveries".
 _OBJECT_WINDOW = 4
 _WINDOW = 4  # words before a cue searched for a negation or a hedge
+_SUBJECT_WINDOW = 15  # words between what was stopped and a passive stop: "shipments ... paused"
+# Right before a stop, the mark of the passive: "have been paused", "was halted", "put on hold".
+_PASSIVE = re.compile(r"\b(?:be|been|being|is|are|was|were|put|remains?|remained|get|got)$")
+_CLAUSE_WORD = re.compile(r";|\b(?:after|before|despite|as|while|when|since|following|but)\b")
 _VALENCE_WINDOW = 6  # words either side of a trend searched for what it is about
 # Where a clause ends, for what a step is about.
 _CLAUSE = re.compile(r",|;|\b(?:after|before|despite|as|while|when|since|following|but)\b")
@@ -363,6 +391,9 @@ _SAYS = {
     ("own verb", KEPT): "reports the pledge's own act",
     ("own verb", BROKEN): "reports the pledge's own act not done",
     ("shortfall", BROKEN): "reports a shortfall against the target",
+    ("shortfall", KEPT): "rules out a shortfall",
+    ("permission", KEPT): "reports the promised act allowed",
+    ("permission", BROKEN): "reports the ruled-out act allowed",
     ("unwanted", BROKEN): "reports more of what the pledge wants less of",
     ("unwanted", KEPT): "reports less of what the pledge wants less of",
     ("trend", KEPT): "reports a trend the pledge wants",
@@ -377,6 +408,8 @@ class _Pledge:
     topic: re.Pattern[str] | None  # the pledge's own content words, as prefixes
     verbs: frozenset[str]  # its words, to tell its own act from a failure: "cancel debt"
     meets: bool  # a pledge to meet or consult, which meeting cues are about
+    forbidden: frozenset[str]  # what it rules out, as 5-letter prefixes: "sell" of "will not sell"
+    figures: frozenset[str]  # its percentages: "2" of "2% of GDP"
 
 
 @dataclass(frozen=True)
@@ -397,7 +430,9 @@ def _read_pledge(pledge_text: str) -> _Pledge:
     topic = re.compile(rf"\b(?:{'|'.join(prefixes)})\w*") if prefixes else None
     wants_less = polarity == NEGATIVE or _REDUCTION.search(text) is not None
     meets = _MEETING_PLEDGE.search(text) is not None
-    return _Pledge(polarity, wants_less, topic, frozenset(words), meets)
+    forbidden = frozenset(m.group(1)[:5] for m in _FORBIDDEN.finditer(text))
+    figures = frozenset(m.group(1) for m in _PLEDGE_FIGURE.finditer(text))
+    return _Pledge(polarity, wants_less, topic, frozenset(words), meets, forbidden, figures)
 
 
 def _is_cue(word: str) -> bool:
@@ -428,7 +463,9 @@ def _negator(sentence: str, start: int, group: str) -> str | None:
 
 
 def _hedged(sentence: str, start: int) -> bool:
-    return _HEDGE.search(" ".join(_before(sentence, start, _WINDOW))) is not None
+    # "Signs an order to quit": the order is to act now, no hedge.
+    window = _ORDER_TO.sub("", " ".join(_before(sentence, start, _WINDOW)))
+    return _HEDGE.search(window) is not None
 
 
 def _valence(sentence: str, span: tuple[int, int], pledge: _Pledge) -> str | None:
@@ -464,6 +501,12 @@ def _bad_object(sentence: str, span: tuple[int, int]) -> bool:
     return _BAD.search(text) is not None and not (_DOWN.search(text) or _REDUCTION.search(text))
 
 
+def _clause_around(sentence: str, span: tuple[int, int]) -> str:
+    before = _CLAUSE.split(sentence[: span[0]])[-1]
+    after = _CLAUSE.split(sentence[span[1] :])[0]
+    return f"{before} {after}"
+
+
 def _commitment(sentence: str, start: int, end: int) -> bool:
     """Whether a step is about a promise rather than the promised act: signing a
     pact or approving a plan commits to acting, it is not yet the act."""
@@ -479,10 +522,15 @@ def _achievement(sentence: str, end: int) -> bool:
 
 def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
     cues: list[_Cue] = []
-    restated = _RESTATEMENT.search(sentence) is not None
+    restated = _RESTATEMENT.search(sentence) is not None or any(
+        # "China will not sell weapons": the pledge said again, for one that rules it out.
+        m.group(1)[:5] in pledge.forbidden and m.group().startswith(("will", "won", "would"))
+        for m in _WILL_NOT.finditer(sentence)
+    )
     masked = sentence
-    # Where each governing cue ends (_GOVERNING): a cue right after it is its object.
-    stops: list[int] = []
+    # Each governing cue (_GOVERNING): a cue right after it is its object, and so
+    # is a cue before a passive one in its clause ("shipments ... were paused").
+    stops: list[tuple[int, int, bool]] = []  # (start, end, passive)
     restricted: list[int] = []  # where each "stopped" cue ends
     for group in _GROUPS:
         for m in group.pattern.finditer(masked):
@@ -490,13 +538,12 @@ def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
             masked = masked[: m.start()] + " " * (m.end() - m.start()) + masked[m.end() :]
             name, vote = _group_vote(group, m.group(), pledge)
             if group.name in _GOVERNING:
-                stops.append(m.end())
+                passive = _PASSIVE.search(" ".join(_before(sentence, m.start(), 2))) is not None
+                stops.append((m.start(), m.end(), passive or m.group() == "on hold"))
                 if group.name == "stopped":
                     restricted.append(m.end())
             elif any(
-                len(sentence[end : m.start()].split()) <= _OBJECT_WINDOW
-                and not _CLAUSE.search(sentence[end : m.start()])
-                for end in stops
+                _governs(sentence, start, end, passive, m.span()) for start, end, passive in stops
             ):
                 continue  # the object of a stop in its clause: "halts aid deliveries"
             elif group.name == "traces" and any(
@@ -508,10 +555,17 @@ def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
             if vote is not None:
                 cues.append(_vote(sentence, m.span(), name, vote, pledge, restated, weight))
     for m in _WILL_NOT.finditer(masked):
-        # "Spain will not spend 5%": a refusal of the pledge's own act.
-        if m.group(1)[:5] in {word[:5] for word in pledge.verbs}:
-            vote = BROKEN if pledge.polarity == POSITIVE else KEPT
-            cues.append(_vote(sentence, m.span(), "refusal", vote, pledge, restated, weight))
+        # "Spain will not spend 5%": a refusal of the pledge's own act, or of the
+        # act it rules out ("refused to sell"); "will not sell" restates that.
+        word = m.group(1)[:5]
+        if word in pledge.forbidden:
+            if not m.group().startswith(("will", "won", "would")):
+                cues.append(_vote(sentence, m.span(), "refusal", KEPT, pledge, restated, weight))
+        elif word in {verb[:5] for verb in pledge.verbs}:
+            cues.append(_vote(sentence, m.span(), "refusal", BROKEN, pledge, restated, weight))
+    for m in _HIT_FIGURE.finditer(masked):
+        if m.group(1) in pledge.figures:  # "hits 2%" for a pledge of 2%
+            cues.append(_vote(sentence, m.span(), "progress", KEPT, pledge, restated, weight))
     for pattern, direction in ((_UP, "up"), (_DOWN, "down")):
         for m in pattern.finditer(masked):
             if _GOAL_NAME.match(sentence, m.end()):
@@ -529,13 +583,27 @@ def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
     return cues
 
 
+def _governs(sentence: str, start: int, end: int, passive: bool, cue: tuple[int, int]) -> bool:
+    """Whether a governing cue at (start, end) governs the cue at ``cue``: it
+    comes right after it, or it is passive and the cue is its subject, in the
+    same clause either way."""
+    if end <= cue[0]:
+        between = sentence[end : cue[0]]
+        return len(between.split()) <= _OBJECT_WINDOW and not _CLAUSE.search(between)
+    if passive and cue[1] <= start:
+        # A subject may hold commas ("shipments, including arms in transit, were paused").
+        between = sentence[cue[1] : start]
+        return len(between.split()) <= _SUBJECT_WINDOW and not _CLAUSE_WORD.search(between)
+    return False
+
+
 def _group_vote(group: _Group, text: str, pledge: _Pledge) -> tuple[str, str | None]:
     """The group a cue counts in and its vote. A stop or failure word that is the
     pledge's own verb is the promised act: "cancels student debt" for a pledge
     to cancel it, "ban comes into force" for a pledge to ban."""
-    if group.name in ("stopped", "failure") and any(
-        word[:5] in {v[:5] for v in pledge.verbs} for word in text.split() if len(word) > 3
-    ):
+    verb = text.split()[0]  # "freezes" of "freezes military aid"
+    own = len(verb) > 3 and verb[:5] in {v[:5] for v in pledge.verbs}
+    if group.name in ("stopped", "failure") and own:
         return "own verb", KEPT
     if group.name == "meeting" and not pledge.meets:
         return group.name, None  # "spoke with reporters" says nothing of a pledge to deliver
@@ -557,10 +625,11 @@ def _vote(
     # plants", "coal output tops 1bn tonnes", "crossings reach 13,400") is news
     # against the pledge, whichever way it is worded.
     step = group == "progress"
-    if group in ("progress", "transfer") and _bad_object(sentence, span):
+    if group in ("progress", "transfer", "permission") and _bad_object(sentence, span):
         if pledge.polarity == POSITIVE:
             vote, group = _flip(vote), "unwanted"
-        elif group == "progress":
+        elif _GROWTH.fullmatch(text) and not _COUNTER.search(_clause_around(sentence, span)):
+            # "Crossings reach 13,400", not "launches crackdown on smuggling gangs".
             vote, group = BROKEN, "unwanted"
     negator = _negator(sentence, start, group) if group != "denial" else None
     if negator:
@@ -570,7 +639,8 @@ def _vote(
     # Signing a pact or reaching an agreement commits to an act; meeting a target is the act.
     achieved = _ACHIEVED.fullmatch(sentence[start:end]) is not None and _achievement(sentence, end)
     commitment = step and not achieved and _commitment(sentence, start, end)
-    hedged = group != "denial" and _hedged(sentence, start)  # "dismisses the claim as groundless"
+    # "Dismisses the claim as groundless" is not hedged by the claim it dismisses.
+    hedged = _hedged(sentence, start) and not (group == "denial" and _DISMISSAL.search(text))
     if restated or commitment or background or hedged:
         return _Cue(group, text, None, weight)
     return _Cue(group, text, vote, weight)

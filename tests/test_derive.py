@@ -295,6 +295,87 @@ MATCH_CASES = [
         "Bundestag writes Bundeswehr fund into Basic Law",
         True,
     ),
+    # Lookalikes from the code reviews: none of these is about the pledge.
+    # Money near a defence word is not defence spending, and keeps the actor.
+    (
+        "We will fund 100,000 places for military veterans to retrain as teachers.",
+        "Keir Starmer",
+        "Schools budget: France to fund teacher training",
+        False,
+    ),
+    (
+        "Japan will invest 2 trillion yen in education, not the military.",
+        "Fumio Kishida",
+        "Germany lifts military spending to 2% of GDP",
+        False,
+    ),
+    # A summit's place is not the body: Wales is not NATO.
+    (
+        "Allies will aim to move towards spending 2% of GDP on defence within a decade.",
+        "NATO allies (Wales summit)",
+        "Inflation in Wales rose 2% last year",
+        False,
+    ),
+    # An airline alliance is another sense; airlines in NATO news are not.
+    (
+        "Allies commit to invest 5% of GDP annually on core defence by 2035.",
+        "NATO allies (The Hague summit)",
+        "Airline alliance members to spend 5% of fuel budgets on green fuel",
+        False,
+    ),
+    # "The agreement" is no name of an agreement, and it never replaces the actor.
+    (
+        "The US will provide Ukraine with weapons under the agreement.",
+        "Joe Biden",
+        "Ukraine grain exports resume after the deal with Turkey",
+        False,
+    ),
+    (
+        "Germany will provide Ukraine with weapons under a ten-year security pact.",
+        "Olaf Scholz",
+        "UK and Ukraine sign 100-year security agreement",
+        False,
+    ),
+    # A duration names the pledge only as its promise.
+    (
+        "I will end the war in one day.",
+        "Donald Trump",
+        "Trump says he will one day visit Greenland",
+        False,
+    ),
+    (
+        "I will have that war settled in 24 hours.",
+        "Donald Trump",
+        "Trump signs 24 orders within 24 hours",
+        False,
+    ),
+    # "Threshold" is too common to stand for a goal; a convention is no meeting.
+    (
+        "Allies will keep spending above the 2% threshold.",
+        "NATO allies",
+        "Putin lowers nuclear threshold, alarming the alliance",
+        False,
+    ),
+    (
+        "Leaders will meet at the summit in 2025.",
+        "Joe Biden",
+        "Biden heads to Democratic National Convention",
+        False,
+    ),
+    # Airlines in NATO news are not the airline alliance.
+    (
+        "Allies commit to invest 5% of GDP on defence.",
+        "NATO allies",
+        "NATO allies agree 5% goal; airlines warn of airspace closures",
+        True,
+    ),
+    # A duration named as the promise.
+    (
+        "I will have that war settled in 24 hours.",
+        "Donald Trump",
+        "Trump concedes '24 hours' Ukraine pledge was 'a little bit sarcastic'",
+        True,
+    ),
 ]
 
 
@@ -346,89 +427,3 @@ def test_any_text_gives_a_query_that_parses_or_a_clear_error(text: str) -> None:
 def test_wordless_text_and_actor_are_a_clear_error() -> None:
     with pytest.raises(ValidationError, match="no words"):
         derive_query(".", "-")
-
-
-@pytest.mark.parametrize(
-    ("text", "actor", "title"),
-    [
-        # Money near a defence word is not defence spending, and keeps the actor.
-        (
-            "We will fund 100,000 places for military veterans to retrain as teachers.",
-            "Keir Starmer",
-            "Schools budget: France to fund teacher training",
-        ),
-        (
-            "Japan will invest 2 trillion yen in education, not the military.",
-            "Fumio Kishida",
-            "Germany lifts military spending to 2% of GDP",
-        ),
-        # A summit's place is not the body: Wales is not NATO.
-        (
-            "Allies will aim to move towards spending 2% of GDP on defence within a decade.",
-            "NATO allies (Wales summit)",
-            "Inflation in Wales rose 2% last year",
-        ),
-        # An airline alliance is another sense; airlines in NATO news are not.
-        (
-            "Allies commit to invest 5% of GDP annually on core defence by 2035.",
-            "NATO allies (The Hague summit)",
-            "Airline alliance members to spend 5% of fuel budgets on green fuel",
-        ),
-    ],
-)
-def test_derived_query_does_not_match_lookalikes(text: str, actor: str, title: str) -> None:
-    assert match(parse(derive_query(text, actor)), Document.from_fields(title=title)) is None
-
-
-def test_nato_news_that_mentions_airlines_still_matches() -> None:
-    query = parse(derive_query("Allies commit to invest 5% of GDP on defence.", "NATO allies"))
-    title = "NATO allies agree 5% goal; airlines warn of airspace closures"
-    assert match(query, Document.from_fields(title=title)) is not None
-
-
-@pytest.mark.parametrize(
-    ("text", "actor", "title"),
-    [
-        # "The agreement" is no name of an agreement, and it never replaces the actor.
-        (
-            "The US will provide Ukraine with weapons under the agreement.",
-            "Joe Biden",
-            "Ukraine grain exports resume after the deal with Turkey",
-        ),
-        (
-            "Germany will provide Ukraine with weapons under a ten-year security pact.",
-            "Olaf Scholz",
-            "UK and Ukraine sign 100-year security agreement",
-        ),
-        # A duration names the pledge only as its promise.
-        (
-            "I will end the war in one day.",
-            "Donald Trump",
-            "Trump says he will one day visit Greenland",
-        ),
-        (
-            "I will have that war settled in 24 hours.",
-            "Donald Trump",
-            "Trump signs 24 orders within 24 hours",
-        ),
-        # "Threshold" is too common to stand for a goal; a convention is no meeting.
-        (
-            "Allies will keep spending above the 2% threshold.",
-            "NATO allies",
-            "Putin lowers nuclear threshold, alarming the alliance",
-        ),
-        (
-            "Leaders will meet at the summit in 2025.",
-            "Joe Biden",
-            "Biden heads to Democratic National Convention",
-        ),
-    ],
-)
-def test_second_review_lookalikes(text: str, actor: str, title: str) -> None:
-    assert match(parse(derive_query(text, actor)), Document.from_fields(title=title)) is None
-
-
-def test_a_duration_named_as_the_promise_still_matches() -> None:
-    query = parse(derive_query("I will have that war settled in 24 hours.", "Donald Trump"))
-    title = "Trump concedes '24 hours' Ukraine pledge was 'a little bit sarcastic'"
-    assert match(query, Document.from_fields(title=title)) is not None

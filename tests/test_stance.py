@@ -365,6 +365,8 @@ def test_held_out_cues(pledge: str, title: str, label: str) -> None:
     assert stance(pledge, title).label == label
 
 
+COAL_MINES = "We will not approve new coal mines."
+END_FORESTS = "We will end deforestation by 2030."
 HOMES = "We will build 300,000 homes a year."
 
 
@@ -397,25 +399,6 @@ HOMES = "We will build 300,000 homes a year."
         (MEET, "Talks have not yet been held", "neutral"),
         # Only "goal" and "target" make a trend word a name: these are trends.
         ("We will close coal plants.", "Government cut plans for new coal plants", "kept"),
-    ],
-)
-def test_review_cases(pledge: str, title: str, label: str) -> None:
-    assert stance(pledge, title).label == label
-
-
-def test_a_delivery_not_made_is_explained_as_such() -> None:
-    result = stance(TANKS, "Germany has not delivered the tanks")
-    assert result.label == "broken"
-    assert result.reason.startswith("reports the promised act not done")
-
-
-COAL_MINES = "We will not approve new coal mines."
-END_FORESTS = "We will end deforestation by 2030."
-
-
-@pytest.mark.parametrize(
-    ("pledge", "title", "label"),
-    [
         # Measures against a bad thing are no growth of it.
         (BOATS, "Home Office launches crackdown on migrant smuggling gangs", "kept"),
         (END_FORESTS, "Brazil approves law to end deforestation in the Amazon", "kept"),
@@ -463,5 +446,11 @@ END_FORESTS = "We will end deforestation by 2030."
         ),
     ],
 )
-def test_second_review_cases(pledge: str, title: str, label: str) -> None:
+def test_review_cases(pledge: str, title: str, label: str) -> None:
     assert stance(pledge, title).label == label
+
+
+def test_a_delivery_not_made_is_explained_as_such() -> None:
+    result = stance(TANKS, "Germany has not delivered the tanks")
+    assert result.label == "broken"
+    assert result.reason.startswith("reports the promised act not done")

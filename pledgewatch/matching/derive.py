@@ -43,7 +43,8 @@ derived query asks for what evidence about a pledge must mention:
   broad (funding, aid, meetings) the figure is what identifies the pledge and
   is required (or, for a body, the goal named after its summit: "the Wales
   goal"); otherwise it is one more way to name what is pledged (years
-  excepted: too common).
+  excepted: too common; a duration only as the promise, "the '24 hours'
+  pledge").
 - A promise to supply something ("will provide Ukraine with ...") is tracked
   through deliveries, payments, packages, announcements and pauses: one of
   those is required within ten words of the actor's side, so another
@@ -130,8 +131,9 @@ _RELATED = {
 _BODY_WORDS = {"nato": ["alliance", "allies"], "eu": ["bloc"]}
 # A party at war: arms for it are reported as arms for its war.
 _AT_WAR = {"russia": "ukraine"}
-# "Within 24 hours" as news reports it.
+# A duration names a pledge only beside one of these: "the '24 hours' pledge".
 _PROMISE_WORDS = "(pledge* OR promis* OR vow* OR boast* OR claim* OR deadline*)"
+# "Within 24 hours" as news reports it.
 _SAME_DAY = ['"a day"', '"one day"', '"same day"', '"day after"', '"hours after"', '"within hours"']
 # A pledge not to supply something: restricting its export keeps it.
 _REFUSAL = re.compile(r"\b(?:not|never)\s+(?:\w+\s+)?(?:sell|supply|send|export|provide)\b", re.I)
@@ -187,10 +189,10 @@ _TOPIC_RULES: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 _WAR_ENDING = "(end* OR settl* OR stop*) NEAR/3 (war OR fighting)"
-# Money for the armed forces, however it is worded ("core military spending",
-# "defence outlays", "the special fund for the military").
-# Spending "on defence", a fund "for the Bundeswehr": the defence word ends the
-# phrase, so money "for military veterans" or "next to the defence academy" is not it.
+# A pledge of money for the armed forces: spending "on defence", a fund "for the
+# Bundeswehr". The defence word ends the phrase, so money "for military veterans"
+# or "next to the defence academy" is not it. Coverage is then found however it
+# words the money ("core military spending", "defence outlays").
 _DEFENCE_MONEY = re.compile(
     r"\b(?:spend|spending|invest|investing|investment|fund|budget)\b(?:\s+\S+){0,6}?"
     r"\s+(?:on|in|for|into|to)\s+(?:the\s+|its\s+|core\s+)*"
@@ -295,7 +297,7 @@ def _summit_places(actor: str) -> list[str]:
         words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", m.group(1)) if w[:1].isupper()]
         if words and not any(w.lower() in _GENERIC for w in words):
             places.append(_quote(" ".join(words)))
-    return [place for place in places if place]
+    return places
 
 
 def _person_words(actor: str) -> list[str]:
@@ -418,14 +420,15 @@ def derive_query(text: str, actor: str) -> str:
     # Spending on defence is a subject of its own: coverage of a country's
     # defence budget is evidence whatever its figures.
     defence = bool(_DEFENCE_MONEY.search(text)) and not actor_is_body
-    all_broad = not defence and all(t in _BROAD_TOPICS for t in topics)
+    broad_topics = all(t in _BROAD_TOPICS for t in topics)
+    all_broad = not defence and broad_topics
     figure_required = bool(sizes or years) and all_broad
 
     people = [quoted for w in _person_words(actor) if (quoted := _quote(w))]
     side_clause = [f"@{name}" for name in side] + people
     if not side:
         # Defence spending is no subject without whose it is: it never drops the side.
-        specific = (topics and not all(t in _BROAD_TOPICS for t in topics)) or figure_required
+        specific = (topics and not broad_topics) or figure_required
         if specific and not _FIRST_PERSON.search(text):
             # Someone pledging for a country the text does not name ("We will stop
             # the boats"): coverage names the policy, rarely the politician.

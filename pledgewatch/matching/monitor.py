@@ -82,10 +82,9 @@ class Monitor(Generic[K]):
         self._users: dict[GroupId, int] = {}  # id -> how many stored queries use it
         self._next_number = 0
         self._key_groups: dict[str, set[int]] = {}  # key -> the groups of several keys holding it
-        self._heads: dict[GroupId, dict[K, _Stored[K]]] = {}  # head group -> key -> query
-        # The same, as the presearch reads it: each head's (other groups, query)
-        # pairs, and the heads as a set (None: to be built again).
-        self._lookup: dict[GroupId, tuple[tuple[frozenset[GroupId], _Stored[K]], ...]] = {}
+        # Head group -> its queries as (other groups, query) pairs, as the presearch
+        # reads them; and the heads as a set, which intersects faster (None: to build).
+        self._heads: dict[GroupId, list[tuple[frozenset[GroupId], _Stored[K]]]] = {}
         self._head_set: frozenset[GroupId] | None = None
         self._prefixes: dict[str, int] = {}  # prefix keys ("sell*") -> groups holding them
         self._automaton: ahocorasick.Automaton | None = None
@@ -109,8 +108,9 @@ class Monitor(Generic[K]):
             self._always[key] = stored
         else:
             stored = _Stored(self._order, key, query, holds, gids[0], frozenset(gids[1:]))
-            self._heads.setdefault(gids[0], {})[key] = stored
-            self._index_head(gids[0])
+            if gids[0] not in self._heads:
+                self._head_set = None
+            self._heads.setdefault(gids[0], []).append((stored.needs, stored))
         self._stored[key] = stored
         self._order += 1
 
@@ -120,21 +120,14 @@ class Monitor(Generic[K]):
         if stored.head is None:
             del self._always[key]
             return
-        del self._heads[stored.head][key]
-        self._index_head(stored.head)
+        pairs = [pair for pair in self._heads[stored.head] if pair[1] is not stored]
+        if pairs:
+            self._heads[stored.head] = pairs
+        else:
+            del self._heads[stored.head]
+            self._head_set = None
         for gid in {stored.head, *stored.needs}:
             self._release(gid)
-
-    def _index_head(self, head: GroupId) -> None:
-        """Bring the presearch's view of one head group up to date."""
-        by_key = self._heads[head]
-        if not by_key:
-            del self._heads[head], self._lookup[head]
-            self._head_set = None
-            return
-        if head not in self._lookup:
-            self._head_set = None
-        self._lookup[head] = tuple((stored.needs, stored) for stored in by_key.values())
 
     def candidates(self, doc: Document) -> list[K]:
         """Keys of the queries worth evaluating on ``doc``, in the order added."""
@@ -161,9 +154,9 @@ class Monitor(Generic[K]):
             held.update(prefix_keys)
             held.update(*map(key_groups.__getitem__, prefix_keys & key_groups.keys()))
         if self._head_set is None:
-            self._head_set = frozenset(self._lookup)
+            self._head_set = frozenset(self._heads)
         chosen = list(self._always.values())
-        pairs = chain.from_iterable(map(self._lookup.__getitem__, held & self._head_set))
+        pairs = chain.from_iterable(map(self._heads.__getitem__, held & self._head_set))
         chosen.extend(stored for needs, stored in pairs if needs <= held)
         if len(chosen) > 1:
             chosen.sort(key=_order)

@@ -475,7 +475,7 @@ def predicate(node: Node) -> Predicate:
 
     Whether a word occurs is a set lookup; phrases are substring searches in
     the field's terms; NEAR looks for one side within reach of the other
-    (see ``_near_holds``). Places found are kept in ``doc.memo``, so queries
+    (see ``_near_predicate``). Places found are kept in ``doc.memo``, so queries
     that share them (every "@china") share the work."""
     return _predicate(node, FIELDS)
 

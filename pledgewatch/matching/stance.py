@@ -15,22 +15,28 @@ How, over lower-cased text and word lists:
    groups): denials, refusals, failures (missed, fell short, scrapped), stops
    (paused, halted, restricted, repealed), transfers (delivered, supplied,
    sold, arrived), traces of a ruled-out act (found in, components,
-   sanctions), progress (signed, approved, reached) and shortfalls ("only five
-   of 28", "below the 2% guideline"). Each group votes kept or broken
+   sanctions), progress (signed, approved, reached), permissions (permitted,
+   green-lit) and shortfalls ("only five of 28", "below the 2% guideline");
+   meetings count only for a pledge to meet. Each group votes kept or broken
    depending on the pledge's polarity: "halted" is bad news for a pledge to
    supply and good news for a pledge not to.
 3. Trends (rose, fell, record) vote by what moves, the nearest word from
    ``_BAD`` or ``_GOOD`` (emissions falling is good news, aid falling bad
    news) or else from the pledge's own words.
-4. Modifiers: a negation before a cue, in its clause ("did not deliver",
-   "no longer supplies", "lifts the pause") turns its vote round; a hedge before it
-   ("may have supplied", "plans to sign", "Trump to meet"), a restatement in
-   its sentence ("reaffirmed"), a commitment as its object ("signed a pact",
+4. Modifiers: a negation before a cue ("did not deliver", "no longer
+   supplies", "lifts the pause"; "without" only for the word after it) turns
+   its vote round; a hedge before it ("may have supplied", "plans to sign",
+   "Trump to meet"), a restatement in its sentence ("reaffirmed"), a
+   commitment as its object ("signed a pact",
    "approved a plan") or background ("despite the ban") cancels it; a cue
-   right after a stop is what was stopped ("halts aid deliveries"), and a
+   right after a stop in its clause, or the subject of a passive stop, is
+   what was stopped ("halts aid deliveries", "shipments were paused"), and a
    trace after a restriction is what it restricts ("export rules on drone
    engines"); a trend word that names a goal ("the emissions-cut goal") is
-   not a trend; a stop or
+   not a trend; a step that a bad thing takes ("crossings reach 13,400",
+   "approved 106 GW of coal") is news against the pledge; a refusal in the
+   pledge's own words ("will not spend") is a refusal to act, and "will not
+   sell" for a pledge not to sell restates it; a stop or
    failure word that is the pledge's own verb is the promised act ("cancels
    student debt").
 5. Headlines state the finding, so title cues count twice. More kept votes:
@@ -362,10 +368,11 @@ _WINDOW = 4  # words before a cue searched for a negation or a hedge
 _SUBJECT_WINDOW = 15  # words between what was stopped and a passive stop: "shipments ... paused"
 # Right before a stop, the mark of the passive: "have been paused", "was halted", "put on hold".
 _PASSIVE = re.compile(r"\b(?:be|been|being|is|are|was|were|put|remains?|remained|get|got)$")
-_CLAUSE_WORD = re.compile(r";|\b(?:after|before|despite|as|while|when|since|following|but)\b")
 _VALENCE_WINDOW = 6  # words either side of a trend searched for what it is about
-# Where a clause ends, for what a step is about.
-_CLAUSE = re.compile(r",|;|\b(?:after|before|despite|as|while|when|since|following|but)\b")
+# Where a clause ends, for what a step is about; a subject may hold commas, so
+# only the words and semicolons end it there ("shipments, including arms, were paused").
+_CLAUSE_WORD = re.compile(r";|\b(?:after|before|despite|as|while|when|since|following|but)\b")
+_CLAUSE = re.compile(rf",|{_CLAUSE_WORD.pattern}")
 _BACKGROUND = re.compile(r"\b(?:despite|after|since|following|in spite of)\b")
 
 # Groups whose cue governs the cue right after it: "denies sending weapons",
@@ -591,7 +598,6 @@ def _governs(sentence: str, start: int, end: int, passive: bool, cue: tuple[int,
         between = sentence[end : cue[0]]
         return len(between.split()) <= _OBJECT_WINDOW and not _CLAUSE.search(between)
     if passive and cue[1] <= start:
-        # A subject may hold commas ("shipments, including arms in transit, were paused").
         between = sentence[cue[1] : start]
         return len(between.split()) <= _SUBJECT_WINDOW and not _CLAUSE_WORD.search(between)
     return False

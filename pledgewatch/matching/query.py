@@ -774,6 +774,8 @@ def _near_predicate(node: Near, fields: tuple[str, ...]) -> Predicate:
             return False
         for name in fields:
             field = doc.fields[name]
+            if other.absent_from(field.terms):
+                continue  # both sides must be in one field
             for start, end in few.places(field):
                 # Where the other side may start: ending within reach before
                 # this place, or starting within reach after it.

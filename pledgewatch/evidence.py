@@ -44,6 +44,9 @@ log = logging.getLogger("pledgewatch.evidence")
 
 GRACE = timedelta(days=1)
 CHUNK = 500
+# Stored articles the presearcher learns from how common each term is, so it
+# indexes every query by its rarest terms (see ``Monitor``): the newest ones.
+SAMPLE = 300
 
 Progress = Callable[[int, int], None]
 
@@ -114,10 +117,11 @@ def _row(target: _Target, article_id: int, finding: Any, now: datetime) -> dict[
 
 
 class PledgeMatcher:
-    """Every pledge's effective query in one presearcher."""
+    """Every pledge's effective query in one presearcher, which learns how
+    common terms are from ``sample``, articles typical of the feeds."""
 
-    def __init__(self, pledges: Iterable[Pledge]) -> None:
-        self.monitor: Monitor[int] = Monitor()
+    def __init__(self, pledges: Iterable[Pledge], sample: Iterable[Document] = ()) -> None:
+        self.monitor: Monitor[int] = Monitor(sample)
         self.targets: dict[int, _Target] = {}
         # A stored query that no longer parses must not stop matching for every
         # other pledge in an unattended sweep: it is left out and reported.
@@ -134,7 +138,14 @@ class PledgeMatcher:
 
     @classmethod
     def load(cls, session: Session) -> PledgeMatcher:
-        return cls(session.scalars(select(Pledge).order_by(Pledge.id)))
+        """Every pledge, with the newest stored articles as the sample."""
+        newest = session.execute(
+            select(Article.title, Article.summary, Article.content)
+            .order_by(Article.id.desc())
+            .limit(SAMPLE)
+        )
+        sample = [_document(row) for row in newest]
+        return cls(session.scalars(select(Pledge).order_by(Pledge.id)), sample)
 
     def __len__(self) -> int:
         return len(self.targets)

@@ -180,3 +180,25 @@ def test_a_stored_query_that_no_longer_parses_does_not_stop_the_sweep(
     assert any("pledge #2" in w["warning"] for w in summary["warnings"])
     assert evidence(newsroom, "--pledge", "2") == []
     assert evidence(newsroom, "--pledge", "1")
+
+
+def test_the_presearcher_learns_from_the_newest_stored_articles(
+    newsroom: Cli, database_url: str
+) -> None:
+    from sqlalchemy import func, select
+
+    from pledgewatch.db import Database
+    from pledgewatch.evidence import SAMPLE, PledgeMatcher
+    from pledgewatch.models import Article, Pledge
+
+    database = Database(database_url)
+    with database.session() as session:
+        assert PledgeMatcher.load(session).monitor.sampled == 0  # nothing stored yet
+    assert newsroom("sweep").code == 0
+    with database.session() as session:
+        stored = session.scalar(select(func.count()).select_from(Article))
+        pledges = session.scalar(select(func.count()).select_from(Pledge))
+        matcher = PledgeMatcher.load(session)
+    database.dispose()
+    assert stored and matcher.monitor.sampled == min(stored, SAMPLE)
+    assert len(matcher) == pledges

@@ -152,3 +152,54 @@ def test_a_query_built_by_hand_without_required_terms_is_always_evaluated() -> N
     monitor.add(1, Not(Term("tanks", (("tanks",),))))
     assert [key for key, _ in monitor.match(Document.from_fields(content="drones"))] == [1]
     assert monitor.match(Document.from_fields(content="tanks")) == []
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_removing_and_replacing_queries_keeps_the_index_exact(seed: int) -> None:
+    # Queries share their rarest and next-rarest groups ("@china", "sell*"), so
+    # removing one must leave the others under the same groups findable.
+    rng = random.Random(seed)
+    queries = random_queries(rng, 200)
+    docs = [random_article(rng) for _ in range(80)]
+    monitor: Monitor[int] = Monitor()
+    stored = dict(enumerate(queries))
+    for key, query in stored.items():
+        monitor.add(key, query)
+    for key in rng.sample(sorted(stored), 120):
+        if rng.random() < 0.5:
+            monitor.remove(key)
+            del stored[key]
+        else:
+            del stored[key]  # a replaced query comes back as the newest
+            stored[key] = random_queries(rng, 1)[0]
+            monitor.add(key, stored[key])
+    for doc in docs:
+        naive = [key for key, query in stored.items() if match(query, doc)]
+        assert [key for key, _ in monitor.match(doc)] == naive
+    for key in list(stored):
+        monitor.remove(key)
+    assert len(monitor) == 0
+    assert all(monitor.candidates(doc) == [] for doc in docs)
+    assert not monitor._heads and not monitor._groups  # nothing left behind
+
+
+def test_a_sample_decides_which_group_indexes_a_query() -> None:
+    # Without a sample, rarity is guessed from length: "drones" looks rarer
+    # than "tanks", and one prefix rarer than the many words of @china.
+    guessed: Monitor[int] = Monitor()
+    guessed.add(1, parse("drones AND tanks"))
+    guessed.add(2, parse("@china AND sell*"))
+    assert guessed.sampled == 0
+    assert guessed.indexed_by(1) == {"drones"}
+    assert guessed.indexed_by(2) == {"sell*"}
+    # The feeds say otherwise: drones and selling are in every article.
+    sample = [Document.from_fields(content="Drones on sale; selling drones.") for _ in range(9)]
+    sample.append(Document.from_fields(content="Beijing buys tanks"))
+    learned: Monitor[int] = Monitor(sample)
+    learned.add(1, parse("drones AND tanks"))
+    learned.add(2, parse("@china AND sell*"))
+    assert learned.sampled == 10
+    assert learned.indexed_by(1) == {"tanks"}
+    assert "beijing" in learned.indexed_by(2)
+    doc = Document.from_fields(title="Beijing selling drones and tanks")
+    assert learned.candidates(doc) == guessed.candidates(doc) == [1, 2]

@@ -72,8 +72,15 @@ class Monitor(Generic[K]):
     """
 
     def __init__(self, sample: Iterable[Document] = ()) -> None:
-        self._sample = [doc.terms for doc in sample]
-        self._vocabulary = sorted(frozenset[str]().union(*self._sample))  # to expand prefixes
+        # Term -> the sample articles holding it (their numbers), and the terms
+        # in order, to expand prefixes.
+        self._postings: dict[str, set[int]] = {}
+        self._sampled = 0
+        for number, doc in enumerate(sample):
+            for term in doc.terms:
+                self._postings.setdefault(term, set()).add(number)
+            self._sampled += 1
+        self._vocabulary = sorted(self._postings)
         self._stored: dict[K, _Stored[K]] = {}
         self._order = 0
         # Every distinct group once, named by a GroupId: queries share them ("@china").
@@ -128,6 +135,17 @@ class Monitor(Generic[K]):
             self._head_set = None
         for gid in {stored.head, *stored.needs}:
             self._release(gid)
+
+    @property
+    def sampled(self) -> int:
+        """How many sample articles it learned how common terms are from."""
+        return self._sampled
+
+    def indexed_by(self, key: K) -> frozenset[str]:
+        """The keys under which the query stored at ``key`` is indexed (its
+        rarest group); empty if it is evaluated on every document."""
+        head = self._stored[key].head
+        return frozenset() if head is None else self._groups[head][0]
 
     def candidates(self, doc: Document) -> list[K]:
         """Keys of the queries worth evaluating on ``doc``, in the order added."""
@@ -215,7 +233,7 @@ class Monitor(Generic[K]):
     def _frequency(self, group: frozenset[str]) -> float:
         """Share of sample articles holding a key of ``group`` (half an article
         if none does); without a sample, a guess from word length."""
-        if not self._sample:
+        if not self._sampled:
             return estimated_frequency(group)
         terms = set()
         for key in group:
@@ -225,5 +243,5 @@ class Monitor(Generic[K]):
                 terms.update(self._vocabulary[lo:hi])
             else:
                 terms.add(key)
-        holding = sum(1 for doc_terms in self._sample if not doc_terms.isdisjoint(terms))
-        return (holding or 0.5) / len(self._sample)
+        holding = set[int]().union(*(self._postings.get(term, ()) for term in terms))
+        return (len(holding) or 0.5) / self._sampled

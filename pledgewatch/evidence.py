@@ -139,13 +139,15 @@ class PledgeMatcher:
     @classmethod
     def load(cls, session: Session) -> PledgeMatcher:
         """Every pledge, with the newest stored articles as the sample."""
+        pledges = list(session.scalars(select(Pledge).order_by(Pledge.id)))
+        if not pledges:
+            return cls([])
         newest = session.execute(
             select(Article.title, Article.summary, Article.content)
             .order_by(Article.id.desc())
             .limit(SAMPLE)
         )
-        sample = [_document(row) for row in newest]
-        return cls(session.scalars(select(Pledge).order_by(Pledge.id)), sample)
+        return cls(pledges, [_document(row) for row in newest])
 
     def __len__(self) -> int:
         return len(self.targets)

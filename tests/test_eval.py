@@ -33,11 +33,21 @@ ITEMS = json.loads((DATA / "items.json").read_text())
 # Written after matching was tuned, each by someone who had not seen the items
 # above, the other sets, the queries' wording, the alias data or the stance cues.
 # The stance cues and derived-query rules were then refined on the errors of
-# "holdout" to "holdout6", one set at a time (bench/RESULTS.md). "holdout7" is
-# the one still held out: its errors have not been looked at.
+# "holdout" to "holdout6", one set at a time (bench/RESULTS.md). "holdout7" and
+# "holdout8" (written after all tuning) are still held out: their errors have
+# not been looked at.
 HOLDOUT = {
     name: json.loads((DATA / f"{name}.json").read_text())
-    for name in ("holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
+    for name in (
+        "holdout",
+        "holdout2",
+        "holdout3",
+        "holdout4",
+        "holdout5",
+        "holdout6",
+        "holdout7",
+        "holdout8",
+    )
 }
 GOALS = {"written": (0.95, 0.95), "derived": (0.85, 0.85)}
 STANCE_GOAL = 0.80
@@ -51,6 +61,7 @@ HOLDOUT_FLOORS = {
     "holdout5": {"written": (0.78, 0.75), "derived": (0.78, 0.75)},
     "holdout6": {"written": (0.88, 0.72), "derived": (0.85, 0.78)},
     "holdout7": {"written": (0.84, 0.84), "derived": (0.80, 0.84)},
+    "holdout8": {"written": (0.80, 0.78), "derived": (0.80, 0.75)},
 }
 HOLDOUT_STANCE_FLOOR = 0.60
 

@@ -53,6 +53,7 @@ ITEM_FILES = {
     "holdout5.json": "r",
     "holdout6.json": "s",
     "holdout7.json": "t",
+    "holdout8.json": "u",
 }
 
 

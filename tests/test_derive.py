@@ -376,6 +376,39 @@ MATCH_CASES = [
         "Trump concedes '24 hours' Ukraine pledge was 'a little bit sarcastic'",
         True,
     ),
+    # A pledge to legislate: the bill on its wider subject, however it is named ...
+    (
+        "We will pass new laws to stop small boats.",
+        "Rishi Sunak",
+        "Illegal migration bill becomes law after Lords stand-off",
+        True,
+    ),
+    (
+        "We will legislate to stop the small boats.",
+        "Rishi Sunak",
+        "Asylum legislation clears the Commons",
+        True,
+    ),
+    # ... but not for a pledge that is not about a law.
+    (
+        "We will stop the small boats.",
+        "Rishi Sunak",
+        "Illegal migration bill becomes law after Lords stand-off",
+        False,
+    ),
+    # Nor the subject alone, nor a bill on another subject.
+    (
+        "We will pass new laws to stop small boats.",
+        "Rishi Sunak",
+        "Migrants' charities criticise Home Office hotel contracts",
+        False,
+    ),
+    (
+        "We will pass new laws to stop small boats.",
+        "Rishi Sunak",
+        "Vaping bill becomes law after Lords stand-off",
+        False,
+    ),
 ]
 
 

@@ -18,7 +18,9 @@ derived query asks for what evidence about a pledge must mention:
   own: coverage names the policy, rarely the politician; the person with the
   policy's wider subject also counts ("Sunak" and deportations, for "stop the
   boats"). A pledge in the first person singular ("I will ...") keeps the
-  person: it is that person's boast.
+  person: it is that person's boast. Such a pledge to legislate ("pass new
+  laws to stop small boats") is also found through a bill on the wider
+  subject ("Illegal Migration Bill becomes law").
 - Other parties: the first other country or body the pledge names is
   required. When the actor is a body (G7, NATO), coverage often names its
   members instead, so a second party counts in place of the body ("loans to
@@ -189,6 +191,14 @@ _TOPIC_RULES: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 _WAR_ENDING = "(end* OR settl* OR stop*) NEAR/3 (war OR fighting)"
+# A pledge to legislate ("pass new laws to stop the boats"), and how coverage
+# reports the legislation: the bill, its passage, its royal assent.
+_LEGISLATION_PLEDGE = re.compile(
+    r"\b(?:pass|introduce|bring\s+in|enact)\s+(?:\w+\s+){0,2}(?:laws?|legislation|bills?)\b"
+    r"|\blegislate\b",
+    re.IGNORECASE,
+)
+_LEGISLATION_NEWS = '(bill OR legislation OR "royal assent" OR "becomes law" OR "new law")'
 # A pledge of money for the armed forces: spending "on defence", a fund "for the
 # Bundeswehr". The defence word ends the phrase, so money "for military veterans"
 # or "next to the defence academy" is not it. Coverage is then found however it
@@ -476,6 +486,9 @@ def derive_query(text: str, actor: str) -> str:
         ]
         if wider:
             object_clause = [*object_clause, f"({_group(people)} AND {_group(wider)})"]
+            if _LEGISLATION_PLEDGE.search(text):
+                # The law pledged, passing: reported as a bill on the wider subject.
+                object_clause.append(f"({_group(wider)} AND {_LEGISLATION_NEWS})")
     party_clauses = [
         [f"@{name}"] + ([f"@{_AT_WAR[name]}"] if name in _AT_WAR and "weapons" in topics else [])
         for name in others[:1]

@@ -9,11 +9,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pledgewatch.cli import main
 from pledgewatch.db import Database
+
+# Property-based tests: a few hundred examples each in CI; HYPOTHESIS_PROFILE=thorough
+# runs many thousands. Tests that cost a sweep per example set their own, lower count.
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PG_ENV = "PLEDGEWATCH_TEST_DATABASE_URL"
 PG_URL = os.environ.get(PG_ENV)

@@ -10,7 +10,10 @@ Pure standard library; may import nothing from pledgewatch.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
+
+MAX_URL_LENGTH = 2000  # the URL columns of the database
 
 # Query keys that only say how a reader reached the page, never which page it
 # is. Compared lower-cased. Keys that select content (``id``, ``p``, ``page``,
@@ -77,6 +80,40 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_",)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+# Characters a URL cannot hold unescaped: whitespace, quotes and angle brackets
+# (which would break out of an HTML attribute or a <script> block), the other
+# characters RFC 3986 excludes, controls and lone surrogates.
+_URL_FORBIDDEN = re.compile("[\\s\"'<>\\\\^`{|}\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def http_url_problem(text: str) -> str | None:
+    """Why ``text`` is not an absolute http(s) URL that can be stored and shown, or None.
+
+    The one check for every URL a person gives (a pledge's source, a verdict's
+    source, a feed in the config): it must parse, have an http(s) scheme, a
+    host and a valid port, hold no character that needs escaping, and fit the
+    database's URL columns.
+    """
+    if len(text) > MAX_URL_LENGTH:
+        return f"is {len(text):,} characters long; the limit is {MAX_URL_LENGTH:,}"
+    forbidden = _URL_FORBIDDEN.search(text)
+    if forbidden is not None:
+        char = forbidden.group()
+        shown = "a space" if char == " " else f"U+{ord(char):04X} ({char!a})"
+        fix = f"write it as %{ord(char):02X}" if ord(char) < 0x80 else "remove it"
+        return f"contains {shown}, which a URL cannot hold unescaped ({fix})"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        return f"does not parse as a URL ({exc})"
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        return "is not an http(s) URL"
+    if not parts.hostname:
+        return "has no host"
+    return None
 
 
 def canonical_url(url: str) -> str:

@@ -3,9 +3,18 @@
 ``Database`` wraps one SQLAlchemy engine and its session factory. SQLite runs
 with foreign keys on, WAL and a busy timeout, so a sweep and a journalist can
 use one file at once, and with real transactions (BEGIN emitted by us, not by
-the driver's guesswork). ``migrate`` creates or upgrades the schema with
-alembic; ``ensure_ready`` stops every other command on a database that is
-missing, unreachable, or at another revision than the code.
+the driver's guesswork). A session is a write transaction unless asked for a
+read: on SQLite a write transaction takes the write lock up front (``BEGIN
+IMMEDIATE``), so it waits for another writer instead of failing with
+"database is locked" when it first writes after another connection committed
+(a deferred transaction cannot wait then: its snapshot is already stale).
+Taking the lock is retried while SQLite says busy; nothing has run yet, so
+retrying is safe.
+
+``migrate`` creates or upgrades the schema with alembic (after an integrity
+check on SQLite); ``ensure_ready`` stops every other command on a database
+that is missing, unreachable, damaged, or at another revision than the code.
+A damaged SQLite file is one line naming the file, whatever command met it.
 
 May import: pledgewatch.config, pledgewatch.errors, pledgewatch.models.
 """
@@ -13,6 +22,8 @@ May import: pledgewatch.config, pledgewatch.errors, pledgewatch.models.
 from __future__ import annotations
 
 import importlib.resources
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,14 +35,20 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pledgewatch.errors import DatabaseError, DatabaseNotReady
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# How long a write transaction waits in all for another writer (a sweep's
+# batch, a pledge being matched) before giving up with a one-line error.
+SQLITE_WRITE_WAIT = 180.0  # seconds
+_READ = "pledgewatch_read"
 INIT_HINT = 'run "pledgewatch init"'
 _MIGRATION_LOCK_ID = 0x706C6467  # "pldg": serialises concurrent `init` on PostgreSQL
+_PLEDGES_LOCK_ID = 0x706C6470  # "pldp": changes of pledges against sweeps' writes
 
 
 def migrations_path() -> str:
@@ -88,7 +105,42 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    if conn.get_execution_options().get(_READ):
+        conn.exec_driver_sql("BEGIN")
+        return
+    # The busy timeout applies while BEGIN IMMEDIATE waits for the write lock;
+    # past it SQLite says busy, and since nothing has run yet we ask again.
+    give_up = time.monotonic() + SQLITE_WRITE_WAIT
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= give_up:
+                raise
+            time.sleep(0.05)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
+
+
+def lock_pledges(session: Session, *, exclusive: bool) -> None:
+    """Hold the pledges lock until the transaction ends (PostgreSQL only).
+
+    A change of pledges (log, edit, import) takes it exclusive, a sweep's write
+    shared: a pledge's rematch and a sweep's matching then never miss each
+    other's rows, and two identical pledges logged at once cannot both pass the
+    duplicate check. It must be the first lock a transaction takes. On SQLite
+    a write transaction already holds the database's one write lock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {function}(:k)"), {"k": _PLEDGES_LOCK_ID})
 
 
 def describe_url(url: str) -> str:
@@ -121,32 +173,86 @@ class Database:
         self.url = url
         self.engine = engine or make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        reader = self.engine.execution_options(**{_READ: True})
+        self.read_sessionmaker = sessionmaker(reader, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        with self.sessionmaker() as session, self._wrap_errors(), session.begin():
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error.
+
+        A write session on SQLite holds the write lock from its first statement
+        to its end, so keep it short; ``write=False`` reads a snapshot and
+        blocks no one.
+        """
+        factory = self.sessionmaker if write else self.read_sessionmaker
+        with factory() as session, self._wrap_errors(), session.begin():
             yield session
 
     @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        with self._wrap_errors(), self.engine.connect() as conn:
+    def connect(self, *, write: bool = False) -> Iterator[Connection]:
+        engine = self.engine if write else self.engine.execution_options(**{_READ: True})
+        with self._wrap_errors(), engine.connect() as conn:
             yield conn
 
     @contextmanager
     def _wrap_errors(self) -> Iterator[None]:
         try:
             yield
-        except OperationalError as exc:
-            if exc.connection_invalidated or _looks_unreachable(exc):
+        except sqlite3.Error as exc:
+            # Raised by our own BEGIN IMMEDIATE, outside SQLAlchemy's wrapping.
+            translated = self._sqlite_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+        except SQLAlchemyDatabaseError as exc:
+            if self.dialect == "sqlite" and isinstance(exc.orig, sqlite3.Error):
+                translated = self._sqlite_error(exc.orig)
+                if translated is not None:
+                    raise translated from exc
+            if isinstance(exc, OperationalError) and (
+                exc.connection_invalidated or _looks_unreachable(exc)
+            ):
                 raise DatabaseError(
                     f"cannot use the database at {describe_url(self.url)}: {_first_line(exc)}"
                 ) from exc
             raise
+
+    def _sqlite_error(self, exc: sqlite3.Error) -> DatabaseError | None:
+        """The one-line error for what SQLite said, or None for a bug to show."""
+        first = _first_line(exc)
+        message = first.lower()
+        where = describe_url(self.url)
+        if any(sign in message for sign in _DAMAGED):
+            return DatabaseError(
+                f"{where} is not a usable pledgewatch database ({first}): restore it from a "
+                'backup, or move it aside and run "pledgewatch init" to start a new one'
+            )
+        if _is_busy(exc):
+            return DatabaseError(
+                f"the database {where} stayed locked by another pledgewatch process for "
+                f"{SQLITE_WRITE_WAIT:.0f}s; nothing was written: try again"
+            )
+        if any(phrase in message for phrase in _UNREACHABLE):
+            return DatabaseError(f"cannot use the database at {where}: {first}")
+        return None
+
+    def check_integrity(self) -> None:
+        """On SQLite, ``PRAGMA quick_check``: a damaged page is an error naming the file."""
+        if self.dialect != "sqlite":
+            return
+        with self.connect() as conn:
+            rows = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check").all()]
+        if rows != ["ok"]:
+            detail = str(rows[0]) if rows else "no answer"
+            raise DatabaseError(
+                f"{describe_url(self.url)} is not a usable pledgewatch database (integrity "
+                f"check: {' '.join(detail.split())[:200]}): restore it from a backup, or move "
+                'it aside and run "pledgewatch init" to start a new one'
+            )
 
     def current_revision(self) -> str | None:
         with self.connect() as conn:
@@ -165,14 +271,15 @@ class Database:
             raise DatabaseNotReady(
                 f"the database at {describe_url(self.url)} is not initialised: {INIT_HINT}"
             )
-        script = ScriptDirectory.from_config(alembic_config())
-        known = {rev.revision for rev in script.walk_revisions()}
-        if current in known:
+        if current in _known_revisions():
             raise DatabaseNotReady(
                 f"the database at {describe_url(self.url)} is at revision {current}, "
                 f"behind this pledgewatch ({head}): {INIT_HINT} to upgrade it"
             )
-        raise DatabaseNotReady(
+        raise self._newer(current)
+
+    def _newer(self, current: str) -> DatabaseNotReady:
+        return DatabaseNotReady(
             f"the database at {describe_url(self.url)} is at revision {current}, which this "
             "pledgewatch does not know: it was upgraded by a newer version; upgrade pledgewatch"
         )
@@ -184,12 +291,16 @@ class Database:
             raise DatabaseError(
                 f"cannot create the database at {path}: folder {path.parent} does not exist"
             )
-        with self.connect() as conn:
+        if path is not None and path.exists():
+            self.check_integrity()
+        with self.connect(write=True) as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK_ID})
                 conn.commit()
             try:
                 before = MigrationContext.configure(conn).get_current_revision()
+                if before is not None and before not in _known_revisions():
+                    raise self._newer(before)
                 command.upgrade(alembic_config(conn), revision)
                 conn.commit()
                 after = MigrationContext.configure(conn).get_current_revision()
@@ -200,7 +311,7 @@ class Database:
         return before, after
 
     def downgrade(self, revision: str = "base") -> None:
-        with self.connect() as conn:
+        with self.connect(write=True) as conn:
             command.downgrade(alembic_config(conn), revision)
             conn.commit()
 
@@ -208,24 +319,30 @@ class Database:
         self.engine.dispose()
 
 
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+# What SQLite says of a file that is not (or no longer) a database.
+_DAMAGED = ("not a database", "malformed", "corrupt")
+_UNREACHABLE = (
+    "connection",
+    "could not connect",
+    "unable to open database",
+    "does not exist",
+    "authentication",
+    "password",
+    "timeout",
+    "disk i/o",
+    "readonly",
+    "read-only",
+    "locked",
+    "disk is full",
+    "no space",
+)
+
+
 def _looks_unreachable(exc: DBAPIError) -> bool:
     message = str(exc.orig).lower()
-    return any(
-        phrase in message
-        for phrase in (
-            "connection",
-            "could not connect",
-            "unable to open database",
-            "does not exist",
-            "authentication",
-            "password",
-            "timeout",
-            "disk i/o",
-            "readonly",
-            "read-only",
-            "not a database",
-            "locked",
-            "disk is full",
-            "no space",
-        )
-    )
+    return any(phrase in message for phrase in (*_UNREACHABLE, *_DAMAGED))

@@ -17,6 +17,7 @@ and how to fix it. The command line prints ``error: <message>`` and exits with
     │   └── DatabaseNotReady          missing or behind the code: run init
     ├── FeedError                     one feed could not be fetched or parsed
     └── SweepLocked                   exit 75: another sweep holds the lock
+        └── SweepLockLost             another sweep took the lock over; this one stopped
 
 May import nothing from pledgewatch.
 """
@@ -69,6 +70,9 @@ class ValidationError(InputError):
         self.reason = message
 
 
+SHOWN_PROBLEMS = 20  # an import file's bad rows listed at most, so a wrong file is not a flood
+
+
 class ImportFileError(InputError):
     """An import file with bad rows; every bad row is listed by line number."""
 
@@ -79,8 +83,10 @@ class ImportFileError(InputError):
             if problems
             else f"{path}: nothing imported"
         )
-        lines = [head] + [f"  line {line}: {problem}" for line, problem in problems]
-        super().__init__("\n".join(lines))
+        shown = [f"  line {line}: {problem}" for line, problem in problems[:SHOWN_PROBLEMS]]
+        if count > SHOWN_PROBLEMS:
+            shown.append(f"  ... and {count - SHOWN_PROBLEMS:,} more bad rows")
+        super().__init__("\n".join([head, *shown]))
         self.path = path
         self.problems = list(problems)
 
@@ -139,3 +145,8 @@ class SweepLocked(PledgewatchError):
     """Another sweep holds the lock on this database."""
 
     exit_code = 75
+
+
+class SweepLockLost(SweepLocked):
+    """Another sweep took the lock over (this one was presumed dead); this one stopped
+    before its next write."""

@@ -8,18 +8,27 @@ finds last month's coverage). Only articles published on or after the day the
 pledge was made count, with a day of grace for time zones. Each (pledge,
 article) pair is stored once; what an editor reviewed is never overwritten.
 
-May import: pledgewatch.errors, pledgewatch.matching, pledgewatch.models, pledgewatch.pledges.
+No evidence is missed when a pledge is logged while a sweep runs: a change to
+pledges and its rematch are one transaction, a sweep's write is another, and
+the two are serialised (SQLite's write lock; on PostgreSQL the pledges lock of
+``db.lock_pledges``, exclusive for a change, shared for a sweep). So either the
+rematch sees the sweep's articles, or the sweep's write sees the new pledge:
+it compares ``pledge_version`` with the version its matcher was built at and
+matches the batch against the pledges changed since.
+
+May import: pledgewatch.db, pledgewatch.errors, pledgewatch.matching, pledgewatch.models,
+pledgewatch.pledges.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,7 +37,7 @@ from pledgewatch.matching.analysis import Document
 from pledgewatch.matching.derive import derive_query
 from pledgewatch.matching.monitor import Monitor
 from pledgewatch.matching.query import Node, parse
-from pledgewatch.matching.score import assess
+from pledgewatch.matching.score import Finding, assess
 from pledgewatch.models import (
     REVIEW_VALUES,
     STANCE_VALUES,
@@ -37,8 +46,9 @@ from pledgewatch.models import (
     Evidence,
     Feed,
     Pledge,
+    PledgeRevision,
 )
-from pledgewatch.pledges import get_pledge
+from pledgewatch.pledges import get_pledge, in_id_range
 
 log = logging.getLogger("pledgewatch.evidence")
 
@@ -61,7 +71,31 @@ def effective_query(pledge: Pledge) -> tuple[str, bool]:
 
 
 def earliest_publication(made_on: date) -> datetime:
-    return datetime.combine(made_on, time(0, 0), tzinfo=UTC) - GRACE
+    # made_on is validated to be 1900 or later; a row stored before that rule
+    # must not make every sweep overflow.
+    day = max(made_on, date(1900, 1, 2))
+    return datetime.combine(day, time(0, 0), tzinfo=UTC) - GRACE
+
+
+# (highest pledge id, highest revision id): both only grow, and on PostgreSQL
+# they are allocated under the pledges lock, so a change of pledges is a change
+# of this pair in commit order.
+PledgeVersion = tuple[int, int]
+
+
+def pledge_version(session: Session) -> PledgeVersion:
+    return (
+        session.scalar(select(func.max(Pledge.id))) or 0,
+        session.scalar(select(func.max(PledgeRevision.id))) or 0,
+    )
+
+
+def pledges_changed_since(session: Session, version: PledgeVersion) -> list[Pledge]:
+    """Pledges logged or edited after ``version`` was read."""
+    max_id, max_revision = version
+    edited = select(PledgeRevision.pledge_id).where(PledgeRevision.id > max_revision)
+    query = select(Pledge).where(or_(Pledge.id > max_id, Pledge.id.in_(edited)))
+    return list(session.scalars(query.order_by(Pledge.id)))
 
 
 @dataclass(frozen=True)
@@ -87,7 +121,7 @@ def _document(row: Any) -> Document:
     return Document.from_fields(title=row.title, summary=row.summary, content=row.content)
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
+def insert_evidence(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert evidence rows, skipping pairs already stored (a concurrent edit, say)."""
     if not rows:
         return 0
@@ -118,15 +152,46 @@ def _row(target: _Target, article_id: int, finding: Any, now: datetime) -> dict[
 
 class PledgeMatcher:
     """Every pledge's effective query in one presearcher, which learns how
-    common terms are from ``sample``, articles typical of the feeds."""
+    common terms are from ``sample``, articles typical of the feeds.
 
-    def __init__(self, pledges: Iterable[Pledge], sample: Iterable[Document] = ()) -> None:
+    ``version`` is the pledge version the pledges were read at (see
+    ``pledge_version``); ``refresh`` brings changed pledges in.
+    """
+
+    def __init__(
+        self,
+        pledges: Iterable[Pledge],
+        sample: Iterable[Document] = (),
+        version: PledgeVersion = (0, 0),
+    ) -> None:
         self.monitor: Monitor[int] = Monitor(sample)
         self.targets: dict[int, _Target] = {}
+        self.version = version
         # A stored query that no longer parses must not stop matching for every
         # other pledge in an unattended sweep: it is left out and reported.
         self.skipped: list[str] = []
+        self.refresh(pledges, version)
+
+    @classmethod
+    def load(cls, session: Session) -> PledgeMatcher:
+        """Every pledge, with the newest stored articles as the sample."""
+        version = pledge_version(session)
+        pledges = list(session.scalars(select(Pledge).order_by(Pledge.id)))
+        if not pledges:
+            return cls([], version=version)
+        newest = session.execute(
+            select(Article.title, Article.summary, Article.content)
+            .order_by(Article.id.desc())
+            .limit(SAMPLE)
+        )
+        return cls(pledges, [_document(row) for row in newest], version)
+
+    def refresh(self, pledges: Iterable[Pledge], version: PledgeVersion) -> None:
+        """Add or replace these pledges' queries; the matcher is then at ``version``."""
         for pledge in pledges:
+            if pledge.id in self.targets:
+                del self.targets[pledge.id]
+                self.monitor.remove(pledge.id)
             try:
                 target, node = _target(pledge)
             except ValidationError as exc:
@@ -135,22 +200,28 @@ class PledgeMatcher:
                 continue
             self.targets[pledge.id] = target
             self.monitor.add(pledge.id, node)
-
-    @classmethod
-    def load(cls, session: Session) -> PledgeMatcher:
-        """Every pledge, with the newest stored articles as the sample."""
-        pledges = list(session.scalars(select(Pledge).order_by(Pledge.id)))
-        if not pledges:
-            return cls([])
-        newest = session.execute(
-            select(Article.title, Article.summary, Article.content)
-            .order_by(Article.id.desc())
-            .limit(SAMPLE)
-        )
-        return cls(pledges, [_document(row) for row in newest])
+        self.version = max(self.version, version)
 
     def __len__(self) -> int:
         return len(self.targets)
+
+    def findings(
+        self, doc: Document, published_at: datetime, known: Container[int] = ()
+    ) -> list[tuple[int, Finding]]:
+        """(pledge id, finding) for every pledge the article is evidence for,
+        leaving out the pledges in ``known`` (evidence already stored)."""
+        found = []
+        for pledge_id, match in self.monitor.match(doc):
+            target = self.targets[pledge_id]
+            if published_at < target.since or pledge_id in known:
+                continue
+            found.append((pledge_id, assess(target.text, match, doc)))
+        return found
+
+    def evidence_row(
+        self, pledge_id: int, article_id: int, finding: Finding, now: datetime
+    ) -> dict[str, Any]:
+        return _row(self.targets[pledge_id], article_id, finding, now)
 
     def match_articles(self, session: Session, article_ids: Sequence[int], now: datetime) -> int:
         """Match articles against every pledge; store new evidence; return how many."""
@@ -159,14 +230,7 @@ class PledgeMatcher:
         rows: list[dict[str, Any]] = []
         for start in range(0, len(article_ids), CHUNK):
             chunk = list(article_ids[start : start + CHUNK])
-            known = {
-                (pledge_id, article_id)
-                for pledge_id, article_id in session.execute(
-                    select(Evidence.pledge_id, Evidence.article_id).where(
-                        Evidence.article_id.in_(chunk)
-                    )
-                )
-            }
+            known = known_evidence(session, chunk)
             articles = session.execute(
                 select(
                     Article.id,
@@ -177,16 +241,25 @@ class PledgeMatcher:
                 ).where(Article.id.in_(chunk))
             )
             for article in articles:
-                doc = _document(article)
-                for pledge_id, found in self.monitor.match(doc):
-                    target = self.targets[pledge_id]
-                    if article.published_at < target.since:
-                        continue
-                    if (pledge_id, article.id) in known:
-                        continue
-                    finding = assess(target.text, found, doc)
-                    rows.append(_row(target, article.id, finding, now))
-        return _insert_new(session, rows)
+                for pledge_id, finding in self.findings(
+                    _document(article), article.published_at, known.get(article.id, ())
+                ):
+                    rows.append(_row(self.targets[pledge_id], article.id, finding, now))
+        return insert_evidence(session, rows)
+
+
+def known_evidence(session: Session, article_ids: Sequence[int]) -> dict[int, set[int]]:
+    """For each article, the pledges it is already evidence for."""
+    known: dict[int, set[int]] = {}
+    ids = list(article_ids)
+    for start in range(0, len(ids), CHUNK):
+        for pledge_id, article_id in session.execute(
+            select(Evidence.pledge_id, Evidence.article_id).where(
+                Evidence.article_id.in_(ids[start : start + CHUNK])
+            )
+        ):
+            known.setdefault(article_id, set()).add(pledge_id)
+    return known
 
 
 def _article_ids(session: Session, since: datetime | None) -> Iterator[list[int]]:
@@ -208,17 +281,25 @@ def rematch(
     now: datetime,
     pledge_id: int | None = None,
     progress: Progress | None = None,
+    *,
+    pledge_ids: Sequence[int] | None = None,
 ) -> int:
-    """Match stored articles again (all pledges, or one) and store any new evidence.
+    """Match stored articles again (all pledges, one, or ``pledge_ids``) and store
+    any new evidence.
 
-    For one pledge (a pledge just logged or edited), only the articles published
-    since it was made are read.
+    For chosen pledges (just logged, imported or edited), only the articles
+    published since the earliest of them was made are read.
     """
+    chosen = list(pledge_ids or ())
     if pledge_id is not None:
-        matcher = PledgeMatcher([get_pledge(session, pledge_id)])
+        chosen.append(pledge_id)
+    if chosen:
+        matcher = PledgeMatcher([get_pledge(session, i) for i in dict.fromkeys(chosen)])
         if matcher.skipped:
             raise ValidationError("query", matcher.skipped[0])
-        since: datetime | None = matcher.targets[pledge_id].since
+        if not matcher.targets:
+            return 0
+        since: datetime | None = min(t.since for t in matcher.targets.values())
     else:
         matcher = PledgeMatcher.load(session)
         since = None
@@ -249,6 +330,8 @@ def list_evidence(
     """Evidence newest first (by the article's date), filtered."""
     query = select(Evidence).join(Article, Evidence.article_id == Article.id)
     if pledge_id is not None:
+        if not in_id_range(pledge_id):
+            return []
         query = query.where(Evidence.pledge_id == pledge_id)
     if review is not None:
         if review not in REVIEW_VALUES:

@@ -48,6 +48,11 @@ class Status(StrEnum):
 
 
 FINAL_STATUSES = frozenset({Status.KEPT, Status.COMPROMISE, Status.BROKEN})
+
+# Ids are INTEGER columns: 32 bits on PostgreSQL (64 on SQLite). An id beyond
+# this is no row on either, and is answered as such instead of sent to the
+# database, which would refuse it with an error.
+MAX_ID = 2**31 - 1
 STATUS_VALUES = tuple(s.value for s in Status)
 
 

@@ -4,7 +4,15 @@ Every function takes an open session and plain values (the caller gives the
 clock and the person), and raises a pledgewatch error a journalist can act on.
 Nothing is written unless everything given is valid.
 
-May import: pledgewatch.errors, pledgewatch.matching.query and .derive, pledgewatch.models.
+Values at the edges are refused where they enter, with the field named: dates
+from 1900-01-01 (a pledge cannot be made later than today, nor fall due after
+2200-12-31), text that a database cannot store or a terminal cannot show
+(lone surrogates, control characters), URLs that do not parse or need
+escaping, names longer than their columns, ids beyond the id columns' range,
+and import files larger than ``MAX_IMPORT_BYTES`` or nested beyond reason.
+
+May import: pledgewatch.characters, pledgewatch.db, pledgewatch.errors,
+pledgewatch.feeds.urls, pledgewatch.matching.query and .derive, pledgewatch.models.
 """
 
 from __future__ import annotations
@@ -19,11 +27,12 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pledgewatch.characters import first_unsafe, printable
+from pledgewatch.db import lock_pledges
 from pledgewatch.errors import (
     DuplicatePledgeError,
     ImportFileError,
@@ -32,9 +41,11 @@ from pledgewatch.errors import (
     QuerySyntaxError,
     ValidationError,
 )
+from pledgewatch.feeds.urls import http_url_problem
 from pledgewatch.matching.derive import derive_query
 from pledgewatch.matching.query import parse as parse_query
 from pledgewatch.models import (
+    MAX_ID,
     STATUS_VALUES,
     Pledge,
     PledgeRevision,
@@ -69,10 +80,16 @@ MAX_LENGTHS = {
     "query": 2000,
     "notes": 10000,
 }
+# Fields that may hold line breaks; every other field is one line.
+MULTILINE = frozenset({"text", "quote", "notes", "query"})
+MAX_PERSON = 100  # who logged, edited or reviewed: the *_by columns
+EARLIEST = date(1900, 1, 1)
+LATEST_DEADLINE = date(2200, 12, 31)
+MAX_IMPORT_BYTES = 50_000_000
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 _TAG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -104,19 +121,40 @@ def normalise_key(text: str) -> str:
 
 
 def parse_date(field: str, value: Any) -> date:
+    """A date as YYYY-MM-DD, between 1900-01-01 and 2200-12-31."""
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if not _ISO_DATE.match(text):
+        day = value
+    else:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValidationError(
+                field, f"must be a date as YYYY-MM-DD, not {type(value).__name__}"
+            )
+        text = str(value).strip() if not isinstance(value, str) else value.strip()
+        if not _ISO_DATE.fullmatch(text):
+            shown = _shown(text)
+            raise ValidationError(
+                field, f'"{shown}" is not a date; write it as YYYY-MM-DD, e.g. 2024-06-14'
+            )
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(field, f'"{text}" is not a real calendar date') from None
+    if day < EARLIEST:
         raise ValidationError(
-            field, f'"{text}" is not a date; write it as YYYY-MM-DD, e.g. 2024-06-14'
+            field, f"{day.isoformat()} is before 1900-01-01, the earliest date pledgewatch takes"
         )
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(field, f'"{text}" is not a real calendar date') from None
+    if day > LATEST_DEADLINE:
+        raise ValidationError(
+            field, f"{day.isoformat()} is after 2200-12-31, the latest date pledgewatch takes"
+        )
+    return day
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A value quoted in an error message: short, and safe on a terminal."""
+    return printable(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def _optional_text(raw: Mapping[str, Any], field: str) -> str | None:
@@ -131,8 +169,9 @@ def _optional_text(raw: Mapping[str, Any], field: str) -> str | None:
     limit = MAX_LENGTHS.get(field)
     if limit and len(text) > limit:
         raise ValidationError(field, f"is {len(text):,} characters long; the limit is {limit:,}")
-    if "\x00" in text:
-        raise ValidationError(field, "contains a NUL character")
+    problem = first_unsafe(text, multiline=field in MULTILINE)
+    if problem is not None:
+        raise ValidationError(field, problem)
     return text
 
 
@@ -144,12 +183,36 @@ def _required_text(raw: Mapping[str, Any], field: str) -> str:
 
 
 def check_url(field: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
+    problem = http_url_problem(value)
+    if problem is not None:
+        detail = "" if "http(s)" in problem else f": it {problem}"
         raise ValidationError(
-            field, f'"{value}" is not an absolute http(s) URL, e.g. https://www.reuters.com/...'
+            field,
+            f'"{_shown(value, 80)}" is not an absolute http(s) URL{detail}; '
+            "e.g. https://www.reuters.com/...",
         )
     return value
+
+
+def check_person(field: str, value: str) -> str:
+    """A name of who logs, edits or reviews: one line, at most 100 characters."""
+    name = value.strip()
+    if not name:
+        raise ValidationError(field, "is empty; say who is acting")
+    if len(name) > MAX_PERSON:
+        raise ValidationError(
+            field, f"is {len(name):,} characters long; the limit is {MAX_PERSON:,}"
+        )
+    problem = first_unsafe(name, multiline=False)
+    if problem is not None:
+        raise ValidationError(field, problem)
+    return name
+
+
+def in_id_range(ident: int) -> bool:
+    """Whether ``ident`` can be a row id at all (ids beyond the column's range are
+    refused by the database with an error, not a miss)."""
+    return 1 <= ident <= MAX_ID
 
 
 def parse_tags(value: Any) -> tuple[str, ...]:
@@ -164,16 +227,16 @@ def parse_tags(value: Any) -> tuple[str, ...]:
     tags: list[str] = []
     for item in items:
         if not isinstance(item, str):
-            raise ValidationError("tags", f"{item!r} is not text")
+            raise ValidationError("tags", f"{_shown(repr(item))} is not text")
         tag = item.strip()
         if not tag:
             continue
-        if len(tag) > MAX_TAG_LENGTH or not _TAG.match(tag):
+        if len(tag) > MAX_TAG_LENGTH or not _TAG.fullmatch(tag):
             suggestion = "-".join(re.findall(r"[a-z0-9]+", normalise_key(tag)))[:MAX_TAG_LENGTH]
             hint = f'; use "{suggestion}"' if suggestion else ""
             raise ValidationError(
                 "tags",
-                f'"{tag}" is not a tag: use lowercase letters, digits and hyphens'
+                f'"{_shown(tag)}" is not a tag: use lowercase letters, digits and hyphens'
                 f" (at most {MAX_TAG_LENGTH}){hint}",
             )
         if tag not in tags:
@@ -260,8 +323,15 @@ def _field_text(value: Any) -> str | None:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def get_pledge(session: Session, pledge_id: int) -> Pledge:
-    pledge = session.get(Pledge, pledge_id)
+def get_pledge(session: Session, pledge_id: int, *, for_update: bool = False) -> Pledge:
+    """One pledge; with ``for_update`` its row stays locked until the transaction
+    ends, so changes to it (verdicts, edits) form one chain however many run at once."""
+    pledge = None
+    if in_id_range(pledge_id):
+        # FOR NO KEY UPDATE: evidence rows may still be inserted for it meanwhile.
+        lock = {"key_share": True} if for_update else None
+        # populate_existing: the row as it is once the lock is ours, not as first read.
+        pledge = session.get(Pledge, pledge_id, with_for_update=lock, populate_existing=for_update)
     if pledge is None:
         raise NotFoundError("pledge", f"#{pledge_id}", 'see "pledgewatch pledge list"')
     return pledge
@@ -356,7 +426,13 @@ def _new_pledge(data: PledgeData, *, by: str, now: datetime) -> Pledge:
 def add_pledge(
     session: Session, data: PledgeData, *, by: str, now: datetime, force: bool = False
 ) -> Pledge:
-    """Log one pledge; refuse one that repeats an existing pledge unless ``force``."""
+    """Log one pledge; refuse one that repeats an existing pledge unless ``force``.
+
+    Holds the pledges lock, so identical pledges logged at once are one pledge
+    and a sweep running meanwhile matches it (see ``evidence``).
+    """
+    by = check_person("by", by)
+    lock_pledges(session, exclusive=True)
     if not force:
         existing = find_duplicate(session, data)
         if existing is not None:
@@ -384,7 +460,9 @@ def edit_pledge(
     """
     if not changes:
         raise InputError("give at least one field to change, e.g. --deadline 2025-12-31")
-    pledge = get_pledge(session, pledge_id)
+    by = check_person("by", by)
+    lock_pledges(session, exclusive=True)
+    pledge = get_pledge(session, pledge_id, for_update=True)
     before = data_of(pledge)
     merged: dict[str, Any] = {
         key: value for key, value in asdict(before).items() if value not in (None, ())
@@ -435,9 +513,17 @@ class ImportResult:
 def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """Rows of a CSV (header row) or JSON Lines file, each with its line number."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            # Read one byte past the cap: /dev/zero or a mistaken disk image must
+            # not be read without end.
+            raw = handle.read(MAX_IMPORT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise InputError(
+            f"{path} is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; an import file of "
+            "pledges is far smaller: check the file, or split it"
+        )
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -468,6 +554,13 @@ def _read_jsonl(path: Path, content: str) -> list[tuple[int, dict[str, Any]]]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        except RecursionError:
+            problems.append((number, "not a pledge: the JSON is nested too deeply"))
+            continue
+        except ValueError as exc:
+            # Python refuses integers of thousands of digits with a plain ValueError.
+            problems.append((number, f"not valid JSON ({' '.join(str(exc).split())[:120]})"))
             continue
         if not isinstance(value, dict):
             problems.append((number, "is not a JSON object"))
@@ -540,7 +633,9 @@ def import_pledges(
     skip_existing: bool = False,
 ) -> ImportResult:
     """Validate every row first; write all of them or, if any row is bad, none."""
+    by = check_person("by", by)
     rows = read_rows(path)
+    lock_pledges(session, exclusive=True)
     problems: list[tuple[int, str]] = []
     valid: list[tuple[int, PledgeData]] = []
     seen: dict[tuple[str, str], int] = {}

@@ -8,7 +8,7 @@ confirmed evidence item of the pledge, or a source URL.
 
 ``flags`` is pure: derived flags from plain facts and a given day.
 
-May import: pledgewatch.errors, pledgewatch.models, pledgewatch.pledges.
+May import: pledgewatch.characters, pledgewatch.errors, pledgewatch.models, pledgewatch.pledges.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pledgewatch.characters import first_unsafe
 from pledgewatch.errors import InputError, NotFoundError, ValidationError
 from pledgewatch.models import (
     FINAL_STATUSES,
@@ -34,7 +35,7 @@ from pledgewatch.models import (
     StatusChange,
     StatusChangeEvidence,
 )
-from pledgewatch.pledges import check_status, check_url, get_pledge
+from pledgewatch.pledges import check_person, check_status, check_url, get_pledge, in_id_range
 
 FLAG_ORDER = ("overdue", "needs_review", "due_soon", "stale")
 MAX_NOTE = 5000
@@ -50,11 +51,23 @@ def _note(note: str | None, *, required: bool) -> str | None:
         raise ValidationError(
             "note", f"is {len(text):,} characters long; the limit is {MAX_NOTE:,}"
         )
+    problem = first_unsafe(text)
+    if problem is not None:
+        raise ValidationError("note", problem)
     return text
 
 
-def get_evidence(session: Session, evidence_id: int) -> Evidence:
-    item = session.get(Evidence, evidence_id)
+def get_evidence(session: Session, evidence_id: int, *, for_update: bool = False) -> Evidence:
+    """One evidence item; with ``for_update`` its row stays locked until the
+    transaction ends, so reviews of it at once are appended one after another."""
+    item = None
+    if in_id_range(evidence_id):
+        item = session.get(
+            Evidence,
+            evidence_id,
+            with_for_update={"key_share": True, "of": Evidence} if for_update else None,
+            populate_existing=for_update,
+        )
     if item is None:
         raise NotFoundError("evidence", f"#{evidence_id}", 'see "pledgewatch evidence list"')
     return item
@@ -76,7 +89,8 @@ def review_evidence(
     if stance is not None and stance not in STANCE_VALUES:
         raise InputError(f'"{stance}" is not a stance; use one of {", ".join(STANCE_VALUES)}')
     text = _note(note, required=False)
-    item = get_evidence(session, evidence_id)
+    by = check_person("by", by)
+    item = get_evidence(session, evidence_id, for_update=True)
     if stance is not None:
         item.stance = stance
     item.review = decision
@@ -117,7 +131,10 @@ def record_verdict(
     value = check_status(status)
     text = _note(note, required=True)
     assert text is not None
-    pledge = get_pledge(session, pledge_id)
+    by = check_person("by", by)
+    # The pledge's row is locked first: the change's "from" is then the status
+    # the previous verdict set, however many verdicts arrive at once.
+    pledge = get_pledge(session, pledge_id, for_update=True)
     if source_url is not None:
         source_url = check_url("source_url", source_url.strip())
     cited: list[Evidence] = []

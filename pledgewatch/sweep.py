@@ -3,13 +3,29 @@
 A sweep holds the database's sweep lock (one sweep at a time per database; a
 lock whose holder died is taken over), records a ``sweep_runs`` row, fetches
 the due feeds concurrently, and stores each feed's new and changed articles
-together with the feed's new state in one transaction, so a sweep killed at
-any moment loses nothing it committed and the next sweep carries on. New and
-changed articles are matched against every pledge in that same transaction
-(see ``evidence``).
+together with the feed's new state and the evidence they are in one
+transaction, so a sweep killed at any moment loses nothing it committed and
+the next sweep carries on.
+
+Nothing a feed sends stops a sweep: whatever one feed's fetch, parse or store
+raises becomes that feed's recorded error (it backs off like any failing
+feed) and the sweep goes on with the others. Only a database that cannot be
+used, or the loss of the lock, ends a sweep early.
+
+Write transactions stay short, so people can work while a sweep runs: the
+articles of a batch are matched against the pledges (the slow part) before
+the write transaction opens, from a read of what storing them will change;
+the transaction then stores, checks that the sweep still holds the lock, and
+matches only what changed meanwhile (a pledge logged during the sweep: see
+``evidence``).
+
+The lock's holder is a token of its own; a thread beats its heartbeat whatever
+the sweep is doing, and every write first checks the lock is still held: a
+sweep that lost it (presumed dead after 10 minutes without a beat) stops
+without writing anything more.
 
 May import: pledgewatch.config, pledgewatch.db, pledgewatch.errors,
-pledgewatch.evidence, pledgewatch.feeds, pledgewatch.models.
+pledgewatch.evidence, pledgewatch.feeds, pledgewatch.matching, pledgewatch.models.
 """
 
 from __future__ import annotations
@@ -28,22 +44,38 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from pathlib import Path
+from typing import Any, NamedTuple, cast
 
 import httpx
 from sqlalchemy import Table, func, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from pledgewatch.characters import clean
 from pledgewatch.config import Config, FeedConfig
-from pledgewatch.db import Database
-from pledgewatch.errors import FeedError, InputError, SweepLocked
-from pledgewatch.evidence import PledgeMatcher
+from pledgewatch.db import Database, lock_pledges
+from pledgewatch.errors import (
+    DatabaseError,
+    InputError,
+    PledgewatchError,
+    SweepLocked,
+    SweepLockLost,
+)
+from pledgewatch.evidence import (
+    PledgeMatcher,
+    PledgeVersion,
+    insert_evidence,
+    known_evidence,
+    pledge_version,
+    pledges_changed_since,
+)
 from pledgewatch.feeds.fetch import (
     FeedRequest,
     Fetcher,
@@ -53,13 +85,15 @@ from pledgewatch.feeds.fetch import (
 )
 from pledgewatch.feeds.parse import ParsedEntry, parse_feed
 from pledgewatch.feeds.schedule import next_poll_at
+from pledgewatch.feeds.urls import MAX_URL_LENGTH
+from pledgewatch.matching.analysis import Document
+from pledgewatch.matching.score import Finding
 from pledgewatch.models import Article, ArticleFeed, Feed, SweepLock, SweepRun
 
 # A holder that has not beaten for this long is presumed dead, wherever it ran.
 LOCK_STALE_AFTER = timedelta(minutes=10)
 HEARTBEAT_EVERY = 30.0  # seconds
 LOCK_ROW = 1
-MAX_URL_LENGTH = 2000  # the articles.url column
 WRITE_BATCH = 50  # feeds committed together at most (each feed's rows and state stay atomic)
 WRITE_WAIT = 0.05  # seconds the writer gathers results before a transaction
 
@@ -67,6 +101,7 @@ log = logging.getLogger("pledgewatch.sweep")
 
 _ARTICLES = cast(Table, Article.__table__)
 _ARTICLE_FEEDS = cast(Table, ArticleFeed.__table__)
+_FEEDS = cast(Table, Feed.__table__)
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int, str], None]
@@ -112,22 +147,36 @@ class SweepSummary:
 
 
 def sync_feeds(session: Session, feeds: Iterable[FeedConfig], now: datetime) -> None:
-    """Make the feeds table match the config; removed feeds keep their articles."""
+    """Make the feeds table match the config; removed feeds keep their articles.
+
+    New feeds are inserted with ON CONFLICT DO NOTHING: several sweeps may
+    start at once on a fresh database, and each must see the same rows.
+    """
     wanted = {f.name: f for f in feeds}
+    known = set(session.scalars(select(Feed.name)))
+    missing = [
+        {
+            "name": name,
+            "url": conf.url,
+            "enabled": conf.enabled,
+            "created_at": now,
+            "consecutive_errors": 0,
+        }
+        for name, conf in wanted.items()
+        if name not in known
+    ]
+    if missing:
+        dialect = session.get_bind().dialect.name
+        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = upsert(_FEEDS).on_conflict_do_nothing(index_elements=["name"])
+        for start in range(0, len(missing), 500):
+            session.execute(
+                statement,
+                [{**row, "consecutive_errors": 0} for row in missing[start : start + 500]],
+            )
     existing = {feed.name: feed for feed in session.scalars(select(Feed))}
     for name, conf in wanted.items():
-        feed = existing.get(name)
-        if feed is None:
-            session.add(
-                Feed(
-                    name=name,
-                    url=conf.url,
-                    enabled=conf.enabled,
-                    created_at=now,
-                    consecutive_errors=0,
-                )
-            )
-            continue
+        feed = existing[name]
         if feed.url != conf.url:
             # A new address is a new start: old validators, errors and "gone" do not apply.
             feed.url = conf.url
@@ -168,12 +217,22 @@ def due_feeds(
 
 
 class SweepLockHolder:
-    """Holds the one sweep lock row of a database for the length of a sweep."""
+    """Holds the one sweep lock row of a database for the length of a sweep.
+
+    The holder is ``host:pid:namespace:token``. The token is this holder's own
+    (a uuid), so no other process, however alike, mistakes the lock for its
+    own. A lock is taken over from a holder that has not beaten for
+    ``LOCK_STALE_AFTER``, or at once from one whose process is gone, and that
+    only when it ran on this host, in this PID namespace, since this boot
+    (two containers may share a hostname and reuse each other's PIDs).
+    """
 
     def __init__(self, database: Database, clock: Clock = utcnow) -> None:
         self.database = database
         self.clock = clock
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = holder_id(os.getpid(), uuid.uuid4().hex[:16])
+        self.lost = False
+        self._beating: _Heartbeat | None = None
 
     def acquire(self) -> None:
         now = self.clock()
@@ -200,7 +259,7 @@ class SweepLockHolder:
                         .values(holder=self.holder, acquired_at=now, heartbeat_at=now)
                     ).rowcount
                 if not taken:
-                    host, pid, _ = [*row.holder.split(":"), "", ""][:3]
+                    host, pid = _holder_parts(row.holder)[:2]
                     since = f"{row.acquired_at:%Y-%m-%d %H:%M} UTC" if row.acquired_at else "?"
                     raise SweepLocked(
                         f"another sweep is running on this database (process {pid} on {host}, "
@@ -213,17 +272,56 @@ class SweepLockHolder:
                 .values(state="abandoned", finished_at=now)
                 .execution_options(synchronize_session=False)
             )
+        self.lost = False
 
-    def heartbeat(self) -> None:
-        with self.database.session() as session:
-            session.execute(
-                update(SweepLock)
-                .where(SweepLock.id == LOCK_ROW, SweepLock.holder == self.holder)
-                .values(heartbeat_at=self.clock())
-                .execution_options(synchronize_session=False)
+    def check(self, session: Session) -> None:
+        """Raise SweepLockLost unless this holder still holds the lock.
+
+        Called first in every write transaction of the sweep. On PostgreSQL the
+        row is read FOR SHARE, so no one can take the lock over before this
+        transaction ends; on SQLite the transaction's write lock does the same.
+        """
+        query = select(SweepLock.holder).where(SweepLock.id == LOCK_ROW)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(read=True)
+        if session.scalar(query) != self.holder:
+            self.lost = True
+            raise SweepLockLost(
+                "another sweep took this database's sweep lock over (this one was presumed "
+                "dead); this sweep stopped without writing more: what it committed is kept"
             )
 
+    def heartbeat(self) -> bool:
+        """Beat; False when the lock is no longer this holder's."""
+        with self.database.session() as session:
+            beaten = (
+                session.connection()
+                .execute(
+                    update(SweepLock)
+                    .where(SweepLock.id == LOCK_ROW, SweepLock.holder == self.holder)
+                    .values(heartbeat_at=self.clock())
+                )
+                .rowcount
+            )
+        if not beaten:
+            self.lost = True
+        return bool(beaten)
+
+    def start_heartbeat(
+        self, every: float = HEARTBEAT_EVERY, on_lost: Callable[[], None] | None = None
+    ) -> None:
+        """Beat from a thread of its own, whatever the sweep is doing meanwhile."""
+        self._beating = _Heartbeat(self, every, on_lost)
+        self._beating.start()
+
+    def stop_heartbeat(self) -> None:
+        if self._beating is not None:
+            self._beating.finish()
+            self._beating = None
+
     def release(self) -> None:
+        if self.lost:
+            return
         with self.database.session() as session:
             session.execute(
                 update(SweepLock)
@@ -233,11 +331,61 @@ class SweepLockHolder:
             )
 
 
+class _Heartbeat(threading.Thread):
+    def __init__(
+        self, holder: SweepLockHolder, every: float, on_lost: Callable[[], None] | None
+    ) -> None:
+        super().__init__(name="sweep-heartbeat", daemon=True)
+        self.holder = holder
+        self.every = every
+        self.on_lost = on_lost
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.every):
+            try:
+                held = self.holder.heartbeat()
+            except Exception:
+                # A busy or briefly unreachable database: beat again next time.
+                # The lock goes stale only after many missed beats.
+                log.warning("sweep heartbeat failed", exc_info=True)
+                continue
+            if not held:
+                log.error("this sweep lost its lock to another sweep; stopping")
+                if self.on_lost is not None:
+                    self.on_lost()
+                return
+
+    def finish(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def holder_id(pid: int, token: str) -> str:
+    """How a lock holder is written: ``host:pid:namespace:token``."""
+    return f"{socket.gethostname()}:{pid}:{_namespace()}:{token}"
+
+
+def _holder_parts(holder: str) -> list[str]:
+    return [*holder.split(":"), "", "", ""][:4]
+
+
+def _namespace() -> str:
+    """This boot and PID namespace, or "" when the system does not say."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        pid_namespace = os.stat("/proc/self/ns/pid").st_ino
+    except (OSError, UnicodeError):
+        return ""
+    return hashlib.sha256(f"{boot}/{pid_namespace}".encode()).hexdigest()[:12]
+
+
 def _holder_is_dead(holder: str) -> bool:
-    """True when the holder ran on this host and its process is gone."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    """True when the holder ran in this host's PID namespace and its process is gone."""
+    host, pid_text, namespace, _token = _holder_parts(holder)
+    if host != socket.gethostname() or not namespace or namespace != _namespace():
+        return False
+    if not pid_text.isascii() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
@@ -246,7 +394,7 @@ def _holder_is_dead(holder: str) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except PermissionError:
+    except (PermissionError, OverflowError):
         return False
     return _is_zombie(pid)
 
@@ -263,15 +411,12 @@ def _is_zombie(pid: int) -> bool:
 
 
 def _clean(entry: ParsedEntry) -> ParsedEntry:
-    # PostgreSQL refuses NUL in text; a feed may still carry one.
-    if "\x00" in entry.title or "\x00" in entry.summary or "\x00" in entry.content:
-        return replace(
-            entry,
-            title=entry.title.replace("\x00", ""),
-            summary=entry.summary.replace("\x00", ""),
-            content=entry.content.replace("\x00", ""),
-        )
-    return entry
+    # What the database can hold is guarded where rows are written, whatever
+    # produced the entry (the parser already cleans; this is the last word).
+    title, summary, content = clean(entry.title), clean(entry.summary), clean(entry.content)
+    if (title, summary, content) == (entry.title, entry.summary, entry.content):
+        return entry
+    return replace(entry, title=title, summary=summary, content=content)
 
 
 def content_hash(entry: ParsedEntry) -> str:
@@ -288,6 +433,15 @@ class Stored:
     updated: list[int] = field(default_factory=list)
 
 
+class Changed(NamedTuple):
+    """A new article, or one whose text changed: what matching it needs."""
+
+    article_id: int | None  # None before a new article is inserted
+    digest: str
+    entry: ParsedEntry  # the entry whose text the article holds
+    published_at: datetime
+
+
 @dataclass(frozen=True)
 class _Outcome:
     name: str
@@ -297,15 +451,40 @@ class _Outcome:
     stored: Stored
 
 
-def store_entries(
-    session: Session, batch: Sequence[tuple[int, Sequence[ParsedEntry]]], now: datetime
-) -> dict[int, Stored]:
-    """Store the entries of several feeds at once: (feed id, entries) in, per feed what changed.
+FeedEntries = Sequence[tuple[int, Sequence[ParsedEntry]]]
 
-    New articles are inserted, changed ones updated, and every article linked to
-    each feed that carried it. A story carried by two feeds of the batch is new
-    once, for the first of them. The work is a handful of statements for the
-    whole batch, not per feed: per-statement overhead was most of a sweep's cost.
+
+@dataclass
+class _Plan:
+    """What storing a batch does, decided from what is stored (see ``_plan``)."""
+
+    per_feed: dict[int, dict[str, ParsedEntry]]
+    hashes: dict[tuple[int, str], str]
+    known: dict[str, tuple[int, str, datetime]]  # url -> (article id, hash, published_at)
+    inserts: dict[str, int]  # url of a new article -> the feed whose entry provides its text
+    links: list[tuple[str, int]]  # (url, feed id) a feed carries for the first time
+    updates: list[tuple[str, int]]  # (url, feed id) whose entry changed since this feed sent it
+
+    def changed(self) -> dict[str, Changed]:
+        """Articles whose text storing sets or changes, by URL (the last update wins)."""
+        found: dict[str, Changed] = {}
+        for url, feed_id in self.inserts.items():
+            entry = self.per_feed[feed_id][url]
+            found[url] = Changed(None, self.hashes[(feed_id, url)], entry, entry.published_at)
+        for url, feed_id in self.updates:
+            article_id, article_hash, published_at = self.known[url]
+            digest = self.hashes[(feed_id, url)]
+            if digest != article_hash:
+                found[url] = Changed(article_id, digest, self.per_feed[feed_id][url], published_at)
+        return found
+
+
+def _plan(session: Session, batch: FeedEntries) -> _Plan:
+    """Read what is stored for a batch's entries and decide what storing them does.
+
+    A story carried by two feeds of the batch is new once, for the first of
+    them; an article changes when a feed changes what it says about it, not
+    when two feeds word it differently.
     """
     per_feed: dict[int, dict[str, ParsedEntry]] = {}
     for feed_id, entries in batch:
@@ -313,27 +492,23 @@ def store_entries(
         for entry in entries:
             if len(entry.url) <= MAX_URL_LENGTH:
                 by_url.setdefault(entry.url, _clean(entry))
-    stored = {feed_id: Stored() for feed_id in per_feed}
     hashes = {
         (feed_id, url): content_hash(entry)
         for feed_id, by_url in per_feed.items()
         for url, entry in by_url.items()
     }
     urls = list(dict.fromkeys(url for by_url in per_feed.values() for url in by_url))
-    if not urls:
-        return stored
     conn = session.connection()
-    articles = _ARTICLES
-    known: dict[str, tuple[int, str]] = {}
+    known: dict[str, tuple[int, str, datetime]] = {}
     for start in range(0, len(urls), 500):
-        for article_id, url, digest in conn.execute(
-            select(articles.c.id, articles.c.url, articles.c.content_hash).where(
-                articles.c.url.in_(urls[start : start + 500])
+        for article_id, url, digest, published_at in conn.execute(
+            select(Article.id, Article.url, Article.content_hash, Article.published_at).where(
+                Article.url.in_(urls[start : start + 500])
             )
         ):
-            known[url] = (article_id, digest)
-    links: dict[tuple[int, int], str] = {}
-    known_ids = [article_id for article_id, _ in known.values()]
+            known[url] = (article_id, digest, published_at)
+    stored_links: dict[tuple[int, int], str] = {}
+    known_ids = [article_id for article_id, _, _ in known.values()]
     for start in range(0, len(known_ids), 500):
         for article_id, feed_id, digest in conn.execute(
             select(
@@ -343,83 +518,100 @@ def store_entries(
                 _ARTICLE_FEEDS.c.feed_id.in_(list(per_feed)),
             )
         ):
-            links[(article_id, feed_id)] = digest
-
-    # New articles: the first feed of the batch that carries one provides its text.
-    first_feed: dict[str, int] = {}
+            stored_links[(article_id, feed_id)] = digest
+    plan = _Plan(per_feed, hashes, known, {}, [], [])
     for feed_id, by_url in per_feed.items():
         for url in by_url:
             if url not in known:
-                first_feed.setdefault(url, feed_id)
-    if first_feed:
+                plan.inserts.setdefault(url, feed_id)
+                plan.links.append((url, feed_id))
+                continue
+            link = stored_links.get((known[url][0], feed_id))
+            if link is None:
+                # Known from another feed: this feed carries it too.
+                plan.links.append((url, feed_id))
+            elif link != hashes[(feed_id, url)]:
+                plan.updates.append((url, feed_id))
+    return plan
+
+
+def store_entries(
+    session: Session, batch: FeedEntries, now: datetime
+) -> tuple[dict[int, Stored], dict[int, Changed]]:
+    """Store the entries of several feeds at once: (feed id, entries) in; per feed
+    what changed, and every new or changed article with the text it now holds.
+
+    New articles are inserted, changed ones updated, and every article linked to
+    each feed that carried it. The work is a handful of statements for the
+    whole batch, not per feed: per-statement overhead was most of a sweep's cost.
+    """
+    plan = _plan(session, batch)
+    stored = {feed_id: Stored() for feed_id in plan.per_feed}
+    changed = plan.changed()
+    conn = session.connection()
+    ids = {url: article_id for url, (article_id, _, _) in plan.known.items()}
+    if plan.inserts:
         conn.execute(
-            insert(articles),
+            insert(_ARTICLES),
             [
                 {
                     "url": url,
-                    "title": per_feed[feed_id][url].title,
-                    "summary": per_feed[feed_id][url].summary,
-                    "content": per_feed[feed_id][url].content,
-                    "published_at": per_feed[feed_id][url].published_at,
+                    "title": entry.title,
+                    "summary": entry.summary,
+                    "content": entry.content,
+                    "published_at": entry.published_at,
                     "fetched_at": now,
                     "updated_at": now,
-                    "content_hash": hashes[(feed_id, url)],
+                    "content_hash": plan.hashes[(feed_id, url)],
                 }
-                for url, feed_id in first_feed.items()
+                for url, feed_id in plan.inserts.items()
+                for entry in (plan.per_feed[feed_id][url],)
             ],
         )
-        new_urls = list(first_feed)
+        new_urls = list(plan.inserts)
         for start in range(0, len(new_urls), 500):
             for article_id, url in conn.execute(
-                select(articles.c.id, articles.c.url).where(
-                    articles.c.url.in_(new_urls[start : start + 500])
+                select(_ARTICLES.c.id, _ARTICLES.c.url).where(
+                    _ARTICLES.c.url.in_(new_urls[start : start + 500])
                 )
             ):
-                known[url] = (article_id, hashes[(first_feed[url], url)])
-                stored[first_feed[url]].new.append(article_id)
-
-    new_links: list[dict[str, Any]] = []
-    for feed_id, by_url in per_feed.items():
-        for url, entry in by_url.items():
-            article_id, article_hash = known[url]
-            digest = hashes[(feed_id, url)]
-            link = links.get((article_id, feed_id))
-            if link is None:
-                # New here, or known from another feed: this feed carries it too.
-                new_links.append(
-                    {
-                        "article_id": article_id,
-                        "feed_id": feed_id,
-                        "first_seen_at": now,
-                        "content_hash": digest,
-                    }
-                )
-            elif link != digest:
-                # This feed changed what it says about the story: an update.
-                conn.execute(
-                    update(articles)
-                    .where(articles.c.id == article_id)
-                    .values(
-                        title=entry.title,
-                        summary=entry.summary,
-                        content=entry.content,
-                        content_hash=digest,
-                        updated_at=now,
-                    )
-                )
-                conn.execute(
-                    update(_ARTICLE_FEEDS)
-                    .where(
-                        _ARTICLE_FEEDS.c.article_id == article_id,
-                        _ARTICLE_FEEDS.c.feed_id == feed_id,
-                    )
-                    .values(content_hash=digest)
-                )
-                if digest != article_hash:
-                    stored[feed_id].updated.append(article_id)
-    if new_links:
-        conn.execute(insert(_ARTICLE_FEEDS), new_links)
-    return stored
+                ids[url] = article_id
+                stored[plan.inserts[url]].new.append(article_id)
+    for url, feed_id in plan.updates:
+        entry = plan.per_feed[feed_id][url]
+        digest = plan.hashes[(feed_id, url)]
+        conn.execute(
+            update(_ARTICLES)
+            .where(_ARTICLES.c.id == ids[url])
+            .values(
+                title=entry.title,
+                summary=entry.summary,
+                content=entry.content,
+                content_hash=digest,
+                updated_at=now,
+            )
+        )
+        conn.execute(
+            update(_ARTICLE_FEEDS)
+            .where(_ARTICLE_FEEDS.c.article_id == ids[url], _ARTICLE_FEEDS.c.feed_id == feed_id)
+            .values(content_hash=digest)
+        )
+        if digest != plan.known[url][1]:
+            stored[feed_id].updated.append(ids[url])
+    if plan.links:
+        conn.execute(
+            insert(_ARTICLE_FEEDS),
+            [
+                {
+                    "article_id": ids[url],
+                    "feed_id": feed_id,
+                    "first_seen_at": now,
+                    "content_hash": plan.hashes[(feed_id, url)],
+                }
+                for url, feed_id in plan.links
+            ],
+        )
+    return stored, {ids[url]: item._replace(article_id=ids[url]) for url, item in changed.items()}
 
 
 def _feed_interval(config: Config, name: str) -> timedelta:
@@ -440,12 +632,26 @@ class _Parsed:
 
 
 def _parse_job(body: bytes, url: str, fetched_at: datetime, content_type: str | None) -> _Parsed:
-    """Runs in a worker process; returns plain data, never a pledgewatch exception."""
+    """Runs in a worker process; returns plain data, never an exception.
+
+    Whatever parsing one feed raises is that feed's error: a parser bug met
+    by one odd feed must not stop the sweep, nor every sweep after it.
+    """
     try:
         parsed = parse_feed(body, url=url, fetched_at=fetched_at, content_type=content_type)
-    except FeedError as exc:
-        return _Parsed([], [], str(exc))
+    except Exception as exc:
+        if not isinstance(exc, PledgewatchError):
+            log.warning("parsing %s failed", url, exc_info=True)
+        return _Parsed([], [], _failure("could not parse the feed", exc))
     return _Parsed(parsed.entries, parsed.warnings)
+
+
+def _failure(what: str, exc: BaseException) -> str:
+    """One line for a feed's error: our own errors as they are, others with their kind."""
+    text = " ".join(str(exc).split())[:300]
+    if isinstance(exc, PledgewatchError):
+        return text or what
+    return f"{what} ({type(exc).__name__}{': ' + text if text else ''})"
 
 
 def _worker_start(sweep_pid: int) -> None:
@@ -551,6 +757,35 @@ class FeedParser:
 # -- the sweep -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Precomputed:
+    """A batch matched before its write: findings by (URL, content hash), and the
+    pledge version the matcher was at."""
+
+    version: PledgeVersion
+    findings: dict[tuple[str, str], list[tuple[int, Finding]]]
+
+
+def _doc(entry: ParsedEntry) -> Document:
+    return Document.from_fields(title=entry.title, summary=entry.summary, content=entry.content)
+
+
+def _failed_fetch(request: FeedRequest, message: str) -> FetchResult:
+    return FetchResult(
+        request=request,
+        outcome="error",
+        http_status=None,
+        body=None,
+        content_type=None,
+        etag=None,
+        last_modified=None,
+        permanent_redirect=None,
+        retry_after=None,
+        error=message,
+        elapsed=0.0,
+    )
+
+
 class Sweep:
     """One pass over the due feeds. Build it, then call ``run()``."""
 
@@ -566,20 +801,22 @@ class Sweep:
         stop: threading.Event | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        heartbeat_every: float = HEARTBEAT_EVERY,
     ) -> None:
         self.database = database
         self.config = config
         self.names = list(names)
         self.all_feeds = all_feeds
         self.clock = clock
-        self._matcher: PledgeMatcher | None = None
+        self._matcher = PledgeMatcher([])
+        self._feed_ids: dict[str, int] = {}
         self.on_progress = on_progress
         self.stop = stop or threading.Event()
         self.transport = transport
         self.rng = rng or random.Random()
+        self.heartbeat_every = heartbeat_every
         self.summary = SweepSummary()
         self._lock = SweepLockHolder(database, clock)
-        self._last_beat = 0.0
 
     def run(self) -> SweepSummary:
         started = time.monotonic()
@@ -589,19 +826,22 @@ class Sweep:
         with self.database.session() as session:
             sync_feeds(session, self.config.feeds, now)
         # Validate --feed names before taking the lock: a typo is not a sweep.
-        with self.database.session() as session:
+        with self.database.session(write=False) as session:
             due_feeds(session, now, names=self.names, all_feeds=self.all_feeds)
         self._lock.acquire()
+        self._lock.start_heartbeat(self.heartbeat_every, on_lost=self.stop.set)
         try:
-            with self.database.session() as session:
+            with self.database.session(write=False) as session:
                 feeds = due_feeds(session, now, names=self.names, all_feeds=self.all_feeds)
+                self._feed_ids = {f.name: f.id for f in feeds}
                 requests = [
                     FeedRequest(name=f.name, url=f.url, etag=f.etag, last_modified=f.last_modified)
                     for f in feeds
                 ]
                 self._matcher = PledgeMatcher.load(session)
-                for problem in self._matcher.skipped:
-                    self.summary.warnings.append({"feed": "-", "warning": problem})
+            for problem in self._matcher.skipped:
+                self.summary.warnings.append({"feed": "-", "warning": problem})
+            with self._writing() as session:
                 run = SweepRun(
                     started_at=now, state="running", feeds_due=len(requests), errors="[]"
                 )
@@ -609,15 +849,33 @@ class Sweep:
                 session.flush()
                 self.summary.run_id = run.id
             self.summary.feeds_due = len(requests)
-            self._last_beat = time.monotonic()
             if requests:
                 asyncio.run(self._fetch_all(requests))
             self.summary.interrupted = self.stop.is_set()
             self.summary.seconds = time.monotonic() - started
-            self._finish_run()
+            self._finish_run("interrupted" if self.summary.interrupted else "finished")
+        except SweepLockLost:
+            raise
+        except BaseException:
+            self._mark_failed()
+            raise
         finally:
+            self._lock.stop_heartbeat()
             self._lock.release()
         return self.summary
+
+    @contextmanager
+    def _writing(self, *, pledges: bool = False) -> Iterator[Session]:
+        """A write transaction of this sweep: it first checks the lock is still held.
+
+        With ``pledges``, it also holds the pledges lock shared (PostgreSQL), so
+        a pledge logged meanwhile is either seen here or sees what this stores.
+        """
+        with self.database.session() as session:
+            if pledges:
+                lock_pledges(session, exclusive=False)
+            self._lock.check(session)
+            yield session
 
     async def _fetch_all(self, requests: list[FeedRequest]) -> None:
         settings = FetchSettings(
@@ -633,36 +891,51 @@ class Sweep:
         async with Fetcher(settings, transport=self.transport, stop=self.stop) as fetcher:
 
             async def one(request: FeedRequest) -> None:
+                # Whatever one feed's fetch or parse raises is that feed's error.
                 try:
                     result = await fetcher.fetch(request)
                 except FetchStopped:
                     return
+                except Exception as exc:
+                    log.warning("fetching %s failed", request.url, exc_info=True)
+                    result = _failed_fetch(request, _failure("could not fetch the feed", exc))
                 parsed = _Parsed([], [])
                 if result.outcome == "ok" and result.body is not None:
-                    parsed = await parser.parse(
-                        result.body, request.url, self.clock(), result.content_type
-                    )
+                    try:
+                        parsed = await parser.parse(
+                            result.body, request.url, self.clock(), result.content_type
+                        )
+                    except Exception as exc:
+                        log.warning("parsing %s failed", request.url, exc_info=True)
+                        parsed = _Parsed([], [], _failure("could not parse the feed", exc))
                 await queue.put((result, parsed))
 
+            tasks = [asyncio.create_task(one(r)) for r in requests]
             writer = asyncio.create_task(self._write(queue, len(requests)))
-            beat = asyncio.create_task(self._beat())
+
+            def stop_fetching(task: asyncio.Task[None]) -> None:
+                # The writer failed (the database, or the lock lost): fetch no more.
+                if not task.cancelled() and task.exception() is not None:
+                    self.stop.set()
+                    for fetch in tasks:
+                        fetch.cancel()
+
+            writer.add_done_callback(stop_fetching)
             try:
-                await asyncio.gather(*(one(r) for r in requests))
+                results = await asyncio.gather(*tasks, return_exceptions=True)
+                for outcome in results:
+                    if isinstance(outcome, Exception):
+                        log.error("a feed was not handled", exc_info=outcome)
             finally:
                 await queue.put(None)
                 await writer
-                beat.cancel()
-
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_EVERY)
-            self._lock.heartbeat()
 
     async def _write(
         self, queue: asyncio.Queue[tuple[FetchResult, _Parsed] | None], total: int
     ) -> None:
         """Store results as they come: whatever arrives within WRITE_WAIT of the
-        first one, up to WRITE_BATCH feeds, in one transaction."""
+        first one, up to WRITE_BATCH feeds, in one transaction, in a thread (so
+        fetching goes on while the database works or waits for its lock)."""
         done = 0
         finished = False
         loop = asyncio.get_running_loop()
@@ -681,25 +954,23 @@ class Sweep:
             finished = item is None
             if not batch:
                 continue
-            self._store_batch(batch)
+            await asyncio.to_thread(self._store_batch, batch)
             for result, _parsed in batch:
                 done += 1
                 if self.on_progress is not None:
                     self.on_progress(done, total, result.request.name)
-            if time.monotonic() - self._last_beat > HEARTBEAT_EVERY:
-                self._lock.heartbeat()
-                self._last_beat = time.monotonic()
-            # Let fetches in flight hand over their bytes between batches.
-            await asyncio.sleep(0)
 
     def _store_batch(self, batch: list[tuple[FetchResult, _Parsed]]) -> None:
         try:
-            with self.database.session() as session:
-                outcomes, evidence = self._store_many(session, batch)
-        except DBAPIError:
+            pre = self._precompute(batch)
+            with self._writing(pledges=True) as session:
+                outcomes, evidence = self._store_many(session, batch, pre)
+        except (SweepLockLost, DatabaseError):
+            raise  # not one feed's fault: the sweep cannot go on
+        except Exception as exc:
             if len(batch) == 1:
-                log.exception("could not store feed %s", batch[0][0].request.name)
-                self._record_store_failure(batch[0][0])
+                log.warning("could not store feed %s", batch[0][0].request.name, exc_info=True)
+                self._record_store_failure(batch[0][0], exc)
                 return
             # One feed's rows broke the transaction: store the others one by one.
             for item in batch:
@@ -709,13 +980,42 @@ class Sweep:
             self._count(outcome)
         self.summary.evidence_new += evidence
 
-    def _record_store_failure(self, result: FetchResult) -> None:
+    def _entries(self, batch: list[tuple[FetchResult, _Parsed]]) -> FeedEntries:
+        return [
+            (self._feed_ids[result.request.name], parsed.entries)
+            for result, parsed in batch
+            if parsed.entries
+        ]
+
+    def _precompute(self, batch: list[tuple[FetchResult, _Parsed]]) -> _Precomputed:
+        """Match what storing the batch will add or change, outside any write
+        transaction: matching is the slow part of a write."""
+        matcher = self._matcher
+        version = matcher.version
+        entries = self._entries(batch)
+        if not matcher.targets or not entries:
+            return _Precomputed(version, {})
+        with self.database.session(write=False) as session:
+            changed = _plan(session, entries).changed()
+            known = known_evidence(
+                session, [c.article_id for c in changed.values() if c.article_id is not None]
+            )
+        findings = {
+            (item.entry.url, item.digest): matcher.findings(
+                _doc(item.entry), item.published_at, known.get(item.article_id or 0, ())
+            )
+            for item in changed.values()
+        }
+        return _Precomputed(version, findings)
+
+    def _record_store_failure(self, result: FetchResult, exc: BaseException) -> None:
         now = self.clock()
         name = result.request.name
-        error = "could not store this feed's articles (see the log with -v)"
-        with self.database.session() as session:
+        error = _failure("could not store this feed's articles", exc)
+        with self._writing() as session:
             feed = session.scalars(select(Feed).where(Feed.name == name)).one()
             feed.last_polled_at = now
+            feed.last_status = result.http_status
             feed.last_outcome = "error"
             feed.consecutive_errors += 1
             feed.last_error = error
@@ -731,10 +1031,10 @@ class Sweep:
         self._count(_Outcome(name, "error", error, [], Stored()))
 
     def _store_many(
-        self, session: Session, batch: list[tuple[FetchResult, _Parsed]]
+        self, session: Session, batch: list[tuple[FetchResult, _Parsed]], pre: _Precomputed
     ) -> tuple[list[_Outcome], int]:
-        """Several feeds' articles and new states, in the caller's one transaction;
-        returns each feed's outcome and the number of new evidence items."""
+        """Several feeds' articles, new states and evidence, in the caller's one
+        transaction; returns each feed's outcome and the number of new evidence items."""
         now = self.clock()
         names = [result.request.name for result, _ in batch]
         feeds = {f.name: f for f in session.scalars(select(Feed).where(Feed.name.in_(names)))}
@@ -744,21 +1044,50 @@ class Sweep:
             outcome, error = self._update_state(feed, result, parsed, now)
             states.append((feed, outcome, error, parsed))
         session.flush()
-        stored = store_entries(
-            session,
-            [(feed.id, parsed.entries) for feed, outcome, _, parsed in states if parsed.entries],
-            now,
-        )
+        stored, changed = store_entries(session, self._entries(batch), now)
         outcomes = [
             _Outcome(feed.name, outcome, error, parsed.warnings, stored.get(feed.id, Stored()))
             for feed, outcome, error, parsed in states
         ]
-        # The batch's new and changed articles, matched against every pledge at once.
-        changed = [i for done in stored.values() for i in (*done.new, *done.updated)]
-        evidence = 0
-        if changed and self._matcher is not None:
-            evidence = self._matcher.match_articles(session, changed, now)
-        return outcomes, evidence
+        return outcomes, self._evidence(session, changed, pre, now)
+
+    def _evidence(
+        self, session: Session, changed: dict[int, Changed], pre: _Precomputed, now: datetime
+    ) -> int:
+        """Store the evidence among the batch's new and changed articles.
+
+        Findings come from before the transaction; pledges logged or edited
+        since the matcher's version are matched here, and the matcher takes
+        them in for the batches that follow.
+        """
+        if not changed:
+            return 0
+        matcher = self._matcher
+        version = pledge_version(session)
+        fresh: PledgeMatcher | None = None
+        fresh_ids: set[int] = set()
+        if version != pre.version:
+            pledges = pledges_changed_since(session, pre.version)
+            matcher.refresh(pledges, version)
+            fresh = PledgeMatcher(pledges, version=version)
+            fresh_ids = {p.id for p in pledges}
+        if not matcher.targets:
+            return 0
+        known = known_evidence(session, list(changed))
+        rows = []
+        for article_id, item in changed.items():
+            stored_for = known.get(article_id, set())
+            found = pre.findings.get((item.entry.url, item.digest))
+            if found is None:
+                found = matcher.findings(_doc(item.entry), item.published_at, stored_for)
+            elif fresh is not None:
+                found = [f for f in found if f[0] not in fresh_ids]
+                found += fresh.findings(_doc(item.entry), item.published_at, stored_for)
+            for pledge_id, finding in found:
+                if pledge_id in stored_for or pledge_id not in matcher.targets:
+                    continue
+                rows.append(matcher.evidence_row(pledge_id, article_id, finding, now))
+        return insert_evidence(session, rows)
 
     def _update_state(
         self, feed: Feed, result: FetchResult, parsed: _Parsed, now: datetime
@@ -777,10 +1106,10 @@ class Sweep:
             feed.last_error = None
             feed.etag = result.etag
             feed.last_modified = result.last_modified
-            feed.last_warning = "; ".join(parsed.warnings)[:2000] or None
+            feed.last_warning = clean("; ".join(parsed.warnings))[:2000] or None
         else:
             feed.consecutive_errors += 1
-            feed.last_error = error or "failed"
+            feed.last_error = clean(error or "failed")
             feed.last_error_at = now
             if outcome == "gone":
                 feed.gone_at = now
@@ -808,13 +1137,13 @@ class Sweep:
         summary.articles_new += len(outcome.stored.new)
         summary.articles_updated += len(outcome.stored.updated)
 
-    def _finish_run(self) -> None:
+    def _finish_run(self, state: str) -> None:
         s = self.summary
-        with self.database.session() as session:
+        with self._writing() as session:
             run = session.get(SweepRun, s.run_id)
             assert run is not None
             run.finished_at = self.clock()
-            run.state = "interrupted" if s.interrupted else "finished"
+            run.state = state
             run.feeds_polled = s.feeds_polled
             run.feeds_not_modified = s.feeds_not_modified
             run.feeds_failed = s.feeds_failed
@@ -822,6 +1151,15 @@ class Sweep:
             run.articles_updated = s.articles_updated
             run.evidence_new = s.evidence_new
             run.errors = json.dumps(s.errors, ensure_ascii=False)
+
+    def _mark_failed(self) -> None:
+        """A sweep that could not go on says so in its run, if the database lets it."""
+        if self.summary.run_id is None or self._lock.lost:
+            return
+        try:
+            self._finish_run("failed")
+        except Exception:
+            log.warning("could not mark sweep run #%s failed", self.summary.run_id, exc_info=True)
 
 
 # -- reading feed state --------------------------------------------------------------------------

@@ -151,7 +151,11 @@ def test_evidence_list_filters(newsroom: Cli) -> None:
     assert evidence(newsroom, "--review", "confirmed") == []
     assert len(evidence(newsroom, "--review", "pending")) == len(everything)
     assert len(evidence(newsroom, "--since", "7d")) == len(everything)
-    assert evidence(newsroom, "--since", "2999-01-01") == []
+    future = newsroom("evidence", "list", "--since", "2999-01-01")
+    assert (future.code, future.err) == (
+        2,
+        'error: --since: "2999-01-01" is in the future; give a date up to today\n',
+    )
     bad = newsroom("evidence", "list", "--stance", "maybe")
     assert bad.code == 2
     assert bad.err.strip() == 'error: "maybe" is not a stance; use one of kept, broken, neutral'

@@ -22,7 +22,7 @@ from werkzeug import Request, Response
 from pledgewatch.config import load_config
 from pledgewatch.db import Database
 from pledgewatch.models import Article, ArticleFeed, Feed, SweepLock, SweepRun
-from pledgewatch.sweep import Sweep, SweepLockHolder
+from pledgewatch.sweep import Sweep, SweepLockHolder, holder_id
 
 
 def rss(items: list[tuple[str, str]], *, title: str = "Test feed", description: str = "") -> str:
@@ -411,7 +411,7 @@ def test_a_lock_left_by_a_dead_process_does_not_block(make_config, database_url:
     with database.session() as session:
         session.execute(
             update(SweepLock).values(
-                holder=f"{os.uname().nodename}:{dead.pid}:deadbeef",
+                holder=holder_id(dead.pid, "deadbeef"),
                 acquired_at=datetime.now(UTC),
                 heartbeat_at=datetime.now(UTC),
             )

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from pledgewatch.characters import first_unsafe, printable
 from pledgewatch.cli import evidence, feed, pledge, review
 from pledgewatch.cli import report as report_commands
 from pledgewatch.cli import sweep as sweep_commands
@@ -100,16 +101,35 @@ def init(ctx: typer.Context) -> None:
 _current: list[State | None] = [None]
 
 
+def _unreadable_argument(argv: list[str]) -> str | None:
+    """The first argument that is not UTF-8 text, described, or None.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates; no database can
+    store them, so they are refused here, where every argument enters.
+    """
+    for position, arg in enumerate(argv, start=1):
+        problem = first_unsafe(arg)
+        if problem is not None and "UTF-8" in problem:
+            shown = printable(arg if len(arg) <= 40 else arg[:39] + "…")
+            return f'argument {position} ("{shown}") {problem}'
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _current[0] = None
+    args = sys.argv[1:] if argv is None else argv
+    unreadable = _unreadable_argument(args)
+    if unreadable is not None:
+        print(f"error: {unreadable}", file=sys.stderr)
+        return 2
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="pledgewatch", standalone_mode=False)
+        result = command.main(args=args, prog_name="pledgewatch", standalone_mode=False)
     except PledgewatchError as exc:
         if _current[0] is not None and _current[0].verbose:
             traceback.print_exc()
-        lines = str(exc).splitlines() or [type(exc).__name__]
+        lines = printable(str(exc)).splitlines() or [type(exc).__name__]
         print(f"error: {lines[0]}", file=sys.stderr)
         for line in lines[1:]:
             print(line, file=sys.stderr)
@@ -121,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.TyperException as exc:
         # Usage errors, in one line like every other error.
-        message = exc.format_message().strip().rstrip(".")
+        message = printable(exc.format_message().strip().rstrip("."))
         message = message[:1].lower() + message[1:]
         ctx = getattr(exc, "ctx", None)
         hint = f' (see "{ctx.command_path} --help")' if ctx is not None else ""

@@ -11,6 +11,8 @@ import typer
 
 from pledgewatch.config import Config, load_config
 from pledgewatch.db import Database
+from pledgewatch.errors import InputError, ValidationError
+from pledgewatch.pledges import check_person
 
 USER_ENV = "PLEDGEWATCH_USER"
 
@@ -57,13 +59,21 @@ def today() -> date:
     return max(date.today(), now().date())  # noqa: DTZ011
 
 
-def current_user(explicit: str | None = None) -> str:
-    """Who is acting: --user, else $PLEDGEWATCH_USER, else the OS user."""
-    if explicit and explicit.strip():
-        return explicit.strip()
-    if os.environ.get(USER_ENV, "").strip():
-        return os.environ[USER_ENV].strip()
+def current_user(explicit: str | None = None, option: str = "--user") -> str:
+    """Who is acting: --user (or --by), else $PLEDGEWATCH_USER, else the OS user.
+
+    The name is checked here so that the error names where it came from.
+    """
+    if explicit is not None and explicit.strip():
+        name, source = explicit, option
+    elif os.environ.get(USER_ENV, "").strip():
+        name, source = os.environ[USER_ENV], f"${USER_ENV}"
+    else:
+        try:
+            name, source = getpass.getuser(), "the login name"
+        except (KeyError, OSError):
+            return "unknown"
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+        return check_person(source, name)
+    except ValidationError as exc:
+        raise InputError(f"{source}: {exc.reason}") from None

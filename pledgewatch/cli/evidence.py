@@ -35,7 +35,7 @@ def list_(
     Example: pledgewatch evidence list --pledge 1 --review pending
     """
     found_since = since_option(since, now()) if since else None
-    with state(ctx).database().session() as session:
+    with state(ctx).database().session(write=False) as session:
         items = evidence.list_evidence(
             session, pledge_id=pledge, review=review, stance=stance, since=found_since
         )
@@ -108,9 +108,10 @@ def _review(
     by: str | None,
     as_json: bool,
 ) -> None:
+    reviewer = current_user(by, "--by")
     with state(ctx).database().session() as session:
         item = review.review_evidence(
-            session, evidence_id, decision, by=current_user(by), now=now(), stance=stance, note=note
+            session, evidence_id, decision, by=reviewer, now=now(), stance=stance, note=note
         )
         feeds = evidence.feeds_of(session, [item.article_id])
         document = evidence.evidence_to_dict(item, feeds[item.article_id])

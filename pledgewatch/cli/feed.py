@@ -38,7 +38,7 @@ def list_(ctx: typer.Context, as_json: Json = False) -> None:
     """
     st = state(ctx)
     config = st.config()
-    with st.database().session() as session:
+    with st.database().session(write=False) as session:
         states = {feed.name: (feed, count) for feed, count in feed_states(session)}
     rows: list[dict[str, Any]] = []
     for conf in config.feeds:

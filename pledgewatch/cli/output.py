@@ -1,8 +1,14 @@
-"""Printing: JSON documents, tables and messages."""
+"""Printing: JSON documents, tables and messages.
+
+Everything printed passes through ``characters.printable`` (or, in JSON, is
+written as escapes): text from feeds, files or people never reaches a terminal
+as a raw escape sequence.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+from pledgewatch.characters import printable
 
 # Tables get room when piped (cron mail, files); a terminal keeps its own width.
 stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -24,18 +32,28 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+# json.dumps escapes C0 controls but writes DEL, C1 controls and lone
+# surrogates as they are; these characters only occur inside JSON strings.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+
+
+def json_text(document: Any) -> str:
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=_default)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(document: Any) -> None:
     """Exactly one JSON document on stdout."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=_default) + "\n")
+    sys.stdout.write(json_text(document) + "\n")
 
 
 def say(message: str) -> None:
     """A plain line on stdout, never interpreted as markup."""
-    print(message)
+    print(printable(message))
 
 
 def shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = " ".join(printable(text).split())
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
@@ -63,4 +81,4 @@ def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | Non
 
 def cell(text: str) -> Text:
     """Table text from feeds or people, shown as written: never read as rich markup."""
-    return Text(text)
+    return Text(printable(text))

@@ -32,6 +32,7 @@ OPTION_NAMES = {
     "tags": "--tag",
     "query": "--query",
     "notes": "--note",
+    "by": "--user",
 }
 
 Actor = Annotated[str | None, typer.Option("--by", help="Who pledged: a person or a body.")]
@@ -106,26 +107,20 @@ def add(
         data = pledges.validate(raw, today=today())
     except ValidationError as exc:
         raise _as_option_error(exc) from None
+    by = current_user(user)
     database = state(ctx).database()
-    with database.session() as session:
-        pledge = pledges.add_pledge(session, data, by=current_user(user), now=now(), force=force)
+    # The pledge and the evidence found for it in stored articles are one
+    # transaction: either both are stored, or neither and the error says why.
+    with database.session() as session, progress("matching", "articles") as update:
+        pledge = pledges.add_pledge(session, data, by=by, now=now(), force=force)
+        found = evidence.rematch(session, now(), pledge_id=pledge.id, progress=update)
         document = pledges.pledge_to_dict(pledge)
-    found = _match_stored_articles(ctx, document["id"])
     document["evidence_new"] = found
     if as_json:
         print_json(document)
     else:
         say(f"logged pledge #{document['id']}: {shorten(data.text, 70)} ({data.actor})")
         say(f"  {_found(found)} in stored articles")
-
-
-def _match_stored_articles(ctx: typer.Context, pledge_id: int) -> int:
-    """Match a new or changed pledge against the articles already stored, at once."""
-    with (
-        state(ctx).database().session() as session,
-        progress("matching", "articles") as update,
-    ):
-        return evidence.rematch(session, now(), pledge_id=pledge_id, progress=update)
 
 
 def _found(count: int) -> str:
@@ -147,7 +142,7 @@ def list_(
     Example: pledgewatch pledge list --status not_yet_rated --tag ukraine
     """
     database = state(ctx).database()
-    with database.session() as session:
+    with database.session(write=False) as session:
         rows = pledges.list_pledges(session, status=status, tag=tag, actor=actor)
         documents = [pledges.pledge_to_dict(p) for p in rows]
     if as_json:
@@ -184,7 +179,7 @@ def show(
     Example: pledgewatch pledge show 3
     """
     database = state(ctx).database()
-    with database.session() as session:
+    with database.session(write=False) as session:
         pledge = pledges.get_pledge(session, pledge_id)
         document = pledges.pledge_to_dict(pledge)
         query, derived = evidence.effective_query(pledge)
@@ -312,24 +307,19 @@ def edit(
         "notes": note,
     }
     changes = {key: value for key, value in given.items() if value is not None}
+    by = current_user(user)
     database = state(ctx).database()
+    found = 0
     try:
-        with database.session() as session:
+        with database.session() as session, progress("matching", "articles") as update:
             pledge, changed = pledges.edit_pledge(
-                session,
-                pledge_id,
-                changes,
-                by=current_user(user),
-                now=now(),
-                today=today(),
-                force=force,
+                session, pledge_id, changes, by=by, now=now(), today=today(), force=force
             )
+            if set(changed) & {"text", "actor", "query", "made_on"}:
+                found = evidence.rematch(session, now(), pledge_id=pledge_id, progress=update)
             document = pledges.pledge_to_dict(pledge)
     except ValidationError as exc:
         raise _as_option_error(exc) from None
-    found = 0
-    if set(changed) & {"text", "actor", "query", "made_on"}:
-        found = _match_stored_articles(ctx, pledge_id)
     if as_json:
         print_json({**document, "changed": changed, "evidence_new": found})
     elif changed:
@@ -358,27 +348,32 @@ def import_(
 
     Example: pledgewatch pledge import examples/pledges.csv
     """
+    by = current_user(user)
     database = state(ctx).database()
-    with database.session() as session:
+    # Like `add`, the pledges and the evidence found for them are one transaction.
+    with database.session() as session, progress("matching", "articles") as update:
         result = pledges.import_pledges(
-            session,
-            path,
-            by=current_user(user),
-            now=now(),
-            today=today(),
-            skip_existing=skip_existing,
+            session, path, by=by, now=now(), today=today(), skip_existing=skip_existing
+        )
+        found = (
+            evidence.rematch(session, now(), pledge_ids=result.imported, progress=update)
+            if result.imported
+            else 0
         )
     if as_json:
         print_json(
             {
                 "imported": result.imported,
                 "skipped": [{"line": line, "existing_id": pid} for line, pid in result.skipped],
+                "evidence_new": found,
             }
         )
         return
     count = len(result.imported)
     ids = f" (#{result.imported[0]}-#{result.imported[-1]})" if count else ""
     say(f"imported {count} pledge{'s' if count != 1 else ''} from {path}{ids}")
+    if count:
+        say(f"  {_found(found)} in stored articles")
     for line, pid in result.skipped:
         say(f"  skipped line {line}: already logged as pledge #{pid}")
 
@@ -398,7 +393,7 @@ def export(
     if fmt not in ("csv", "jsonl"):
         raise InputError(f'--format: "{fmt}" is not an export format; use csv or jsonl')
     database = state(ctx).database()
-    with database.session() as session:
+    with database.session(write=False) as session:
         rows = pledges.all_pledges(session)
         if output is None:
             pledges.export_pledges(rows, fmt, sys.stdout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -10,10 +9,12 @@ from typing import Annotated
 
 import typer
 
+from pledgewatch.characters import first_unsafe
 from pledgewatch.cli.context import now, state, today
 from pledgewatch.cli.parsing import since_option
 from pledgewatch.errors import InputError
-from pledgewatch.report.claimreview import claim_review
+from pledgewatch.feeds.urls import http_url_problem
+from pledgewatch.report.claimreview import claim_review, to_json_ld
 from pledgewatch.report.collect import final_verdicts
 from pledgewatch.report.render import FORMATS, render
 from pledgewatch.report.weekly import report_data
@@ -56,7 +57,7 @@ def report(
     st = state(ctx)
     until = now()
     start = since_option(since, until)
-    with st.database().session() as session:
+    with st.database().session(write=False) as session:
         data = report_data(
             session, since=start, until=until, today=today(), review=st.config().review
         )
@@ -86,16 +87,21 @@ def claimreview(
     Example: pledgewatch export claimreview --publisher "The Daily Example"
     --url-template "https://news.example.org/pledges/{id}" -o claims.jsonld
     """
-    with state(ctx).database().session() as session:
+    problem = first_unsafe(publisher, multiline=False)
+    if problem is not None or not publisher.strip():
+        raise InputError(f"--publisher: {problem or 'is empty'}")
+    if url_template is not None and (
+        "{id}" not in url_template or http_url_problem(url_template.replace("{id}", "1"))
+    ):
+        raise InputError(
+            "--url-template: give an http(s) address with {id}, e.g. "
+            '"https://news.example.org/pledges/{id}"'
+        )
+    with state(ctx).database().session(write=False) as session:
         verdicts = final_verdicts(session)
     if url_template is not None:
-        if "{id}" not in url_template or not url_template.startswith(("http://", "https://")):
-            raise InputError(
-                "--url-template: give an http(s) address with {id}, e.g. "
-                '"https://news.example.org/pledges/{id}"'
-            )
         verdicts = [
             replace(v, url=url_template.replace("{id}", str(v.pledge_id))) for v in verdicts
         ]
     reviews = [claim_review(v, publisher=publisher) for v in verdicts]
-    _write(json.dumps(reviews, ensure_ascii=False, indent=2) + "\n", output)
+    _write(to_json_ld(reviews), output)

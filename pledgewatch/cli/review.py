@@ -48,13 +48,14 @@ def verdict(
 
     Example: pledgewatch verdict 1 broken --evidence 12 --note "Chinese parts in Russian drones"
     """
+    editor = current_user(by, "--by")
     with state(ctx).database().session() as session:
         change = review.record_verdict(
             session,
             pledge_id,
             status,
             note=note or "",
-            by=current_user(by),
+            by=editor,
             now=now(),
             evidence_ids=evidence_ids or (),
             source_url=source_url,
@@ -91,7 +92,7 @@ def status(
     """
     st = state(ctx)
     settings = st.config().review
-    with st.database().session() as session:
+    with st.database().session(write=False) as session:
         rows = review.status_board(
             session, today=today(), stale_after=settings.stale_after, due_soon=settings.due_soon
         )

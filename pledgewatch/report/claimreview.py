@@ -7,12 +7,17 @@ author, the source its first appearance, and the latest verdict the rating.
 Rating scale (documented here and in the README), best 3, worst 1:
 3 "Promise Kept", 2 "Compromise", 1 "Promise Broken".
 
+The JSON is written to be pasted into a ``<script type="application/ld+json">``
+element: ``<``, ``>`` and ``&`` are JSON escapes, so no text in a pledge, a
+publisher's name or a URL can close the element and run a script.
+
 Pure: plain records in, plain dicts out. May import: nothing from pledgewatch
 but the status vocabulary.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -69,6 +74,26 @@ def claim_review(verdict: Verdict, *, publisher: str) -> dict[str, Any]:
     if verdict.url:
         review["url"] = verdict.url
     return review
+
+
+# Characters that could end or confuse the <script type="application/ld+json">
+# element the output is pasted into ("</script>", "<!--"), or an HTML parser's
+# idea of where it ends, written as JSON escapes: the JSON means the same.
+_EMBED_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def to_json_ld(reviews: list[dict[str, Any]]) -> str:
+    """The reviews as JSON that is safe to embed in an HTML <script> element as it is."""
+    text = json.dumps(reviews, ensure_ascii=False, indent=2)
+    for char, escape in _EMBED_ESCAPES.items():
+        text = text.replace(char, escape)
+    return text + "\n"
 
 
 def missing_properties(review: dict[str, Any]) -> list[str]:

@@ -41,7 +41,7 @@ def weekly_name(until: datetime) -> str:
 def write_weekly(database: Database, config: Config, *, now: datetime) -> list[Path]:
     """Write the week's report in every configured format; returns the files."""
     since = now - timedelta(days=7)
-    with database.session() as session:
+    with database.session(write=False) as session:
         data = report_data(session, since=since, until=now, today=now.date(), review=config.review)
     folder = config.report.output_dir
     folder.mkdir(parents=True, exist_ok=True)

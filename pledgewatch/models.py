@@ -100,7 +100,7 @@ class Pledge(Base):
     __tablename__ = "pledges"
     __table_args__ = (
         CheckConstraint(_STATUS_CHECK, name="status"),
-        Index("ix_pledges_dedupe", "actor_key", "text_key"),
+        Index("ix_pledges_dedupe_key", "dedupe_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -115,9 +115,11 @@ class Pledge(Base):
     query: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=Status.NOT_YET_RATED.value, index=True)
-    # Normalised actor and text, for refusing the same pledge twice.
-    actor_key: Mapped[str] = mapped_column(String(200))
+    # Normalised actor and text, for refusing the same pledge twice, and a
+    # fixed-size hash of both to index (the keys can outgrow any index entry).
+    actor_key: Mapped[str] = mapped_column(Text)
     text_key: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -18,6 +18,7 @@ pledgewatch.feeds.urls, pledgewatch.matching.query and .derive, pledgewatch.mode
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -118,6 +119,12 @@ def normalise_key(text: str) -> str:
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
     folded = folded.replace("'", "").replace("’", "")
     return " ".join(re.sub(r"[^\w]+", " ", folded).split())
+
+
+def dedupe_key(actor: str, text: str) -> str:
+    """The indexed identity of a pledge: a hash of its normalised actor and text."""
+    digest = f"{normalise_key(actor)}\x1f{normalise_key(text)}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(digest).hexdigest()
 
 
 def parse_date(field: str, value: Any) -> date:
@@ -339,7 +346,9 @@ def get_pledge(session: Session, pledge_id: int, *, for_update: bool = False) ->
 
 def find_duplicate(session: Session, data: PledgeData, *, exclude: int | None = None) -> int | None:
     query = select(Pledge.id).where(
-        Pledge.actor_key == normalise_key(data.actor), Pledge.text_key == normalise_key(data.text)
+        Pledge.dedupe_key == dedupe_key(data.actor, data.text),
+        Pledge.actor_key == normalise_key(data.actor),
+        Pledge.text_key == normalise_key(data.text),
     )
     if exclude is not None:
         query = query.where(Pledge.id != exclude)
@@ -405,6 +414,7 @@ def _new_pledge(data: PledgeData, *, by: str, now: datetime) -> Pledge:
         status=Status.NOT_YET_RATED.value,
         actor_key=normalise_key(data.actor),
         text_key=normalise_key(data.text),
+        dedupe_key=dedupe_key(data.actor, data.text),
         created_at=now,
         created_by=by,
         updated_at=now,
@@ -495,6 +505,7 @@ def edit_pledge(
             setattr(pledge, name, getattr(after, name))
     pledge.actor_key = normalise_key(after.actor)
     pledge.text_key = normalise_key(after.text)
+    pledge.dedupe_key = dedupe_key(after.actor, after.text)
     pledge.updated_at = now
     pledge.updated_by = by
     session.flush()

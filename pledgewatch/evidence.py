@@ -32,6 +32,7 @@ from sqlalchemy import Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from pledgewatch.db import Database
 from pledgewatch.errors import InputError, QuerySyntaxError, ValidationError
 from pledgewatch.matching.analysis import Document
 from pledgewatch.matching.derive import derive_query
@@ -225,8 +226,14 @@ class PledgeMatcher:
 
     def match_articles(self, session: Session, article_ids: Sequence[int], now: datetime) -> int:
         """Match articles against every pledge; store new evidence; return how many."""
+        return insert_evidence(session, self.evidence_rows(session, article_ids, now))
+
+    def evidence_rows(
+        self, session: Session, article_ids: Sequence[int], now: datetime
+    ) -> list[dict[str, Any]]:
+        """The new evidence rows among stored articles (reads only)."""
         if not self.targets or not article_ids:
-            return 0
+            return []
         rows: list[dict[str, Any]] = []
         for start in range(0, len(article_ids), CHUNK):
             chunk = list(article_ids[start : start + CHUNK])
@@ -245,7 +252,7 @@ class PledgeMatcher:
                     _document(article), article.published_at, known.get(article.id, ())
                 ):
                     rows.append(_row(self.targets[pledge_id], article.id, finding, now))
-        return insert_evidence(session, rows)
+        return rows
 
 
 def known_evidence(session: Session, article_ids: Sequence[int]) -> dict[int, set[int]]:
@@ -265,15 +272,16 @@ def known_evidence(session: Session, article_ids: Sequence[int]) -> dict[int, se
 def _article_ids(session: Session, since: datetime | None) -> Iterator[list[int]]:
     """Ids of stored articles (published since ``since``), a chunk at a time."""
     last_id = 0
-    while True:
-        query = select(Article.id).where(Article.id > last_id)
-        if since is not None:
-            query = query.where(Article.published_at >= since)
-        ids = list(session.scalars(query.order_by(Article.id).limit(CHUNK)))
-        if not ids:
-            return
+    while ids := _next_article_ids(session, since, last_id):
         yield ids
         last_id = ids[-1]
+
+
+def _next_article_ids(session: Session, since: datetime | None, after: int) -> list[int]:
+    query = select(Article.id).where(Article.id > after)
+    if since is not None:
+        query = query.where(Article.published_at >= since)
+    return list(session.scalars(query.order_by(Article.id).limit(CHUNK)))
 
 
 def rematch(
@@ -293,20 +301,10 @@ def rematch(
     chosen = list(pledge_ids or ())
     if pledge_id is not None:
         chosen.append(pledge_id)
-    if chosen:
-        matcher = PledgeMatcher([get_pledge(session, i) for i in dict.fromkeys(chosen)])
-        if matcher.skipped:
-            raise ValidationError("query", matcher.skipped[0])
-        if not matcher.targets:
-            return 0
-        since: datetime | None = min(t.since for t in matcher.targets.values())
-    else:
-        matcher = PledgeMatcher.load(session)
-        since = None
-    counted = select(func.count()).select_from(Article)
-    if since is not None:
-        counted = counted.where(Article.published_at >= since)
-    total = session.scalar(counted) or 0
+    matcher, since = _rematcher(session, chosen)
+    if not matcher.targets:
+        return 0
+    total = _articles_since(session, since)
     found = done = 0
     for ids in _article_ids(session, since):
         found += matcher.match_articles(session, ids, now)
@@ -314,6 +312,58 @@ def rematch(
         if progress is not None:
             progress(done, total)
     return found
+
+
+def rematch_stored(
+    database: Database,
+    now: datetime,
+    pledge_id: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """``rematch`` for the `rematch` command: the same evidence, found in many
+    short transactions (articles are read and matched in a read transaction,
+    a chunk's evidence written in a write transaction of its own), so a rematch
+    over a large store does not hold SQLite's write lock for minutes."""
+    with database.session(write=False) as session:
+        matcher, since = _rematcher(session, [] if pledge_id is None else [pledge_id])
+        total = _articles_since(session, since)
+    if not matcher.targets:
+        return 0
+    found = done = 0
+    last_id = 0
+    while True:
+        with database.session(write=False) as session:
+            ids = _next_article_ids(session, since, last_id)
+            rows = matcher.evidence_rows(session, ids, now)
+        if not ids:
+            return found
+        if rows:
+            with database.session() as session:
+                found += insert_evidence(session, rows)
+        last_id = ids[-1]
+        done += len(ids)
+        if progress is not None:
+            progress(done, total)
+
+
+def _rematcher(session: Session, chosen: Sequence[int]) -> tuple[PledgeMatcher, datetime | None]:
+    """The matcher for a rematch of ``chosen`` pledges (all when empty), and the
+    earliest publication date that can be evidence for them."""
+    if not chosen:
+        return PledgeMatcher.load(session), None
+    matcher = PledgeMatcher([get_pledge(session, i) for i in dict.fromkeys(chosen)])
+    if matcher.skipped:
+        raise ValidationError("query", matcher.skipped[0])
+    if not matcher.targets:
+        return matcher, None
+    return matcher, min(t.since for t in matcher.targets.values())
+
+
+def _articles_since(session: Session, since: datetime | None) -> int:
+    counted = select(func.count()).select_from(Article)
+    if since is not None:
+        counted = counted.where(Article.published_at >= since)
+    return session.scalar(counted) or 0
 
 
 # -- listing ---------------------------------------------------------------------------------

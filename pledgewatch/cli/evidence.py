@@ -81,11 +81,10 @@ def rematch(
 
     Example: pledgewatch rematch 3
     """
-    with (
-        state(ctx).database().session() as session,
-        progress("matching", "articles") as update,
-    ):
-        found = evidence.rematch(session, now(), pledge_id=pledge_id, progress=update)
+    with progress("matching", "articles") as update:
+        found = evidence.rematch_stored(
+            state(ctx).database(), now(), pledge_id=pledge_id, progress=update
+        )
     if as_json:
         print_json({"evidence_new": found})
     else:

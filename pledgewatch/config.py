@@ -2,17 +2,25 @@
 
 Lookup order: an explicit path (``--config``), else ``$PLEDGEWATCH_CONFIG``,
 else ``./config.toml``. ``$PLEDGEWATCH_DATABASE_URL`` overrides
-``[database].url``. A relative SQLite path or feed path is relative to the
-config file's folder. Every unknown key, wrong type or bad value is a
-ConfigError naming the key and the file. No business logic lives here.
+``[database].url``. A relative SQLite path, feed path or report folder is
+relative to the config file's folder. Every unknown key, wrong type or bad
+value is a ConfigError naming the key and the file, in one line: whatever the
+file holds, loading it returns a Config or raises ConfigError. Each kind of
+value is checked where it enters (:class:`_Reader` for what the file holds,
+:func:`normalise_database_url`, :func:`normalise_feed_url` and
+:func:`_local_path` for URLs and paths), and every message is built by
+:func:`_error`. No business logic lives here.
 
-May import: pledgewatch.errors.
+May import: pledgewatch.errors, pledgewatch.characters, pledgewatch.feeds.urls
+(the last two are pure).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +32,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from pledgewatch.characters import first_unsafe, printable
 from pledgewatch.errors import ConfigError
+from pledgewatch.feeds.urls import MAX_URL_LENGTH, http_url_problem
 
 CONFIG_ENV = "PLEDGEWATCH_CONFIG"
 DATABASE_URL_ENV = "PLEDGEWATCH_DATABASE_URL"
@@ -33,10 +43,32 @@ DEFAULT_CONFIG_NAME = "config.toml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 REPORT_FORMATS = ("md", "html", "json", "csv")
 
-_DURATION_PART = re.compile(r"(\d+)([smhdw])")
-_DURATION = re.compile(r"^(?:\d+[smhdw])+$")
+# Limits. A config file is a few kilobytes, and one with 50,000 feeds a few
+# megabytes; anything past this cap is not a config file.
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+# The longest duration anyone types (config or --since): beyond it a date is
+# out of the calendar's range, and the number is a typo.
+MAX_DURATION = timedelta(days=36525)  # 100 years
+MAX_INTERVAL = timedelta(days=7)  # sweep.interval, feeds[i].interval
+MAX_REVIEW_SPAN = timedelta(days=3650)  # review.stale_after, review.due_soon: 10 years
+MAX_TIMEOUT = 3600.0  # sweep.timeout, seconds
+MAX_CONCURRENCY = 1000
+MAX_PER_HOST = 100
+MAX_BODY_BYTES = 1_000_000_000
+MAX_USER_AGENT = 500
+MAX_PORT = 65535
+
+_DURATION_PART = re.compile(r"([0-9]+)([smhdw])")
+_DURATION = re.compile(r"(?:[0-9]+[smhdw])+")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_MAX_DURATION_SECONDS = int(MAX_DURATION.total_seconds())
+# A number with more digits than the limit in seconds is over the limit in any
+# unit; refusing it by its length also keeps int() below Python's digit cap.
+_MAX_DURATION_DIGITS = len(str(_MAX_DURATION_SECONDS))
+_FEED_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_TIME_OF_DAY = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_URL_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
 
 DEFAULT_USER_AGENT = "pledgewatch/0.1 (+https://example.org/pledgewatch)"
 
@@ -92,14 +124,40 @@ class Config:
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse "30m", "2h", "1h30m", "7d", "90s" into a timedelta; ValueError if bad."""
+    """Parse "30m", "2h", "1h30m", "7d", "90s" into a timedelta of at most 100 years.
+
+    Raises ValueError, and nothing else, for any other string.
+    """
     cleaned = text.strip().lower().replace(" ", "")
-    if not _DURATION.match(cleaned):
-        raise ValueError(f'"{text}" is not a duration; write it like "30m", "2h", "1h30m" or "7d"')
-    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(cleaned))
+    shown = _shown(text.strip(), 40)
+    if not _DURATION.fullmatch(cleaned):
+        raise ValueError(f'"{shown}" is not a duration; write it like "30m", "2h", "1h30m" or "7d"')
+    too_long = _TooLong(
+        f'"{shown}" is longer than {_describe(MAX_DURATION)}, the longest duration accepted'
+    )
+    seconds = 0
+    for digits, unit in _DURATION_PART.findall(cleaned):
+        significant = digits.lstrip("0")
+        if len(significant) > _MAX_DURATION_DIGITS:
+            raise too_long
+        seconds += int(significant or "0") * _UNIT_SECONDS[unit]
+        if seconds > _MAX_DURATION_SECONDS:
+            raise too_long
     if seconds <= 0:
-        raise ValueError(f'"{text}" is not a positive duration')
+        raise ValueError(f'"{shown}" is not a positive duration')
     return timedelta(seconds=seconds)
+
+
+class _TooLong(ValueError):
+    """A well-formed duration over the limit: a config key then states its own limit."""
+
+
+def _describe(span: timedelta) -> str:
+    """A limit as people write it in the config: "7d", "3650d (10 years)"."""
+    days = span.days
+    if days >= 365:
+        return f"{days}d ({round(days / 365.25)} years)"
+    return f"{days}d"
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
@@ -117,6 +175,9 @@ def load_config(
     """Find, read and validate the configuration."""
     env = os.environ if env is None else env
     path = resolve_config_path(explicit, env)
+    where = str(path)
+    if path.is_dir():
+        raise _error("is a folder, not a configuration file", path=where)
     if not path.is_file():
         looked = (
             "given with --config"
@@ -125,17 +186,48 @@ def load_config(
             if env.get(CONFIG_ENV)
             else f"./{DEFAULT_CONFIG_NAME}; set --config or ${CONFIG_ENV} to use another"
         )
-        raise ConfigError(
-            f"no configuration file at {path} ({looked}); "
+        raise _error(
+            f"no configuration file at {_shown(where, 500)} ({looked}); "
             'run "pledgewatch init" to write a commented default'
         )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {exc}", path=str(path)) from None
+    data = _parse_toml(_read_text(path, where), where)
     return config_from_dict(data, path=path, env=env)
+
+
+def _read_text(path: Path, where: str) -> str:
+    try:
+        with path.open("rb") as file:
+            # Read one byte past the cap rather than trusting the size: the
+            # file may be growing, or be something whose size says nothing.
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise _error(f"cannot read the file: {exc.strerror or exc}", path=where) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise _error(
+            f"is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MB, "
+            "far more than any configuration needs; is this the right file?",
+            path=where,
+        )
+    try:
+        # A byte-order mark is what some Windows editors put first; it is not content.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _error(
+            f"line {line:,} is not UTF-8 text; save the file as UTF-8", path=where
+        ) from None
+
+
+def _parse_toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _error(f"not valid TOML: {exc}", path=where) from None
+    except ValueError:
+        # tomllib lets int() refuse a literal of more than 4,300 digits.
+        raise _error("not valid TOML: a number has too many digits", path=where) from None
+    except RecursionError:
+        raise _error("not valid TOML: lists or tables nested too deeply", path=where) from None
 
 
 def config_from_dict(
@@ -144,16 +236,19 @@ def config_from_dict(
     """Validate an already parsed TOML document."""
     env = os.environ if env is None else env
     reader = _Reader(str(path) if path else "<config>")
-    base = path.resolve().parent if path else Path.cwd()
+    try:
+        base = path.resolve().parent if path else Path.cwd()
+    except (OSError, RuntimeError) as exc:
+        raise _error(
+            f"cannot find the folder relative paths start from: {exc}", path=reader.path
+        ) from None
     reader.only(data, "", {"database", "sweep", "report", "review", "feeds"})
 
     db = reader.table(data, "database")
     reader.only(db, "database", {"url"})
     url_text = env.get(DATABASE_URL_ENV) or reader.get(db, "database.url", str, None)
     if url_text is None:
-        raise ConfigError(
-            f"is required (or set ${DATABASE_URL_ENV})", path=reader.path, key="database.url"
-        )
+        raise reader.error("database.url", f"is required (or set ${DATABASE_URL_ENV})")
     key = "database.url" if not env.get(DATABASE_URL_ENV) else f"${DATABASE_URL_ENV}"
     database = DatabaseConfig(url=normalise_database_url(url_text, base, key, reader.path))
 
@@ -161,44 +256,52 @@ def config_from_dict(
     reader.only(sw, "sweep", {f for f in SweepConfig.__dataclass_fields__})
     defaults = SweepConfig()
     sweep = SweepConfig(
-        interval=reader.duration(sw, "sweep.interval", defaults.interval),
-        concurrency=reader.positive_int(sw, "sweep.concurrency", defaults.concurrency, 1000),
-        per_host=reader.positive_int(sw, "sweep.per_host", defaults.per_host, 100),
-        timeout=reader.positive_number(sw, "sweep.timeout", defaults.timeout),
-        max_bytes=reader.positive_int(sw, "sweep.max_bytes", defaults.max_bytes, 1_000_000_000),
-        user_agent=reader.nonempty_str(sw, "sweep.user_agent", defaults.user_agent),
+        interval=reader.duration(sw, "sweep.interval", defaults.interval, MAX_INTERVAL),
+        concurrency=reader.positive_int(
+            sw, "sweep.concurrency", defaults.concurrency, MAX_CONCURRENCY
+        ),
+        per_host=reader.positive_int(sw, "sweep.per_host", defaults.per_host, MAX_PER_HOST),
+        timeout=reader.seconds(sw, "sweep.timeout", defaults.timeout, MAX_TIMEOUT),
+        max_bytes=reader.positive_int(sw, "sweep.max_bytes", defaults.max_bytes, MAX_BODY_BYTES),
+        user_agent=reader.header_value(sw, "sweep.user_agent", defaults.user_agent, MAX_USER_AGENT),
     )
 
     rp = reader.table(data, "report")
     reader.only(rp, "report", {"weekday", "time", "output_dir", "formats"})
     weekday = reader.get(rp, "report.weekday", str, "monday").strip().lower()
     if weekday not in WEEKDAYS:
-        raise ConfigError(
-            f'"{weekday}" is not a weekday; use one of {", ".join(WEEKDAYS)}',
-            path=reader.path,
-            key="report.weekday",
+        raise reader.error(
+            "report.weekday",
+            f'"{_shown(weekday)}" is not a weekday; use one of {", ".join(WEEKDAYS)}',
         )
     time_text = reader.get(rp, "report.time", str, "08:00")
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", time_text.strip())
+    match = _TIME_OF_DAY.fullmatch(time_text.strip())
     if not match:
-        raise ConfigError(
-            f'"{time_text}" is not a time of day; write it as HH:MM, e.g. "08:00"',
-            path=reader.path,
-            key="report.time",
+        raise reader.error(
+            "report.time",
+            f'"{_shown(time_text)}" is not a time of day; write it as HH:MM, e.g. "08:00"',
         )
-    output_dir = Path(reader.nonempty_str(rp, "report.output_dir", "reports"))
+    output_dir = _local_path(
+        reader.nonempty_str(rp, "report.output_dir", "reports"),
+        base,
+        "report.output_dir",
+        reader.path,
+    )
     formats = reader.get(rp, "report.formats", list, ["html", "md"])
     for fmt in formats:
+        if not isinstance(fmt, str):
+            raise reader.error(
+                "report.formats", f"must be a list of strings, but holds {_show_value(fmt)}"
+            )
         if fmt not in REPORT_FORMATS:
-            raise ConfigError(
-                f'"{fmt}" is not a report format; use any of {", ".join(REPORT_FORMATS)}',
-                path=reader.path,
-                key="report.formats",
+            raise reader.error(
+                "report.formats",
+                f'"{_shown(fmt)}" is not a report format; use any of {", ".join(REPORT_FORMATS)}',
             )
     report = ReportConfig(
         weekday=weekday,
         time=time(int(match.group(1)), int(match.group(2))),
-        output_dir=output_dir if output_dir.is_absolute() else base / output_dir,
+        output_dir=output_dir,
         formats=tuple(dict.fromkeys(formats)),
     )
 
@@ -206,36 +309,36 @@ def config_from_dict(
     reader.only(rv, "review", {"stale_after", "due_soon"})
     review_defaults = ReviewConfig()
     review = ReviewConfig(
-        stale_after=reader.duration(rv, "review.stale_after", review_defaults.stale_after),
-        due_soon=reader.duration(rv, "review.due_soon", review_defaults.due_soon),
+        stale_after=reader.duration(
+            rv, "review.stale_after", review_defaults.stale_after, MAX_REVIEW_SPAN
+        ),
+        due_soon=reader.duration(rv, "review.due_soon", review_defaults.due_soon, MAX_REVIEW_SPAN),
     )
 
     feeds_raw = data.get("feeds", [])
     if not isinstance(feeds_raw, list):
-        raise ConfigError("must be a list of [[feeds]] tables", path=reader.path, key="feeds")
+        raise reader.error("feeds", "must be a list of [[feeds]] tables")
     feeds: list[FeedConfig] = []
     seen: set[str] = set()
     for i, item in enumerate(feeds_raw):
         where = f"feeds[{i}]"
         if not isinstance(item, dict):
-            raise ConfigError("must be a table", path=reader.path, key=where)
+            raise reader.error(where, "must be a table")
         reader.only(item, where, {"name", "url", "interval", "enabled"})
         name = reader.nonempty_str(item, f"{where}.name", None)
-        if not _FEED_NAME.match(name):
-            raise ConfigError(
-                f'"{name}" is not a feed name; use lowercase letters, digits, ".", "-" or "_"',
-                path=reader.path,
-                key=f"{where}.name",
+        if not _FEED_NAME.fullmatch(name):
+            raise reader.error(
+                f"{where}.name",
+                f'"{_shown(name)}" is not a feed name; use at most 64 lowercase letters, '
+                'digits, ".", "-" or "_"',
             )
         if name in seen:
-            raise ConfigError(
-                f'feed name "{name}" is used twice', path=reader.path, key=f"{where}.name"
-            )
+            raise reader.error(f"{where}.name", f'feed name "{name}" is used twice')
         seen.add(name)
         url = normalise_feed_url(
             reader.nonempty_str(item, f"{where}.url", None), base, f"{where}.url", reader.path
         )
-        interval = reader.duration(item, f"{where}.interval", None)
+        interval = reader.duration(item, f"{where}.interval", None, MAX_INTERVAL)
         enabled = reader.get(item, f"{where}.enabled", bool, True)
         feeds.append(FeedConfig(name=name, url=url, interval=interval, enabled=enabled))
 
@@ -251,52 +354,126 @@ def config_from_dict(
 
 def normalise_database_url(text: str, base: Path, key: str, path: str) -> str:
     """Validate a database URL; make a relative SQLite path absolute from ``base``."""
+    unsafe = first_unsafe(text, multiline=False)
+    if unsafe is not None:
+        raise _error(unsafe, path=path, key=key)
+    shown = _shown(_URL_PASSWORD.sub(r"\1***@", text.strip()))
+    example = 'use e.g. "sqlite:///pledgewatch.db" or "postgresql+psycopg://user@host/db"'
     try:
         url: URL = make_url(text.strip())
     except ArgumentError:
-        raise ConfigError(
-            f'"{text}" is not a database URL; use e.g. "sqlite:///pledgewatch.db" or '
-            '"postgresql+psycopg://user@host/db"',
+        raise _error(f'"{shown}" is not a database URL; {example}', path=path, key=key) from None
+    except ValueError:
+        # make_url reads the port with int(), so a port that is not a number
+        # and an IPv6 address whose "]" is missing both end up here.
+        raise _error(
+            f'"{shown}" is not a database URL: its host or port does not parse; {example}',
             path=path,
             key=key,
         ) from None
+    if url.port is not None and not 1 <= url.port <= MAX_PORT:
+        raise _error(
+            f"the port must be between 1 and {MAX_PORT}, not {url.port}", path=path, key=key
+        )
+    # Percent-escapes are decoded by now, so "%00" is a NUL here.
+    parts: list[tuple[str, str | None]] = [
+        ("user name", url.username),
+        ("password", url.password),
+        ("host", url.host),
+        ("database", url.database),
+    ]
+    for name, values in url.query.items():
+        parts.append(("name of a query parameter", name))
+        for value in (values,) if isinstance(values, str) else values:
+            parts.append((f'query parameter "{_shown(name)}"', value))
+    for part, text_part in parts:
+        problem = first_unsafe(text_part or "", multiline=False)
+        if problem is not None:
+            raise _error(f"the {part} in the URL {problem}", path=path, key=key)
+
     backend = url.get_backend_name()
     if backend == "sqlite":
-        database = url.database or ""
+        database = url.database
+        if database == "":
+            raise _error(
+                "the SQLite URL names no file; write e.g. sqlite:///pledgewatch.db "
+                "(relative to the config file's folder) or sqlite:////srv/pledgewatch.db",
+                path=path,
+                key=key,
+            )
         if database and database != ":memory:" and not database.startswith("file:"):
-            db_path = Path(database).expanduser()
-            if not db_path.is_absolute():
-                db_path = base / db_path
-            url = url.set(database=str(db_path))
-        return url.render_as_string(hide_password=False)
-    if backend == "postgresql":
+            url = url.set(database=str(_local_path(database, base, key, path)))
+    elif backend == "postgresql":
         if url.get_driver_name() in ("psycopg2", "") or "+" not in url.drivername:
             url = url.set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False)
-    raise ConfigError(
-        f'"{backend}" databases are not supported; use sqlite or postgresql',
-        path=path,
-        key=key,
-    )
+    else:
+        raise _error(
+            f'"{_shown(backend)}" databases are not supported; use sqlite or postgresql',
+            path=path,
+            key=key,
+        )
+    try:
+        url.get_dialect()
+    except (ArgumentError, ImportError):
+        raise _error(
+            f'"{_shown(url.drivername)}" is not a database driver SQLAlchemy knows; {example}',
+            path=path,
+            key=key,
+        ) from None
+    return url.render_as_string(hide_password=False)
 
 
 def normalise_feed_url(text: str, base: Path, key: str, path: str) -> str:
     """http(s) URLs stay as they are; file: URLs and paths become absolute file: URLs."""
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
+    shown = _shown(text)
+    scheme_match = _URL_SCHEME.match(text)
+    scheme = scheme_match.group(1).lower() if scheme_match else ""
     if scheme in ("http", "https"):
-        if not parts.netloc:
-            raise ConfigError(f'"{text}" has no host', path=path, key=key)
+        problem = http_url_problem(text)
+        if problem is not None:
+            raise _error(f'"{shown}" {problem}', path=path, key=key)
         return text
     if scheme == "file":
-        local = Path(parts.path)
+        try:
+            local_text = urlsplit(text).path
+        except ValueError as exc:
+            raise _error(f'"{shown}" does not parse as a URL ({exc})', path=path, key=key) from None
+        local = _local_path(local_text, base, key, path, expand_user=False)
     elif scheme == "" or (len(scheme) == 1 and os.name == "nt"):
-        local = Path(text).expanduser()
+        local = _local_path(text, base, key, path)
     else:
-        raise ConfigError(f'"{text}" is not an http(s) URL, file: URL or path', path=path, key=key)
-    if not local.is_absolute():
-        local = base / local
-    return local.resolve().as_uri()
+        raise _error(f'"{shown}" is not an http(s) URL, file: URL or path', path=path, key=key)
+    try:
+        uri = local.resolve().as_uri()
+    except (OSError, RuntimeError, ValueError) as exc:
+        # RuntimeError: a symlink loop.
+        raise _error(f'cannot resolve the path "{shown}": {exc}', path=path, key=key) from None
+    if len(uri) > MAX_URL_LENGTH:
+        raise _error(
+            f"as a file: URL it is {len(uri):,} characters long; the limit is {MAX_URL_LENGTH:,}",
+            path=path,
+            key=key,
+        )
+    return uri
+
+
+def _local_path(text: str, base: Path, key: str, path: str, *, expand_user: bool = True) -> Path:
+    """A path from the config: safe characters, ``~`` expanded, absolute from ``base``."""
+    unsafe = first_unsafe(text, multiline=False)
+    if unsafe is not None:
+        raise _error(f"the path {unsafe}", path=path, key=key)
+    local = Path(text)
+    if expand_user:
+        try:
+            local = local.expanduser()
+        except RuntimeError:
+            # "~name" for a user this machine does not know, or no home at all.
+            user = re.split(r"[/\\]", text[1:], maxsplit=1)[0]
+            why = f'this machine has no user "{_shown(user)}"' if user else "no home folder is set"
+            raise _error(
+                f'cannot expand "~" in "{_shown(text)}": {why}', path=path, key=key
+            ) from None
+    return local if local.is_absolute() else base / local
 
 
 class _Reader:
@@ -305,20 +482,21 @@ class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
 
+    def error(self, key: str, message: str) -> ConfigError:
+        return _error(message, path=self.path, key=key)
+
     def only(self, table: Mapping[str, Any], where: str, allowed: set[str]) -> None:
         for key in table:
             if key not in allowed:
-                full = f"{where}.{key}" if where else key
-                raise ConfigError(
-                    f"unknown key; known keys here: {', '.join(sorted(allowed))}",
-                    path=self.path,
-                    key=full,
+                full = f"{where}.{_key_name(key)}" if where else _key_name(key)
+                raise self.error(
+                    full, f"unknown key; known keys here: {', '.join(sorted(allowed))}"
                 )
 
     def table(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
         value = data.get(key, {})
         if not isinstance(value, dict):
-            raise ConfigError(f"must be a table ([{key}])", path=self.path, key=key)
+            raise self.error(key, f"must be a table ([{key}])")
         return value
 
     def get(self, table: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
@@ -330,53 +508,141 @@ class _Reader:
         value = table[name]
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if not ok:
-            raise ConfigError(
+            raise self.error(
+                key,
                 f"must be {_KIND_NAMES.get(kind, kind.__name__)}, not {type(value).__name__} "
-                f"({value!r})",
-                path=self.path,
-                key=key,
+                f"({_show_value(value)})",
             )
+        # Every string the config holds is one line: a name, a URL, a path, a
+        # header value. Refusing line breaks and controls here covers them all.
+        if isinstance(value, str):
+            unsafe = first_unsafe(value, multiline=False)
+            if unsafe is not None:
+                raise self.error(key, unsafe)
         return value
 
     def nonempty_str(self, table: Mapping[str, Any], key: str, default: str | None) -> str:
         value = self.get(table, key, str, default)
         if value is None or not value.strip():
-            raise ConfigError("is required and must not be empty", path=self.path, key=key)
+            raise self.error(key, "is required and must not be empty")
         return str(value.strip())
+
+    def header_value(self, table: Mapping[str, Any], key: str, default: str, limit: int) -> str:
+        """Text sent as an HTTP header: one line (no header injection) of ASCII."""
+        value = self.nonempty_str(table, key, default)
+        if len(value) > limit:
+            raise self.error(key, f"is {len(value):,} characters long; the limit is {limit}")
+        if not value.isascii():
+            # httpx encodes header values as ASCII and would fail every fetch.
+            raise self.error(key, "must be plain ASCII: HTTP headers cannot carry other characters")
+        return value
 
     def positive_int(self, table: Mapping[str, Any], key: str, default: int, upper: int) -> int:
         value = self.get(table, key, int, default)
         if not 1 <= value <= upper:
-            raise ConfigError(
-                f"must be between 1 and {upper:,}, not {value}", path=self.path, key=key
-            )
+            raise self.error(key, f"must be between 1 and {upper:,}, not {_show_value(value)}")
         return int(value)
 
-    def positive_number(self, table: Mapping[str, Any], key: str, default: float) -> float:
+    def seconds(self, table: Mapping[str, Any], key: str, default: float, upper: float) -> float:
         name = key.rsplit(".", 1)[-1]
         value = table.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(
-                f"must be a positive number of seconds, not {value!r}", path=self.path, key=key
+        # The chained comparison is false for nan too, and infinity is above upper.
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= upper:
+            raise self.error(
+                key,
+                f"must be a positive number of seconds, at most {upper:,g}, "
+                f"not {_show_value(value)}",
             )
         return float(value)
 
-    def duration(self, table: Mapping[str, Any], key: str, default: timedelta | None) -> Any:
+    def duration(
+        self, table: Mapping[str, Any], key: str, default: timedelta | None, upper: timedelta
+    ) -> Any:
         name = key.rsplit(".", 1)[-1]
         if name not in table:
             return default
         value = table[name]
         if not isinstance(value, str):
-            raise ConfigError(
-                f'must be a duration string like "30m", not {value!r}', path=self.path, key=key
-            )
+            raise self.error(key, f'must be a duration string like "30m", not {_show_value(value)}')
+        span: timedelta | None
         try:
-            return parse_duration(value)
+            span = parse_duration(value)
+        except _TooLong:
+            span = None  # over 100 years, so over every key's own limit
         except ValueError as exc:
-            raise ConfigError(str(exc), path=self.path, key=key) from None
+            raise self.error(key, str(exc)) from None
+        if span is None or span > upper:
+            raise self.error(
+                key, f'"{_shown(value.strip())}" is too long; the limit is {_describe(upper)}'
+            )
+        return span
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key_name(key: object) -> str:
+    """A key as TOML spells it, so that an empty or spaced key is still seen."""
+    text = str(key)
+    if _BARE_KEY.fullmatch(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
+
+
+def _error(message: str, *, path: str | None = None, key: str | None = None) -> ConfigError:
+    """A ConfigError whose message is one printable line, whatever the file held.
+
+    Keys, paths and values come from the file, the environment or the command
+    line, and may hold line breaks, escape sequences or surrogates; printed as
+    they are they would split the message or rewrite the terminal.
+    """
+    return ConfigError(
+        _one_line(message),
+        path=None if path is None else _shown(path, 500),
+        key=None if key is None else _shown(key, 200),
+    )
+
+
+# What printable() keeps but str.splitlines() would still break a message at.
+_LINE_BREAKS = str.maketrans({"\n": "\\n", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _one_line(text: str) -> str:
+    return printable(text).translate(_LINE_BREAKS)
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters and made one printable line, to quote it."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _one_line(text)
+
+
+class _ValueRepr(reprlib.Repr):
+    """Short reprs that survive any TOML value (the repr of a huge int raises)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxstring = 60
+        self.maxother = 60
+        self.maxlong = 40
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 128:
+            digits = int(x.bit_length() * math.log10(2)) + 1
+            return f"an integer of about {digits:,} digits"
+        return super().repr_int(x, level)
+
+
+_VALUE_REPR = _ValueRepr()
+
+
+def _show_value(value: object) -> str:
+    return _one_line(_VALUE_REPR.repr(value))
 
 
 DEFAULT_CONFIG_TEXT = """\

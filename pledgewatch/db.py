@@ -233,8 +233,8 @@ class Database:
             )
         if _is_busy(exc):
             return DatabaseError(
-                f"the database {where} stayed locked by another pledgewatch process for "
-                f"{SQLITE_WRITE_WAIT:.0f}s; nothing was written: try again"
+                f"the database {where} is busy: another pledgewatch process kept it locked; "
+                "this command was rolled back, so try it again"
             )
         if any(phrase in message for phrase in _UNREACHABLE):
             return DatabaseError(f"cannot use the database at {where}: {first}")

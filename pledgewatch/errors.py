@@ -116,7 +116,18 @@ class QuerySyntaxError(InputError):
     """A query that does not parse; ``position`` is 0-based in the query text."""
 
     def __init__(self, query: str, position: int, expected: str) -> None:
-        pointer = f"{query[:position]}⟨here⟩{query[position:]}"
+        # A stretch of the query around the position, on one line, so a long or
+        # multi-line query still gives a one-line error.
+        before = query[max(0, position - 60) : position]
+        after = query[position : position + 60]
+        flat = str.maketrans({"\n": " ", "\r": " ", "\t": " "})
+        pointer = (
+            ("…" if position > 60 else "")
+            + before.translate(flat)
+            + "⟨here⟩"
+            + after.translate(flat)
+            + ("…" if len(query) > position + 60 else "")
+        )
         super().__init__(
             f"query does not parse at position {position + 1}: {expected} (in: {pointer})"
         )

@@ -98,6 +98,12 @@ def fold(word: str) -> str:
     return _NOT_ALNUM.sub("", stripped.casefold())
 
 
+def _abbreviation(abbr: str) -> str:
+    """The term of a dotted abbreviation; empty, and so no word, for the few
+    letters that fold to nothing (U+037A "ͺ"), as ``_compound`` drops such parts."""
+    return fold(abbr.replace(".", ""))
+
+
 def _compound(word: str) -> tuple[list[tuple[str, int, int]], list[str]]:
     """Split a word with hyphens or apostrophes: (parts with offsets, stacked forms)."""
     parts: list[tuple[str, int, int]] = []
@@ -151,7 +157,7 @@ class _Scan:
     def _paragraph(self, text: str) -> None:
         # This loop is most of the cost of analysing an article: the common
         # plain word, with or without a comma or full stop, does nothing else.
-        terms, append = self.terms, self.terms.append
+        append = self.terms.append
         plain = self.units is None
         for chunk in text.split():
             if plain and chunk.isascii():
@@ -168,9 +174,12 @@ class _Scan:
                 if word:
                     self._word(word)
                 elif abbr or percent:
-                    append(fold(abbr.replace(".", "")) if abbr else PERCENT)
+                    term = _abbreviation(abbr) if abbr else PERCENT
+                    if not term:
+                        continue
+                    append(term)
                     if self.units is not None:
-                        self.units.append(((terms[-1],),))
+                        self.units.append(((term,),))
                 else:
                     self._stop(stop)
 
@@ -210,7 +219,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
             else:
                 base = m.start()
                 spans.extend((base + start, base + end) for _, start, end in _compound(word)[0])
-        elif m.lastindex in (_ABBR, _PERCENT):
+        elif m.lastindex == _PERCENT or (m.lastindex == _ABBR and _abbreviation(m.group(_ABBR))):
             spans.append(m.span())
     return spans
 
@@ -353,15 +362,21 @@ class FieldIndex:
 
     def phrase_starts(self, terms: tuple[str, ...]) -> list[int]:
         """Positions where ``terms`` occur one after another."""
+        if len(terms) > len(self._scan.terms):
+            return []  # a phrase longer than the field, as a long query's may be
         first = self.positions(terms[0])
         if not first or len(terms) == 1:
             return first
+        sets: dict[str, set[int]] = {}  # a long phrase repeats its words
         rest = []
         for term in terms[1:]:
-            positions = self.positions(term)
-            if not positions:
-                return []
-            rest.append(set(positions))
+            found = sets.get(term)
+            if found is None:
+                positions = self.positions(term)
+                if not positions:
+                    return []
+                found = sets[term] = set(positions)
+            rest.append(found)
         return [p for p in first if all(p + i in s for i, s in enumerate(rest, 1))]
 
     def phrase_at(self, terms: tuple[str, ...], position: int) -> bool:

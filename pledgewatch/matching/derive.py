@@ -148,7 +148,9 @@ _GOAL_WORDS = "(goal OR target OR benchmark OR guideline OR pledge OR commitment
 # Rarer names of a goal; "goal" and "target" are in too much news to stand for one.
 _GOAL_NOUN = re.compile(r"\b(?:guideline|benchmark)\b", re.IGNORECASE)
 _OPERATOR_WORD = re.compile(r"(?:AND|OR|NOT|O?NEAR(?:/.*)?)$")
-_SUMMIT_PLACE = re.compile(r"\(\s*(?:the\s+)?([^()]*?)\s+summit\s*\)", re.IGNORECASE)
+# A bracket holds up to its first ")"; the innermost bracket, "(The Hague summit)".
+_BRACKET = re.compile(r"\(([^)]*)\)")
+_INNERMOST_BRACKET = re.compile(r"\(([^()]*)\)")
 # Well-known other senses of a topic's words.
 _OTHER_SENSES = {
     "weapons": ['"light show"', '"drone show"', '"open arms"'],
@@ -223,8 +225,10 @@ _AGREEMENT = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?)\s*%")
+# Not from inside a number: a match there would also be one from its start, and
+# trying every digit of a long number would take time quadratic in its length.
 _AMOUNT = re.compile(
-    r"(?:[$€£]\s*)?(\d+(?:\.\d+)?)\s*(billion|bn|million|trillion)\b"
+    r"(?:[$€£]\s*)?(?<!\d)(\d+(?:\.\d+)?)\s*(billion|bn|million|trillion)\b"
     r"(?:\s+(?:euros?|dollars?|pounds?))?",
     re.I,
 )
@@ -300,11 +304,28 @@ def _quote(words: str) -> str:
     return f'"{words}"' if " " in words or _OPERATOR_WORD.match(words) else words
 
 
+def _brackets(actor: str) -> tuple[str, list[str]]:
+    """The actor outside brackets, and what each bracket holds:
+    "United States (Joe Biden)" -> ("United States  ", ["Joe Biden"])."""
+    # Searched only up to the last ")": from each "(" after it, a search would
+    # scan to the end, in time quadratic in a run of "(".
+    end = actor.rfind(")") + 1
+    head, tail = actor[:end], actor[end:]
+    return _BRACKET.sub(" ", head) + tail, _BRACKET.findall(head)
+
+
 def _summit_places(actor: str) -> list[str]:
     """ "NATO allies (The Hague summit)" -> ["Hague"]: a proper name, as a query term."""
     places = []
-    for m in _SUMMIT_PLACE.finditer(actor):
-        words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", m.group(1)) if w[:1].isupper()]
+    for m in _INNERMOST_BRACKET.finditer(actor):
+        # The words between an optional "the" and a last word "summit".
+        inside = m.group(1).split()
+        if len(inside) < 2 or inside[-1].casefold() != "summit":
+            continue
+        if inside[0].casefold() == "the":
+            inside = inside[1:]
+        place = " ".join(inside[:-1])
+        words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", place) if w[:1].isupper()]
         if words and not any(w.lower() in _GENERIC for w in words):
             places.append(_quote(" ".join(words)))
     return places
@@ -312,8 +333,7 @@ def _summit_places(actor: str) -> list[str]:
 
 def _person_words(actor: str) -> list[str]:
     """The actor's name as written and its surname: "United States (Joe Biden)" -> Biden."""
-    inner = re.findall(r"\(([^)]*)\)", actor)
-    outer = re.sub(r"\([^)]*\)", " ", actor)
+    outer, inner = _brackets(actor)
     names: list[str] = []
     for part in [outer, *inner]:
         words = [w for w in re.findall(r"[^\W\d_][\w'’.-]*", part) if w[:1].isupper()]
@@ -345,7 +365,7 @@ def _distinctive(terms: list[str], skip: set[int], limit: int) -> list[str]:
 
 def _actor_sets(actor: str) -> list[str]:
     """Country and body sets of the actor; a bracketed place only when nothing else names one."""
-    outer = re.sub(r"\([^)]*\)", " ", actor)
+    outer, _ = _brackets(actor)
     for part in (outer, actor):
         found = _find_sets(_terms(part), us_is_country=bool(_US.search(part)))
         names = [name for _, _, name, kind in found if kind != "topics"]
@@ -364,7 +384,9 @@ def _figures(text: str) -> tuple[list[str], list[str], list[str]]:
     sizes: list[str] = []
     for m in _PERCENT.finditer(text):
         sizes.append(f'"{m.group(1)}%"')
-        if m.group(1).isdigit() and int(m.group(1)) < len(_NUMBER_WORDS):
+        # Never int() of thousands of digits: Python refuses it.
+        small = m.group(1).isdigit() and len(m.group(1).lstrip("0")) <= 2
+        if small and int(m.group(1)) < len(_NUMBER_WORDS):
             sizes.append(f'"{_NUMBER_WORDS[int(m.group(1))]} percent"')  # "two per cent" too
     sizes += amounts
     named = list(amounts)

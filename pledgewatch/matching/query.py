@@ -21,6 +21,10 @@
   the title; otherwise a query matches in any field (title, summary, content).
 - A query must contain a term that every match contains: "NOT china" alone
   or "china OR NOT russia" would match nearly every article.
+- Limits, so that any text either parses or is refused with a position:
+  parentheses, NOT and title: nest at most ``MAX_DEPTH`` levels (every walk
+  over the tree recurses, and no journalist's query comes near), and NEAR's
+  distance is at most ``MAX_DISTANCE`` words.
 
 May import pledgewatch.errors, pledgewatch.matching.analysis and .aliases.
 """
@@ -116,6 +120,10 @@ Node = Leaf | Field | Not | And | Or | Near
 # --- lexer -----------------------------------------------------------------
 
 _OPERATORS = {"AND", "OR", "NOT"}
+MAX_DEPTH = 32
+# Beyond a long article's length NEAR means no more than "in the same field".
+MAX_DISTANCE = 1000
+_MAX_DISTANCE_DIGITS = len(str(MAX_DISTANCE))
 _NEAR = re.compile(r"(O?NEAR)(?:/(.*))?")
 _FIELD = re.compile(r"([A-Za-z]+):")
 _WORD_END = re.compile(r'[\s()"]')
@@ -168,12 +176,25 @@ def _word_token(query: str, word: str, position: int) -> _Token:
         return _Token("op", word, position)
     near = _NEAR.fullmatch(word)
     if near:
-        distance = near.group(2)
-        if distance is None or not distance.isdigit() or int(distance) < 1:
+        digits = (near.group(2) or "").lstrip("0")
+        if not digits.isdecimal():  # none, zero, or not a number: isdigit() lets "²" through
+            distance = 0
+        elif len(digits) > _MAX_DISTANCE_DIGITS:  # int() refuses thousands of digits
+            distance = MAX_DISTANCE + 1
+        else:
+            distance = int(digits)
+        if distance < 1:
             raise QuerySyntaxError(
                 query, position, f'a distance of 1 or more after "{near.group(1)}/", like NEAR/5'
             )
-        return _Token("near", word, position, int(distance))
+        if distance > MAX_DISTANCE:
+            raise QuerySyntaxError(
+                query,
+                position,
+                f'a distance of at most {MAX_DISTANCE} after "{near.group(1)}/" '
+                "(for anywhere in the article, use AND)",
+            )
+        return _Token("near", word, position, distance)
     return _Token("word", word, position)
 
 
@@ -191,6 +212,7 @@ class _Parser:
         self.tokens = _lex(query)
         self.i = 0
         self.first_not: int | None = None
+        self.depth = 0  # parentheses, NOT and title: open around the current token
 
     @property
     def token(self) -> _Token:
@@ -199,12 +221,21 @@ class _Parser:
     def error(self, expected: str, token: _Token | None = None) -> QuerySyntaxError:
         return QuerySyntaxError(self.query, (token or self.token).position, expected)
 
+    def enter(self) -> None:
+        """Open one more level of nesting at the current token."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(
+                f"nested more than {MAX_DEPTH} levels deep "
+                "(each parenthesis, NOT and title: is one level)"
+            )
+
     def parse(self) -> Node:
         if self.token.kind == "end":
             raise self.error("a term to search for")
         node = self.parse_or()
         if self.token.kind != "end":
-            raise self.error(f'AND, OR or the end of the query, not "{self.token.text}"')
+            raise self.error(f"AND, OR or the end of the query, not {_shown(self.token.text)}")
         if not required_terms(node):
             raise QuerySyntaxError(
                 self.query,
@@ -237,8 +268,11 @@ class _Parser:
         if self.token.kind == "op" and self.token.text == "NOT":
             if self.first_not is None:
                 self.first_not = self.token.position
+            self.enter()
             self.i += 1
-            return Not(self.parse_not())
+            node = Not(self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_near()
 
     def parse_near(self) -> Node:
@@ -247,7 +281,7 @@ class _Parser:
             return left
         near = self.token
         self.i += 1
-        what = f'a term, phrase or alias set, or an OR of them, on each side of "{near.text}"'
+        what = f"a term, phrase or alias set, or an OR of them, on each side of {_shown(near.text)}"
         if not _positional(left):
             raise self.error(what, near)
         operand_token = self.token
@@ -255,14 +289,15 @@ class _Parser:
         if not _positional(right):
             raise self.error(what, operand_token)
         if self.token.kind == "near":
-            raise self.error(f'AND between two NEAR groups, not "{self.token.text}"')
+            raise self.error(f"AND between two NEAR groups, not {_shown(self.token.text)}")
         return Near(left, right, near.distance, ordered=near.text.startswith("O"))
 
     def parse_operand(self) -> Node:
         token = self.token
         before = self.tokens[self.i - 1].text if self.i else ""
-        after = f' after "{before}"' if before else ""
+        after = f" after {_shown(before)}" if before else ""
         if token.kind == "(":
+            self.enter()
             self.i += 1
             if self.token.kind == ")":
                 raise self.error('a term after "("')
@@ -271,15 +306,19 @@ class _Parser:
                 raise self.error(
                     'a closing ")"'
                     if self.token.kind == "end"
-                    else f'a closing ")", AND or OR, not "{self.token.text}"'
+                    else f'a closing ")", AND or OR, not {_shown(self.token.text)}'
                 )
             self.i += 1
+            self.depth -= 1
             return node
         if token.kind == "field":
+            self.enter()
             self.i += 1
             if self.token.kind in ("end", ")", "op", "near"):
                 raise self.error('a term, phrase, alias set or "(" after "title:"')
-            return Field("title", self.parse_operand())
+            field = Field("title", self.parse_operand())
+            self.depth -= 1
+            return field
         if token.kind == "phrase":
             self.i += 1
             return self.phrase(token)
@@ -288,7 +327,7 @@ class _Parser:
             return self.word(token)
         if token.kind == "end":
             raise self.error(f"a term{after}")
-        raise self.error(f'a term{after}, not "{token.text}"')
+        raise self.error(f"a term{after}, not {_shown(token.text)}")
 
     def phrase(self, token: _Token) -> Phrase:
         if "*" in token.text:
@@ -311,7 +350,7 @@ class _Parser:
             return Prefix(text[:-1], prefix)
         variants = phrase_variants(text)
         if not variants:
-            raise self.error(f'a term with letters or digits, not "{text}"', token)
+            raise self.error(f"a term with letters or digits, not {_shown(text)}", token)
         return Term(text, variants)
 
     def alias(self, token: _Token) -> Alias:
@@ -321,12 +360,24 @@ class _Parser:
             close = difflib.get_close_matches(name, known, n=5) or sorted(known)[:8]
             listed = ", ".join("@" + n for n in close)
             raise self.error(
-                f'an alias set name: unknown "{token.text}"; known: {listed}, ...'
+                f"an alias set name: unknown {_shown(token.text)}; known: {listed}, ..."
                 if name
                 else f'an alias set name after "@"; known: {listed}, ...',
                 token,
             )
         return Alias(name, aliases.expand(name))
+
+
+_SHOWN_CHARS = 40
+
+
+def _shown(text: str) -> str:
+    """A piece of the query, quoted in an error message: on one line, and short,
+    since the message goes on to show the whole query."""
+    text = " ".join(text.split())
+    if len(text) > _SHOWN_CHARS:
+        text = text[: _SHOWN_CHARS - 1] + "…"
+    return f'"{text}"'
 
 
 def _join(kind: type[And] | type[Or], children: Sequence[Node]) -> Node:
@@ -841,9 +892,9 @@ def _variants_groups(variants: Variants) -> list[frozenset[str]]:
     if len(variants) == 1:
         return [frozenset((term,)) for term in dict.fromkeys(variants[0])]
     # Any one variant will do: the rarest term of each, taken together.
-    return [
-        frozenset(min(seq, key=lambda t: estimated_frequency(frozenset((t,)))) for seq in variants)
-    ]
+    terms = set[str]().union(*variants)  # a long phrase repeats its words
+    frequency = {t: estimated_frequency(frozenset((t,))) for t in terms}
+    return [frozenset(min(seq, key=frequency.__getitem__) for seq in variants)]
 
 
 def required_terms(node: Node) -> tuple[frozenset[str], ...]:

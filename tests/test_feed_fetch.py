@@ -26,6 +26,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pledgewatch.feeds.fetch import (
+    MAX_ETAG_LENGTH,
+    MAX_LAST_MODIFIED_LENGTH,
+    MAX_RETRY_AFTER,
     FeedRequest,
     Fetcher,
     FetchResult,
@@ -617,3 +620,180 @@ def test_missing_empty_and_oversized_files_are_errors(
 def test_directory_is_an_error(tmp_path: Path) -> None:
     message = assert_one_line_error(fetch_one(FeedRequest("dir", str(tmp_path))))
     assert message.startswith("is a directory")
+
+
+# --- what no server may crash: odd Retry-After, validators, redirects, URLs ----------
+
+
+def test_429_with_a_superscript_two_as_retry_after_has_no_retry_after(server: HTTPServer) -> None:
+    # "²".isdigit() is true, but int("²") raises.
+    server.expect_request("/feed.xml").respond_with_data(
+        b"", status=429, headers={"Retry-After": "²"}
+    )
+    result = fetch_one(feed(server))
+    assert assert_one_line_error(result) == "HTTP 429 Too Many Requests"
+    assert result.retry_after is None
+
+
+def test_429_with_4400_digits_of_retry_after_waits_the_longest_honoured(
+    server: HTTPServer,
+) -> None:
+    # Python refuses int() of more than 4,300 digits.
+    server.expect_request("/feed.xml").respond_with_data(
+        b"", status=429, headers={"Retry-After": "9" * 4400}
+    )
+    before = datetime.now(UTC)
+    result = fetch_one(feed(server))
+    assert assert_one_line_error(result) == "HTTP 429 Too Many Requests"
+    assert result.retry_after is not None
+    assert before + MAX_RETRY_AFTER <= result.retry_after <= datetime.now(UTC) + MAX_RETRY_AFTER
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("²", None),
+        ("٣", None),  # an Arabic-Indic three: a digit, but not delta-seconds
+        ("１２０", None),  # fullwidth digits
+        ("9" * 4400, timedelta(days=7)),
+        ("0" * 5000 + "60", timedelta(seconds=60)),
+        ("Fri, 31 Dec 9999 23:59:59 -1200", timedelta(days=7)),  # beyond datetime.max in UTC
+        ("Fri, 31 Dec 9999 23:59:59 GMT", timedelta(days=7)),
+        ("Mon, 01 Jan 0001 00:00:00 +1400", None),  # before datetime.min in UTC
+        ("Mon, 01 Jan 0001 00:00:00 GMT", None),
+    ],
+)
+def test_parse_retry_after_never_raises_on_odd_digits_and_dates(
+    value: str, expected: timedelta | None
+) -> None:
+    now = datetime(2024, 6, 14, 12, 0, tzinfo=UTC)
+    result = parse_retry_after(value, now=now)
+    assert (result - now if result else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("etag", "kept"),
+    [
+        ('"' + "e" * (MAX_ETAG_LENGTH - 2) + '"', True),
+        ('"' + "e" * 4998 + '"', False),
+        ('"caf\xe9"', False),
+    ],
+    ids=["at-the-column-size", "5000-chars", "non-ascii"],
+)
+def test_etag_the_feeds_table_cannot_hold_is_not_returned(
+    server: HTTPServer, etag: str, kept: bool
+) -> None:
+    server.expect_request("/feed.xml").respond_with_data(
+        RSS, content_type=RSS_TYPE, headers={"ETag": etag}
+    )
+    result = fetch_one(feed(server))
+    assert result.outcome == "ok"
+    assert result.etag == (etag if kept else None)
+
+
+@pytest.mark.parametrize(
+    ("last_modified", "kept"),
+    [("x" * MAX_LAST_MODIFIED_LENGTH, True), ("x" * 300, False), ("Fri, 14 Jun 2024 \xe9", False)],
+    ids=["at-the-column-size", "300-chars", "non-ascii"],
+)
+def test_last_modified_the_feeds_table_cannot_hold_is_not_returned(
+    server: HTTPServer, last_modified: str, kept: bool
+) -> None:
+    server.expect_request("/feed.xml").respond_with_data(
+        RSS, content_type=RSS_TYPE, headers={"Last-Modified": last_modified}
+    )
+    result = fetch_one(feed(server))
+    assert result.outcome == "ok"
+    assert result.last_modified == (last_modified if kept else None)
+
+
+def test_stored_validators_that_cannot_be_sent_are_left_out_and_the_poll_is_unconditional(
+    server: HTTPServer,
+) -> None:
+    server.expect_request("/feed.xml").respond_with_data(RSS, content_type=RSS_TYPE)
+    request = feed(server, etag='"v1"\r\nX-Injected: 1', last_modified="x" * 300)
+    result = fetch_one(request)
+    assert result.outcome == "ok"
+    sent = server.log[0][0].headers
+    assert "If-None-Match" not in sent
+    assert "If-Modified-Since" not in sent
+    assert "X-Injected" not in sent
+
+
+def test_redirect_to_a_url_too_long_to_store_is_followed_but_not_the_new_home(
+    server: HTTPServer,
+) -> None:
+    long_path = "/new-" + "a" * 3000 + ".xml"
+    server.expect_request("/old.xml").respond_with_data(
+        b"", status=301, headers={"Location": long_path}
+    )
+    server.expect_request(long_path).respond_with_data(RSS, content_type=RSS_TYPE)
+    result = fetch_one(feed(server, "/old.xml"))
+    assert result.outcome == "ok"
+    assert result.body == RSS
+    assert result.permanent_redirect is None
+
+
+def test_permanent_chain_ending_in_a_url_too_long_reports_the_last_storable_hop(
+    server: HTTPServer,
+) -> None:
+    long_path = "/new-" + "a" * 3000 + ".xml"
+    server.expect_request("/old.xml").respond_with_data(
+        b"", status=301, headers={"Location": "/middle.xml"}
+    )
+    server.expect_request("/middle.xml").respond_with_data(
+        b"", status=308, headers={"Location": long_path}
+    )
+    server.expect_request(long_path).respond_with_data(RSS, content_type=RSS_TYPE)
+    result = fetch_one(feed(server, "/old.xml"))
+    assert result.outcome == "ok"
+    assert result.permanent_redirect == server.url_for("/middle.xml")
+
+
+def test_redirect_to_a_host_idna_cannot_decode_is_an_error(server: HTTPServer) -> None:
+    server.expect_request("/feed.xml").respond_with_data(
+        b"", status=301, headers={"Location": "http://xn--a.example/feed.xml"}
+    )
+    message = assert_one_line_error(fetch_one(feed(server)))
+    assert message.startswith("redirected to an invalid host: ")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "http://xn--a.example/feed.xml",  # idna raises while httpx builds the request
+        "http://127.0.0.1:9/\ud800.xml",  # a lone surrogate cannot be encoded
+        "http://ex\u00e4mple..org/",
+    ],
+)
+def test_url_the_http_stack_refuses_is_an_invalid_url_error(url: str) -> None:
+    result = fetch_one(FeedRequest(name="bad", url=url))
+    assert assert_one_line_error(result).startswith("invalid URL: ")
+    assert result.http_status is None
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("~no-such-user-here/feed.xml", "no home directory for ~no-such-user-here"),
+        ("/tmp/feed\x00.xml", "cannot read /tmp/feed"),
+    ],
+)
+def test_local_path_that_cannot_be_opened_is_an_error(path: str, message: str) -> None:
+    assert assert_one_line_error(fetch_one(FeedRequest("file", path))).startswith(message)
+
+
+def test_anything_else_the_http_stack_raises_is_the_feeds_error_and_is_logged(
+    server: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # TOML can spell nan; anyio refuses a NaN deadline with ValueError, which
+    # httpx does not wrap: the kind of failure nobody foresaw.
+    server.expect_request("/feed.xml").respond_with_data(RSS, content_type=RSS_TYPE)
+    with caplog.at_level("WARNING", logger="pledgewatch.feeds"):
+        result = fetch_one(feed(server), FetchSettings(connect_timeout=float("nan")))
+    assert assert_one_line_error(result) == "unexpected error: ValueError: deadline must not be NaN"
+    [record] = caplog.records
+    assert record.levelname == "WARNING"
+    assert server.url_for("/feed.xml") in record.getMessage()
+    assert record.exc_info is not None

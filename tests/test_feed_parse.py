@@ -416,3 +416,262 @@ def test_html_to_text_stops_early_on_huge_markup_but_fills_the_limit() -> None:
     text = html_to_text(markup, 5_000)
     assert time.perf_counter() - started < 0.5
     assert 4_990 <= len(text) <= 5_000
+
+
+# --- what no feed may crash: character references, controls, dates, numbers ------------
+
+
+def one_item(inner: str) -> bytes:
+    return rss(f"<item><link>https://ex.org/a</link>{inner}</item>").encode()
+
+
+@pytest.mark.parametrize(
+    ("reference", "stored"),
+    [
+        ("&#xD800;", "Pledge \ufffd kept"),  # a surrogate
+        ("&#xdfff;", "Pledge \ufffd kept"),
+        ("&#55296;", "Pledge \ufffd kept"),
+        ("&#1114112;", "Pledge \ufffd kept"),  # beyond U+10FFFF
+        ("&#X110000;", "Pledge \ufffd kept"),
+        ("&#" + "9" * 4400 + ";", "Pledge \ufffd kept"),  # more digits than int() takes
+        ("&#0;", "Pledge kept"),  # controls XML forbids even as references
+        ("&#x1B;", "Pledge kept"),
+        ("&#x7;", "Pledge kept"),
+        ("&#" + "0" * 4400 + "65;", "Pledge A kept"),
+    ],
+)
+def test_character_reference_to_no_character_is_stored_as_safe_text(
+    reference: str, stored: str
+) -> None:
+    feed = parse(one_item(f"<title>Pledge {reference} kept</title>"))
+    assert feed.entries[0].title == stored
+    assert feed.warnings[0].startswith("unusable character references repaired (first: &#")
+
+
+def test_invalid_character_reference_in_a_link_and_in_escaped_html_is_repaired() -> None:
+    body = one_item(
+        "<title>t</title><description>&lt;p&gt;a &amp;#xD800; b &amp;#1114112; c "
+        "&amp;#" + "9" * 4400 + "; d&lt;/p&gt;</description>"
+        "<guid isPermaLink='false'>id-&#xD800;</guid>"
+    )
+    entry = parse(body).entries[0]
+    assert entry.summary == "a \ufffd b \ufffd c \ufffd d"
+    assert entry.guid == "id-\ufffd"
+
+
+def test_dropping_a_control_reference_does_not_join_the_text_around_it_into_another() -> None:
+    feed = parse(one_item("<title>a &&#0;#1114112; b</title>"))
+    assert feed.entries[0].title == "a &#1114112; b"
+
+
+def test_namespace_uri_holding_a_no_break_space_is_escaped_and_the_feed_read() -> None:
+    # xml.sax splits "URI localname" on any whitespace and feedparser unpacks two parts;
+    # a stray 0xA0 byte is a no-break space once the feed is read as windows-1252.
+    body = (FEEDS / "rss10.rdf").read_bytes().replace(b'rdf="http', b'rdf="h\xa0ttp', 1)
+    feed = parse(body)
+    assert [e.url for e in feed.entries] == [
+        "https://wire.example.net/a/1",
+        "https://wire.example.net/a/2",
+    ]
+    assert feed.warnings[0].startswith(
+        "namespace URIs holding spaces or non-ASCII characters escaped (first: 'h"
+    )
+
+
+def test_invalid_character_reference_in_a_utf16_feed_is_repaired() -> None:
+    body = rss("<item><title>a &#xD800; b</title><link>https://ex.org/a</link></item>")
+    feed = parse(body.replace('encoding="utf-8"', 'encoding="utf-16"').encode("utf-16"))
+    assert feed.entries[0].title == "a \ufffd b"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["\x00", "\x07", "\x1b", "\x7f", "\ufffe", "\uffff"],
+    ids=["NUL", "BEL", "ESC", "DEL", "U+FFFE", "U+FFFF"],
+)
+def test_raw_control_characters_are_dropped_from_every_field(raw: str) -> None:
+    body = rss(
+        f"<item><title>Vote{raw} [2J now</title><link>https://ex.org/a{raw}</link>"
+        f"<description>Sum{raw}mary</description><guid>g{raw}1</guid></item>",
+        channel_title=f"Desk{raw}",
+    ).encode("utf-8", "surrogatepass")
+    feed = parse(body)
+    entry = feed.entries[0]
+    assert (feed.title, entry.title, entry.summary, entry.guid) == (
+        "Desk",
+        "Vote [2J now",
+        "Summary",
+        "g1",
+    )
+    assert entry.url == "https://ex.org/a"
+
+
+def test_c1_control_in_rss_is_read_as_the_windows_1252_character_meant() -> None:
+    # feedparser's own repair of a common mis-encoding; the result is printable.
+    title = parse(one_item("<title>\u2039quoted\u009b</title>")).entries[0].title
+    assert title == "\u2039quoted\u203a"
+
+
+def test_lone_surrogates_in_a_json_feed_become_replacement_characters() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "Desk \\ud800",'
+        b' "items": [{"id": "\\udfff-1", "url": "https://ex.org/a",'
+        b' "title": "A \\ud800 \\u001b \\u009b[2J",'
+        b' "content_text": "x\\ud83d\\ude00y"}]}'
+    )
+    feed = parse(body)
+    entry = feed.entries[0]
+    assert feed.title == "Desk \ufffd"
+    assert entry.title == "A \ufffd [2J"
+    assert entry.guid == "\ufffd-1"
+    assert entry.content == "x\U0001f600y"  # a proper pair is one character, kept
+
+
+def test_marked_section_html_parser_does_not_know_is_dropped_like_a_bogus_comment() -> None:
+    # Python's html.parser raises AssertionError on "<![name[" unless name is a known keyword.
+    item = "<description>&lt;![foo[ Word markup ]]&gt;&lt;p&gt;Pledge kept&lt;/p&gt;</description>"
+    assert parse(one_item(item)).entries[0].summary == "Pledge kept"
+    assert html_to_text("<![if !supportLists]>· <![endif]>Kept", 100) == "· Kept"
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Mon, 01 Jan 0001 00:00:00 +1400",
+        "Sun, 31 Dec 1899 23:59:59 GMT",
+        "Fri, 31 Dec 9999 23:59:59 -0500",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+    ],
+)
+def test_rss_date_before_1900_or_in_the_future_is_the_fetch_time(date: str) -> None:
+    entry = parse(one_item(f"<title>t</title><pubDate>{date}</pubDate>")).entries[0]
+    assert entry.published_at == FETCHED_AT
+
+
+def test_date_on_1900_01_01_is_kept() -> None:
+    entry = parse(one_item("<pubDate>Mon, 01 Jan 1900 00:00:00 GMT</pubDate>")).entries[0]
+    assert entry.published_at == datetime(1900, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "date", ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00"]
+)
+def test_atom_date_at_the_ends_of_the_calendar_is_the_fetch_time(date: str) -> None:
+    body = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title><entry><title>a</title>'
+        f'<link href="https://ex.org/a"/><id>1</id><updated>{date}</updated></entry></feed>'
+    )
+    assert parse(body.encode()).entries[0].published_at == FETCHED_AT
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00",
+        "1899-12-31T23:59:59Z",
+        "9999-12-31T23:59:59-05:00",
+        "9999-12-31T23:59:59-12:00",
+        "9999-12-31T23:59:59Z",
+    ],
+)
+def test_json_feed_date_at_the_ends_of_the_calendar_is_the_fetch_time(date: str) -> None:
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [{"id": "1", "url": "https://ex.org/a", "date_published": date}],
+    }
+    assert parse(json.dumps(document).encode()).entries[0].published_at == FETCHED_AT
+
+
+def test_json_feed_with_a_5000_digit_number_keeps_its_entries() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
+        b'{"id": ' + b"9" * 5000 + b', "url": "https://ex.org/a", "title": "Huge id"},'
+        b'{"id": "b", "url": "https://ex.org/b", "_size": -' + b"1" * 5000 + b"}]}"
+    )
+    feed = parse(body)
+    assert [(e.title, e.guid) for e in feed.entries] == [("Huge id", None), ("", "b")]
+
+
+@pytest.mark.parametrize(
+    ("raw_id", "guid"),
+    [(7, "7"), ("x", "x"), (1.5, None), (True, None), (None, None), ([1], None), ({}, None)],
+)
+def test_json_feed_id_of_any_type_gives_a_guid_or_none(raw_id: object, guid: str | None) -> None:
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [{"id": raw_id, "url": "https://ex.org/a"}],
+    }
+    assert parse(json.dumps(document).encode()).entries[0].guid == guid
+
+
+def test_json_feed_nested_too_deeply_is_one_line_error() -> None:
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [' + b"[" * 100_000
+    assert one_entry_error(body) == "invalid JSON feed: nested too deeply"
+
+
+def test_entry_link_too_long_to_store_is_skipped_with_a_warning() -> None:
+    long_link = "https://ex.org/" + "a" * 3000
+    body = rss(
+        f"<item><title>Long</title><link>{long_link}</link></item>"
+        "<item><title>Fine</title><link>https://ex.org/b</link></item>"
+    ).encode()
+    feed = parse(body)
+    assert [e.title for e in feed.entries] == ["Fine"]
+    assert feed.warnings == [
+        "1 entry skipped (first: #1 'Long': link longer than 2,000 characters)"
+    ]
+
+
+@pytest.mark.parametrize("link", ["http://[::1", "//[::1/story"])
+def test_entry_link_with_a_broken_host_is_skipped(link: str) -> None:
+    feed = parse(one_item("").replace(b"https://ex.org/a", link.encode()))
+    assert feed.entries == []
+    assert feed.warnings == ["1 entry skipped (first: #1: no http(s) link)"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/rss+xml; charset=undefined",  # codecs that raise a plain UnicodeError
+        "application/rss+xml; charset=punycode",
+        "application/rss+xml; charset=idna",
+        "application/rss+xml; charset=utf\x00-8",  # a NUL: ValueError from codecs.lookup
+        "application/rss+xml; charset=\ud800",
+    ],
+)
+def test_charset_feedparser_would_raise_on_is_ignored_with_a_warning(content_type: str) -> None:
+    feed = parse_file("rss20.xml", content_type)
+    assert len(feed.entries) == 4
+    assert feed.warnings[0].startswith("encoding: the charset ")
+    assert feed.warnings[0].endswith(" of the Content-Type cannot be used, ignored")
+
+
+@pytest.mark.parametrize("declared", [b"undefined", b"punycode", b"utf\x00-8", b"\xff"])
+def test_xml_declared_encoding_feedparser_would_raise_on_is_ignored_with_a_warning(
+    declared: bytes,
+) -> None:
+    body = (
+        (FEEDS / "rss20.xml").read_bytes().replace(b'encoding="utf-8"', b'encoding="%s"' % declared)
+    )
+    feed = parse(body)
+    assert feed.entries[0].title == "China says it will not sell weapons to Russia"
+    assert feed.warnings[0].startswith("encoding: the declared encoding ")
+    assert feed.warnings[0].endswith(" cannot be used, ignored")
+
+
+def test_failure_inside_feedparser_is_the_feeds_one_line_error_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # feedparser decodes EBCDIC (and UTF-7) itself, so a reference to a surrogate
+    # in it is hidden from the repairs and still reaches feedparser's chr(): the
+    # kind of failure the last-resort guard is there for.
+    body = rss("<item><title>a &#xD800; b</title><link>https://ex.org/a</link></item>")
+    body = body.replace('encoding="utf-8"', 'encoding="cp037"')
+    with caplog.at_level("WARNING", logger="pledgewatch.feeds"):
+        message = one_entry_error(body.encode("cp037"))
+    assert message.startswith("the feed parser failed (UnicodeEncodeError: ")
+    [record] = caplog.records
+    assert record.levelname == "WARNING"
+    assert FEED_URL in record.getMessage()
+    assert record.exc_info is not None

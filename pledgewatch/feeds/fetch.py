@@ -23,6 +23,13 @@ is outcome ``"not_modified"``. 410 is ``"gone"``. 429 and 503 carry the
 Retry-After time. ``file:`` URLs and plain paths are read from disk, for
 archives, offline use and tests.
 
+What a result carries can be stored: a validator too long for its column or
+holding anything but printable ASCII is left out (the next poll is then
+unconditional), and a permanent redirect is only reported when its target is
+a URL the feeds table can hold. Whatever else a server or a URL makes the
+HTTP stack raise is the feed's error too; only FetchStopped and cancellation
+leave :meth:`Fetcher.fetch`.
+
 May import pledgewatch.errors and pledgewatch.feeds.*, nothing else from pledgewatch.
 """
 
@@ -31,7 +38,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import inspect
+import logging
 import mimetypes
+import re
 import socket
 import ssl
 import threading
@@ -39,7 +48,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import MAXYEAR, UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -49,6 +58,8 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import httpx
+
+from pledgewatch.feeds.urls import http_url_problem
 
 Outcome = Literal["ok", "not_modified", "error", "gone"]
 
@@ -60,8 +71,18 @@ ACCEPT = (
 # Only what _BodyDecoder can inflate in bounded steps.
 ACCEPT_ENCODING = "gzip, deflate"
 MAX_RETRY_AFTER = timedelta(days=7)
+# The feeds table's column sizes (etag VARCHAR(1000), last_modified VARCHAR(200)):
+# PostgreSQL refuses a longer value, and the feed could then never be stored.
+MAX_ETAG_LENGTH = 1000
+MAX_LAST_MODIFIED_LENGTH = 200
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
+# An ETag is printable ASCII (RFC 9110 allows obs-text, no server needs it) and
+# an HTTP-date is ASCII; anything else would be stored and sent back garbled.
+_VALIDATOR_UNSAFE = re.compile(r"[^\x20-\x7e]")
+_DELTA_SECONDS = re.compile(r"[0-9]+")
+
+log = logging.getLogger("pledgewatch.feeds")
 
 
 @dataclass(frozen=True)
@@ -99,7 +120,7 @@ class FetchResult:
     etag: str | None  # validators to store; on a 304 the old ones unless the server sent new
     last_modified: str | None
     # Where the feed now lives when the redirect chain began with 301/308 hops:
-    # the target of the last of those permanent hops.
+    # the target of the last of those permanent hops that the feeds table can hold.
     permanent_redirect: str | None
     retry_after: datetime | None  # from Retry-After on 429 and 503 (UTC, at most 7 days ahead)
     error: str | None  # one line, for outcomes "error" and "gone"
@@ -139,7 +160,7 @@ class Fetcher:
         self._transport = transport
         self._stop = stop
         self._client: httpx.AsyncClient | None = None
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str, bytes, int | None], httpx.AsyncClient] = {}
         self._ssl: ssl.SSLContext | None = None
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
@@ -176,7 +197,9 @@ class Fetcher:
         assert self._client is not None
         if self._transport is not None:
             return self._client  # an injected transport serves every host
-        key = f"{url.scheme}://{url.host}:{url.port}"
+        # The host as sent, not url.host: that decodes IDNA and raises for a
+        # label such as "xn--a" that does not decode.
+        key = (url.scheme, url.raw_host, url.port)
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = self._new_client(self.settings.per_host)
@@ -196,7 +219,11 @@ class Fetcher:
             self._client = None
 
     async def fetch(self, request: FeedRequest) -> FetchResult:
-        """Fetch one feed; a failure of the feed is a result, never an exception."""
+        """Fetch one feed; a failure of the feed is a result, never an exception.
+
+        Raises FetchStopped for a feed not started before the stop flag was set,
+        and RuntimeError when called outside ``async with``; nothing else.
+        """
         try:
             parts = urlsplit(request.url)
             host_key = f"{parts.hostname}:{parts.port}"
@@ -231,6 +258,12 @@ class Fetcher:
             result = await fetch(request)
         except _FetchFailed as failure:
             result = _error(request, failure.message, status=failure.status)
+        except Exception as exc:
+            # httpx, h11 and idna raise ValueError and UnicodeError on odd hosts
+            # and headers, and a server can surely find more: whatever one feed
+            # makes the stack raise is that feed's error, not the sweep's.
+            log.warning("fetching %s failed", request.url, exc_info=True)
+            result = _error(request, f"unexpected error: {_describe(exc)}")
         return replace(result, elapsed=time.monotonic() - started)
 
     # --- HTTP ----------------------------------------------------------------------------
@@ -255,36 +288,54 @@ class Fetcher:
             raise _FetchFailed(_describe_os_error(exc)) from None
 
     async def _follow(self, request: FeedRequest) -> FetchResult:
-        # Validators go back as the bytes they came as; a stored non-ASCII
-        # ETag must not make header encoding raise.
+        # A validator stored before it was checked, and that would no longer
+        # be kept, is not sent: h11 refuses a header holding a line break, and
+        # the feed would fail on every poll.
         headers: dict[bytes, bytes] = {}
-        if request.etag:
-            headers[b"If-None-Match"] = request.etag.encode("utf-8")
-        if request.last_modified:
-            headers[b"If-Modified-Since"] = request.last_modified.encode("utf-8")
+        etag = _storable_validator(request.etag, MAX_ETAG_LENGTH)
+        if etag:
+            headers[b"If-None-Match"] = etag.encode("ascii")
+        last_modified = _storable_validator(request.last_modified, MAX_LAST_MODIFIED_LENGTH)
+        if last_modified:
+            headers[b"If-Modified-Since"] = last_modified.encode("ascii")
 
-        url = httpx.URL(request.url)
+        url = _http_url(request.url)
         permanent: str | None = None
         still_permanent = True
         for _hop in range(self.settings.max_redirects + 1):
             client = self._client_for(url)
-            response = await client.send(
-                client.build_request("GET", url, headers=headers), stream=True
-            )
+            try:
+                response = await client.send(
+                    client.build_request("GET", url, headers=headers), stream=True
+                )
+            except UnicodeError as exc:
+                # httpx decodes the host of every redirect's Location as it reads
+                # the response, and idna raises for one such as "xn--a" that does
+                # not decode (the URL asked for was checked in _http_url).
+                raise _FetchFailed(f"redirected to an invalid host: {_one_line(exc)}") from None
             try:
                 location = response.headers.get("Location")
                 if response.status_code not in _REDIRECT_STATUSES or not location:
                     return await self._result(request, response, permanent)
-                target = response.url.join(location)
+                try:
+                    target = _http_url(location, base=response.url)
+                except _FetchFailed as failure:
+                    raise _FetchFailed(
+                        f"redirected to an {failure.message}", status=response.status_code
+                    ) from None
                 if target.scheme not in ("http", "https"):
                     raise _FetchFailed(
-                        f"redirected to an unsupported URL {str(target)!r}",
+                        f"redirected to an unsupported URL {str(target)[:200]!r}",
                         status=response.status_code,
                     )
                 # Only a chain that starts with permanent hops moves the feed:
                 # after a temporary hop, the next URL is not the feed's new home.
                 still_permanent = still_permanent and response.status_code in _PERMANENT_REDIRECTS
-                if still_permanent:
+                # A target the feeds table cannot hold (longer than MAX_URL_LENGTH,
+                # unescaped characters: http_url_problem says) is followed but not
+                # recorded; the last permanent hop that can be stored still leads
+                # to the feed.
+                if still_permanent and http_url_problem(str(target)) is None:
                     permanent = str(target)
                 url = target
             finally:
@@ -302,8 +353,10 @@ class Fetcher:
             http_status=status,
             body=None,
             content_type=headers.get("Content-Type"),
-            etag=headers.get("ETag"),
-            last_modified=headers.get("Last-Modified"),
+            etag=_storable_validator(headers.get("ETag"), MAX_ETAG_LENGTH),
+            last_modified=_storable_validator(
+                headers.get("Last-Modified"), MAX_LAST_MODIFIED_LENGTH
+            ),
             permanent_redirect=permanent,
             retry_after=None,
             error=None,
@@ -313,8 +366,9 @@ class Fetcher:
             return replace(
                 result,
                 outcome="not_modified",
-                etag=result.etag or request.etag,
-                last_modified=result.last_modified or request.last_modified,
+                etag=result.etag or _storable_validator(request.etag, MAX_ETAG_LENGTH),
+                last_modified=result.last_modified
+                or _storable_validator(request.last_modified, MAX_LAST_MODIFIED_LENGTH),
             )
         if status == 410:
             return replace(result, outcome="gone", error=_status_line(response))
@@ -411,14 +465,20 @@ def parse_retry_after(value: str | None, *, now: datetime) -> datetime | None:
     """When a Retry-After header (delta-seconds or HTTP-date) allows the next try.
 
     None for a missing or unreadable value or a time not in the future;
-    never more than 7 days after ``now``.
+    never more than 7 days after ``now``. Never raises.
     """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        seconds = min(int(value), int(MAX_RETRY_AFTER.total_seconds()))
-        when = now + timedelta(seconds=seconds)
+    latest = now + MAX_RETRY_AFTER
+    if _DELTA_SECONDS.fullmatch(value):
+        # ASCII digits only ("²".isdigit() is true, int("²") fails), counted
+        # before int(): Python refuses int() of more than 4,300 digits.
+        digits = value.lstrip("0")
+        if len(digits) > len(str(int(MAX_RETRY_AFTER.total_seconds()))):
+            when = latest
+        else:
+            when = min(now + timedelta(seconds=int(digits or "0")), latest)
     else:
         try:
             when = parsedate_to_datetime(value)
@@ -426,7 +486,12 @@ def parse_retry_after(value: str | None, *, now: datetime) -> datetime | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        when = min(when.astimezone(UTC), now + MAX_RETRY_AFTER)
+        try:
+            when = min(when.astimezone(UTC), latest)
+        except OverflowError:
+            # Within a day of the ends of datetime's range: year 1 is long
+            # past, year 9999 further ahead than any wait is honoured.
+            when = latest if when.year == MAXYEAR else now
     return when if when > now else None
 
 
@@ -512,6 +577,24 @@ class _BodyDecoder:
 # --- helpers ----------------------------------------------------------------------------
 
 
+def _storable_validator(value: str | None, limit: int) -> str | None:
+    if not value or len(value) > limit or _VALIDATOR_UNSAFE.search(value):
+        return None
+    return value
+
+
+def _http_url(text: str, base: httpx.URL | None = None) -> httpx.URL:
+    """``text`` (resolved against ``base``) as a URL httpx can send, or _FetchFailed."""
+    try:
+        url = base.join(text) if base is not None else httpx.URL(text)
+        # httpx decodes the host when it builds the request, and idna raises
+        # for an "xn--" label that does not decode: find out here.
+        url.host  # noqa: B018
+    except (httpx.InvalidURL, ValueError) as exc:  # idna's errors are ValueErrors
+        raise _FetchFailed(f"invalid URL: {_one_line(exc)}") from None
+    return url
+
+
 def _error(request: FeedRequest, message: str, *, status: int | None = None) -> FetchResult:
     return FetchResult(
         request=request,
@@ -547,6 +630,11 @@ def _utcnow() -> datetime:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _describe(exc: BaseException) -> str:
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _causes(exc: BaseException) -> Iterable[BaseException]:
@@ -590,7 +678,10 @@ def _local_path(url: str) -> Path:
         if parts.netloc not in ("", "localhost"):
             raise _FetchFailed(f"file URL on another host: {parts.netloc}")
         return Path(url2pathname(parts.path))
-    return Path(url).expanduser()
+    try:
+        return Path(url).expanduser()
+    except RuntimeError:  # "~someone/feed.xml" for a user this machine does not know
+        raise _FetchFailed(f"no home directory for {url.partition('/')[0]}") from None
 
 
 def _read_file(path: Path, limit: int) -> bytes:
@@ -603,7 +694,7 @@ def _read_file(path: Path, limit: int) -> bytes:
         raise _FetchFailed(f"is a directory, not a feed file: {path}") from None
     except PermissionError:
         raise _FetchFailed(f"permission denied: {path}") from None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise _FetchFailed(f"cannot read {path}: {_one_line(exc)}") from None
     if len(body) > limit:
         raise _FetchFailed(_too_large(limit))

@@ -27,9 +27,10 @@ import re
 # Tab, line feed and carriage return are text; every other C0 control, DEL,
 # the C1 controls, lone surrogates and the two noncharacters are not.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_UNSAFE_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_UNSAFE_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SHOW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_SHOW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_SHOW_ONE_LINE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(text: str) -> str:
@@ -56,25 +57,30 @@ def first_unsafe(text: str, *, multiline: bool = True) -> str | None:
     char = found.group()
     if _SURROGATE.match(char):
         return "is not valid UTF-8 text (check the encoding of the terminal or the file)"
-    if char in "\t\r\n":
+    if char in "\t\r\n\u2028\u2029":
         return "must be on one line"
     return f"contains the control character U+{ord(char):04X}; remove it"
 
 
-def printable(text: str) -> str:
+def printable(text: str, *, one_line: bool = False) -> str:
     """``text`` safe to print on a terminal: unsafe characters shown as escapes.
 
-    Line feeds stay line feeds; a carriage return, ESC or a surrogate is shown
-    as ``\\r``, ``\\x1b`` or ``\\udcff`` and so cannot move the cursor or
-    start an escape sequence.
+    Line feeds stay line feeds unless ``one_line``; a carriage return, ESC, a
+    line separator or a surrogate is shown as ``\\r``, ``\\x1b``, ``\\u2028``
+    or ``\\udcff`` and so cannot move the cursor or start an escape sequence.
+    Escapes are printable, so printing twice changes nothing more.
     """
-    if not _SHOW.search(text):
+    pattern = _SHOW_ONE_LINE if one_line else _SHOW
+    if not pattern.search(text):
         return text
-    return _SHOW.sub(_escape, text)
+    return pattern.sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
-    if code == 0x0D:
-        return "\\r"
+    if code in _NAMED:
+        return _NAMED[code]
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+_NAMED = {0x0A: "\\n", 0x0D: "\\r"}

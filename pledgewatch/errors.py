@@ -19,20 +19,29 @@ and how to fix it. The command line prints ``error: <message>`` and exits with
     └── SweepLocked                   exit 75: another sweep holds the lock
         └── SweepLockLost             another sweep took the lock over; this one stopped
 
-May import nothing from pledgewatch.
+Every message is one line (line breaks and control characters in a value it
+quotes are shown as escapes), except an ImportFileError's, which is a head
+line and one line per bad row.
+
+May import pledgewatch.characters (pure), nothing else from pledgewatch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pledgewatch.characters import printable
+
 
 class PledgewatchError(Exception):
     """Root of every error a user can act on."""
 
     exit_code = 1
+    multiline = False
 
     def __init__(self, message: str) -> None:
+        if not self.multiline:
+            message = printable(message, one_line=True)
         super().__init__(message)
         self.message = message
 
@@ -76,6 +85,8 @@ SHOWN_PROBLEMS = 20  # an import file's bad rows listed at most, so a wrong file
 class ImportFileError(InputError):
     """An import file with bad rows; every bad row is listed by line number."""
 
+    multiline = True
+
     def __init__(self, path: str, problems: Sequence[tuple[int, str]]) -> None:
         count = len(problems)
         head = (
@@ -83,10 +94,13 @@ class ImportFileError(InputError):
             if problems
             else f"{path}: nothing imported"
         )
-        shown = [f"  line {line}: {problem}" for line, problem in problems[:SHOWN_PROBLEMS]]
+        shown = [
+            f"  line {line}: {printable(problem, one_line=True)}"
+            for line, problem in problems[:SHOWN_PROBLEMS]
+        ]
         if count > SHOWN_PROBLEMS:
             shown.append(f"  ... and {count - SHOWN_PROBLEMS:,} more bad rows")
-        super().__init__("\n".join([head, *shown]))
+        super().__init__("\n".join([printable(head, one_line=True), *shown]))
         self.path = path
         self.problems = list(problems)
 

@@ -258,7 +258,7 @@ def validate(raw: Mapping[str, Any], *, today: date) -> PledgeData:
     unknown = sorted(set(raw) - set(COLUMNS))
     if unknown:
         raise ValidationError(
-            unknown[0], f"is not a pledge field; known fields: {', '.join(COLUMNS)}"
+            _shown(unknown[0]), f"is not a pledge field; known fields: {', '.join(COLUMNS)}"
         )
     text = _required_text(raw, "text")
     actor = _required_text(raw, "actor")
@@ -521,8 +521,18 @@ class ImportResult:
     skipped: list[tuple[int, int]]  # (line, id of the existing pledge)
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """Rows of a CSV (header row) or JSON Lines file, each with its line number."""
+Rows = list[tuple[int, dict[str, Any]]]
+Problems = list[tuple[int, str]]
+
+
+def read_rows(path: Path) -> tuple[Rows, Problems]:
+    """Rows of a CSV (header row) or JSON Lines file, each with its line number, and
+    the lines that are not rows at all (bad JSON, wrong cell counts).
+
+    A file that cannot be read as a whole (too large, not UTF-8, a bad header)
+    raises; bad lines are returned, so that they are listed with the rows that
+    fail validation.
+    """
     try:
         with path.open("rb") as handle:
             # Read one byte past the cap: /dev/zero or a mistaken disk image must
@@ -555,10 +565,11 @@ def _looks_like_jsonl(path: Path, content: str) -> bool:
     return content.lstrip().startswith("{")
 
 
-def _read_jsonl(path: Path, content: str) -> list[tuple[int, dict[str, Any]]]:
-    rows: list[tuple[int, dict[str, Any]]] = []
-    problems: list[tuple[int, str]] = []
-    for number, line in enumerate(content.splitlines(), start=1):
+def _read_jsonl(path: Path, content: str) -> tuple[Rows, Problems]:
+    rows: Rows = []
+    problems: Problems = []
+    # Lines end at "\n" only: U+2028 and friends may sit inside a JSON string.
+    for number, line in enumerate(content.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -569,20 +580,18 @@ def _read_jsonl(path: Path, content: str) -> list[tuple[int, dict[str, Any]]]:
         except RecursionError:
             problems.append((number, "not a pledge: the JSON is nested too deeply"))
             continue
-        except ValueError as exc:
+        except ValueError:
             # Python refuses integers of thousands of digits with a plain ValueError.
-            problems.append((number, f"not valid JSON ({' '.join(str(exc).split())[:120]})"))
+            problems.append((number, "not a pledge: a number of more than 4,300 digits"))
             continue
         if not isinstance(value, dict):
             problems.append((number, "is not a JSON object"))
             continue
         rows.append((number, value))
-    if problems:
-        raise ImportFileError(str(path), problems)
-    return rows
+    return rows, problems
 
 
-def _read_csv(path: Path, content: str) -> list[tuple[int, dict[str, Any]]]:
+def _read_csv(path: Path, content: str) -> tuple[Rows, Problems]:
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
         header = next(reader)
@@ -608,8 +617,8 @@ def _read_csv(path: Path, content: str) -> list[tuple[int, dict[str, Any]]]:
             str(path),
             [(1, "; ".join(parts) + f" (the header row may use: {', '.join(COLUMNS)})")],
         )
-    rows: list[tuple[int, dict[str, Any]]] = []
-    problems: list[tuple[int, str]] = []
+    rows: Rows = []
+    problems: Problems = []
     line_end = reader.line_num
     while True:
         start = line_end + 1
@@ -629,9 +638,7 @@ def _read_csv(path: Path, content: str) -> list[tuple[int, dict[str, Any]]]:
             )
             continue
         rows.append((start, dict(zip(names, record, strict=True))))
-    if problems:
-        raise ImportFileError(str(path), problems)
-    return rows
+    return rows, problems
 
 
 def import_pledges(
@@ -645,9 +652,8 @@ def import_pledges(
 ) -> ImportResult:
     """Validate every row first; write all of them or, if any row is bad, none."""
     by = check_person("by", by)
-    rows = read_rows(path)
+    rows, problems = read_rows(path)
     lock_pledges(session, exclusive=True)
-    problems: list[tuple[int, str]] = []
     valid: list[tuple[int, PledgeData]] = []
     seen: dict[tuple[str, str], int] = {}
     skipped: list[tuple[int, int]] = []
@@ -673,7 +679,7 @@ def import_pledges(
             continue
         valid.append((line, data))
     if problems:
-        raise ImportFileError(str(path), problems)
+        raise ImportFileError(str(path), sorted(problems))
     pledges = [_new_pledge(data, by=by, now=now) for _line, data in valid]
     session.add_all(pledges)
     session.flush()

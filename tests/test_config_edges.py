@@ -430,7 +430,7 @@ def test_http_feed_urls_are_kept_as_written(tmp_path: Path) -> None:
             '"md\\x1b" is not a report format',
         ),
         ('[[feeds]]\nname = "a\\u001b[2J"\nurl = "f.xml"\n', "feeds[0].name", "U+001B"),
-        ('[[feeds]]\nname = "a\\u2028b"\nurl = "f.xml"\n', "feeds[0].name", "is not a feed name"),
+        ('[[feeds]]\nname = "a\\u2028b"\nurl = "f.xml"\n', "feeds[0].name", "one line"),
         ('[[feeds]]\nname = "a"\nurl = "f.xml"\n"\\n" = 1\n', 'feeds[0]."\\n"', "unknown key"),
     ],
 )

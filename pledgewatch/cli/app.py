@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     except PledgewatchError as exc:
         if _current[0] is not None and _current[0].verbose:
             traceback.print_exc()
-        lines = printable(str(exc)).splitlines() or [type(exc).__name__]
+        # Split at line feeds only: a message is one line, or an import
+        # file's head line and its bad rows.
+        lines = printable(str(exc)).split("\n") if str(exc) else [type(exc).__name__]
         print(f"error: {lines[0]}", file=sys.stderr)
         for line in lines[1:]:
             print(line, file=sys.stderr)

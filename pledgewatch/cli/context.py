@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -40,6 +42,20 @@ class State:
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()
+
+
+def option_error(exc: ValidationError, names: Mapping[str, str]) -> InputError:
+    """A library error about a field, in the words of the command line: its option."""
+    return InputError(f"{names.get(exc.field, exc.field)}: {exc.reason}")
+
+
+@contextmanager
+def options(names: Mapping[str, str]) -> Iterator[None]:
+    """Say a library error about a field with the option that gave it."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise option_error(exc, names) from None
 
 
 def state(ctx: typer.Context) -> State:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from pledgewatch import evidence, review
-from pledgewatch.cli.context import current_user, now, state
+from pledgewatch.cli.context import current_user, now, options, state
 from pledgewatch.cli.output import cell, print_json, progress, say, shorten, stdout
 from pledgewatch.cli.parsing import since_option
 
@@ -91,6 +91,8 @@ def rematch(
         say(f"{found} new evidence item{'s' if found != 1 else ''}")
 
 
+REVIEW_OPTIONS = {"note": "--note", "stance": "--stance", "by": "--by"}
+
 Note = Annotated[str | None, typer.Option("--note", help="Why, for the record.")]
 By = Annotated[
     str | None,
@@ -108,7 +110,7 @@ def _review(
     as_json: bool,
 ) -> None:
     reviewer = current_user(by, "--by")
-    with state(ctx).database().session() as session:
+    with state(ctx).database().session() as session, options(REVIEW_OPTIONS):
         item = review.review_evidence(
             session, evidence_id, decision, by=reviewer, now=now(), stance=stance, note=note
         )

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from pledgewatch import evidence, pledges
-from pledgewatch.cli.context import current_user, now, state, today
+from pledgewatch.cli.context import current_user, now, option_error, state, today
 from pledgewatch.cli.output import cell, print_json, progress, say, shorten, stdout
 from pledgewatch.errors import InputError, ValidationError
 
@@ -60,8 +60,8 @@ User = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
-def _as_option_error(exc: ValidationError) -> InputError:
-    return InputError(f"{OPTION_NAMES.get(exc.field, exc.field)}: {exc.reason}")
+def _as_option_error(exc: ValidationError, *, editing: bool = False) -> InputError:
+    return option_error(exc, {**OPTION_NAMES, "text": "--text"} if editing else OPTION_NAMES)
 
 
 @app.command("add")
@@ -319,7 +319,7 @@ def edit(
                 found = evidence.rematch(session, now(), pledge_id=pledge_id, progress=update)
             document = pledges.pledge_to_dict(pledge)
     except ValidationError as exc:
-        raise _as_option_error(exc) from None
+        raise _as_option_error(exc, editing=True) from None
     if as_json:
         print_json({**document, "changed": changed, "evidence_new": found})
     elif changed:

@@ -8,8 +8,11 @@ import typer
 from rich.table import Table
 
 from pledgewatch import review
-from pledgewatch.cli.context import current_user, now, state, today
+from pledgewatch.cli.context import current_user, now, options, state, today
 from pledgewatch.cli.output import cell, print_json, say, shorten, stdout
+
+VERDICT_OPTIONS = {"note": "--note", "source_url": "--source-url", "by": "--by"}
+
 
 STATUS_STYLES = {
     "not_yet_rated": "dim",
@@ -49,7 +52,7 @@ def verdict(
     Example: pledgewatch verdict 1 broken --evidence 12 --note "Chinese parts in Russian drones"
     """
     editor = current_user(by, "--by")
-    with state(ctx).database().session() as session:
+    with state(ctx).database().session() as session, options(VERDICT_OPTIONS):
         change = review.record_verdict(
             session,
             pledge_id,

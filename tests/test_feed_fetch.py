@@ -437,8 +437,9 @@ def test_gzip_bomb_is_cut_at_max_bytes_without_inflating_it(
         tracemalloc.stop()
     assert assert_one_line_error(result) == "body larger than 5,000,000 bytes"
     assert elapsed < 5
-    # Inflating one 64 KiB network read whole would already take ~64 MB.
-    assert peak < 3 * max_bytes
+    # Inflating one 64 KiB network read whole would already take ~64 MB; the
+    # margin is for what the loopback server's threads allocate meanwhile.
+    assert peak < 5 * max_bytes
 
 
 def test_stacked_content_encodings_are_refused(server: HTTPServer) -> None:

@@ -293,7 +293,7 @@ class Database:
             )
         if path is not None and path.exists():
             self.check_integrity()
-        with self.connect(write=True) as conn:
+        with self.connect(write=True) as conn, self._schema_change(conn):
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK_ID})
                 conn.commit()
@@ -311,9 +311,36 @@ class Database:
         return before, after
 
     def downgrade(self, revision: str = "base") -> None:
-        with self.connect(write=True) as conn:
+        with self.connect(write=True) as conn, self._schema_change(conn):
             command.downgrade(alembic_config(conn), revision)
             conn.commit()
+
+    @contextmanager
+    def _schema_change(self, conn: Connection) -> Iterator[None]:
+        """On SQLite, foreign keys off while the schema changes, checked after.
+
+        A migration rebuilds a table to alter it (copy, DROP, rename); with
+        foreign keys on, SQLite treats that DROP as deleting every row, which
+        RESTRICT refuses and CASCADE obeys: tags and revisions would go. The
+        pragma only acts outside a transaction, so it is set on the connection
+        before the migration's transaction begins.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise DatabaseError(
+                    f"the database at {describe_url(self.url)} holds {len(broken)} rows whose "
+                    f"references are broken (first in table {broken[0][0]}) after the upgrade"
+                )
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -173,3 +173,42 @@ def test_verbose_shows_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "Traceback" not in capsys.readouterr().err
     assert main(["--config", str(config), "-v", "pledge", "list"]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+DUPLICATE_OF_THE_FIRST_EXAMPLE = (
+    "china will NOT sell weapons to Russia.",
+    "--by",
+    "Xi Jinping",
+    "--made-on",
+    "2024-06-13",
+    "--source-url",
+    "https://example.org/again",
+)
+
+
+def _row_counts(database: Database) -> dict[str, int]:
+    with database.session(write=False) as session:
+        return {
+            table.name: int(session.scalar(text(f"SELECT count(*) FROM {table.name}")) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def test_migrations_down_and_up_keep_every_row_of_a_used_database(
+    desk: Cli, database_url: str
+) -> None:
+    # A database in use: pledges with tags, edits, status changes, evidence and
+    # its reviews. SQLite rebuilds a table to alter it; with foreign keys on,
+    # dropping the old copy deleted every tag and revision, or failed outright.
+    assert desk("pledge", "edit", "1", "--note", "checked with the desk").code == 0
+    assert desk("evidence", "confirm", "1", "--note", "seen").code == 0
+    database = Database(database_url)
+    try:
+        before = _row_counts(database)
+        assert before["pledge_tags"] and before["pledge_revisions"] and before["evidence"]
+        database.downgrade("0cdb60d8a9e9")
+        assert database.migrate() == ("0cdb60d8a9e9", head_revision())
+        assert _row_counts(database) == before
+        assert desk("pledge", "add", *DUPLICATE_OF_THE_FIRST_EXAMPLE).code == 2
+    finally:
+        database.dispose()

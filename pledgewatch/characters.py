@@ -84,3 +84,10 @@ def _escape(match: re.Match[str]) -> str:
 
 
 _NAMED = {0x0A: "\\n", 0x0D: "\\r"}
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """A value to quote in a message: at most ``limit`` characters, one printable line."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return printable(text, one_line=True)

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from pledgewatch.characters import first_unsafe, printable
+from pledgewatch.characters import first_unsafe, printable, quoted
 from pledgewatch.errors import ConfigError
 from pledgewatch.feeds.urls import MAX_URL_LENGTH, http_url_problem
 
@@ -607,18 +607,13 @@ def _error(message: str, *, path: str | None = None, key: str | None = None) -> 
 
 
 # What printable() keeps but str.splitlines() would still break a message at.
-_LINE_BREAKS = str.maketrans({"\n": "\\n", "\u2028": "\\u2028", "\u2029": "\\u2029"})
-
-
 def _one_line(text: str) -> str:
-    return printable(text).translate(_LINE_BREAKS)
+    return printable(text, one_line=True)
 
 
 def _shown(text: str, limit: int = 60) -> str:
     """``text`` cut to ``limit`` characters and made one printable line, to quote it."""
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return _one_line(text)
+    return quoted(text, limit)
 
 
 class _ValueRepr(reprlib.Repr):

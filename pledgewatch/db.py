@@ -39,7 +39,7 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pledgewatch.errors import DatabaseError, DatabaseNotReady
+from pledgewatch.errors import DatabaseBusy, DatabaseError, DatabaseNotReady
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # How long a write transaction waits in all for another writer (a sweep's
@@ -232,7 +232,7 @@ class Database:
                 'backup, or move it aside and run "pledgewatch init" to start a new one'
             )
         if _is_busy(exc):
-            return DatabaseError(
+            return DatabaseBusy(
                 f"the database {where} is busy: another pledgewatch process kept it locked; "
                 "this command was rolled back, so try it again"
             )
@@ -340,6 +340,9 @@ class Database:
                     f"references are broken (first in table {broken[0][0]}) after the upgrade"
                 )
         finally:
+            # Outside any transaction again, or the pragma would do nothing and
+            # the pooled connection would go on without foreign keys.
+            conn.rollback()
             raw.execute("PRAGMA foreign_keys = ON")
 
     def dispose(self) -> None:

@@ -14,6 +14,7 @@ and how to fix it. The command line prints ``error: <message>`` and exits with
     │   ├── NotFoundError             no pledge, evidence or feed with that id/name
     │   └── QuerySyntaxError          a query that does not parse, with its position
     ├── DatabaseError                 the database cannot be used
+    │   ├── DatabaseBusy              another process kept the write lock: try again
     │   └── DatabaseNotReady          missing or behind the code: run init
     ├── FeedError                     one feed could not be fetched or parsed
     └── SweepLocked                   exit 75: another sweep holds the lock
@@ -152,6 +153,10 @@ class QuerySyntaxError(InputError):
 
 class DatabaseError(PledgewatchError):
     """The database cannot be reached or used."""
+
+
+class DatabaseBusy(DatabaseError):
+    """Another process held the database's write lock for longer than a command waits."""
 
 
 class DatabaseNotReady(DatabaseError):

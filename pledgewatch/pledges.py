@@ -23,6 +23,7 @@ import io
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
@@ -32,7 +33,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pledgewatch.characters import first_unsafe, printable
+from pledgewatch.characters import first_unsafe, quoted
 from pledgewatch.db import lock_pledges
 from pledgewatch.errors import (
     DuplicatePledgeError,
@@ -140,7 +141,7 @@ def parse_date(field: str, value: Any) -> date:
             )
         text = str(value).strip() if not isinstance(value, str) else value.strip()
         if not _ISO_DATE.fullmatch(text):
-            shown = _shown(text)
+            shown = quoted(text)
             raise ValidationError(
                 field, f'"{shown}" is not a date; write it as YYYY-MM-DD, e.g. 2024-06-14'
             )
@@ -157,11 +158,6 @@ def parse_date(field: str, value: Any) -> date:
             field, f"{day.isoformat()} is after 2200-12-31, the latest date pledgewatch takes"
         )
     return day
-
-
-def _shown(text: str, limit: int = 40) -> str:
-    """A value quoted in an error message: short, and safe on a terminal."""
-    return printable(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def _optional_text(raw: Mapping[str, Any], field: str) -> str | None:
@@ -195,7 +191,7 @@ def check_url(field: str, value: str) -> str:
         detail = "" if "http(s)" in problem else f": it {problem}"
         raise ValidationError(
             field,
-            f'"{_shown(value, 80)}" is not an absolute http(s) URL{detail}; '
+            f'"{quoted(value, 80)}" is not an absolute http(s) URL{detail}; '
             "e.g. https://www.reuters.com/...",
         )
     return value
@@ -234,7 +230,7 @@ def parse_tags(value: Any) -> tuple[str, ...]:
     tags: list[str] = []
     for item in items:
         if not isinstance(item, str):
-            raise ValidationError("tags", f"{_shown(repr(item))} is not text")
+            raise ValidationError("tags", f"{quoted(repr(item))} is not text")
         tag = item.strip()
         if not tag:
             continue
@@ -243,7 +239,7 @@ def parse_tags(value: Any) -> tuple[str, ...]:
             hint = f'; use "{suggestion}"' if suggestion else ""
             raise ValidationError(
                 "tags",
-                f'"{_shown(tag)}" is not a tag: use lowercase letters, digits and hyphens'
+                f'"{quoted(tag)}" is not a tag: use lowercase letters, digits and hyphens'
                 f" (at most {MAX_TAG_LENGTH}){hint}",
             )
         if tag not in tags:
@@ -258,7 +254,7 @@ def validate(raw: Mapping[str, Any], *, today: date) -> PledgeData:
     unknown = sorted(set(raw) - set(COLUMNS))
     if unknown:
         raise ValidationError(
-            _shown(unknown[0]), f"is not a pledge field; known fields: {', '.join(COLUMNS)}"
+            quoted(unknown[0]), f"is not a pledge field; known fields: {', '.join(COLUMNS)}"
         )
     text = _required_text(raw, "text")
     actor = _required_text(raw, "actor")
@@ -591,6 +587,11 @@ def _read_jsonl(path: Path, content: str) -> tuple[Rows, Problems]:
     return rows, problems
 
 
+def _listed(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(f'"{quoted(name)}"' for name in names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
+
+
 def _read_csv(path: Path, content: str) -> tuple[Rows, Problems]:
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
@@ -602,17 +603,18 @@ def _read_csv(path: Path, content: str) -> tuple[Rows, Problems]:
     except csv.Error as exc:
         raise ImportFileError(str(path), [(1, f"not valid CSV: {exc}")]) from None
     names = [name.strip().lower() for name in header]
-    unknown = [name for name in names if name not in COLUMNS]
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    duplicated = sorted({name for name in names if names.count(name) > 1})
+    counts = Counter(names)
+    unknown = [name for name in counts if name not in COLUMNS]
+    missing = [name for name in REQUIRED_COLUMNS if name not in counts]
+    duplicated = sorted(name for name, n in counts.items() if n > 1)
     if unknown or missing or duplicated:
         parts = []
         if unknown:
-            parts.append(f"unknown column {', '.join(repr(n) for n in unknown)}")
+            parts.append(f"unknown column {_listed(unknown)}")
         if missing:
-            parts.append(f"missing column {', '.join(repr(n) for n in missing)}")
+            parts.append(f"missing column {_listed(missing)}")
         if duplicated:
-            parts.append(f"repeated column {', '.join(repr(n) for n in duplicated)}")
+            parts.append(f"repeated column {_listed(duplicated)}")
         raise ImportFileError(
             str(path),
             [(1, "; ".join(parts) + f" (the header row may use: {', '.join(COLUMNS)})")],

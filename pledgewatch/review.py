@@ -57,16 +57,21 @@ def _note(note: str | None, *, required: bool) -> str | None:
     return text
 
 
-def get_evidence(session: Session, evidence_id: int, *, for_update: bool = False) -> Evidence:
+def get_evidence(
+    session: Session, evidence_id: int, *, for_update: bool = False, for_share: bool = False
+) -> Evidence:
     """One evidence item; with ``for_update`` its row stays locked until the
-    transaction ends, so reviews of it at once are appended one after another."""
+    transaction ends, so reviews of it at once are appended one after another;
+    with ``for_share`` no review can change it until then (a verdict citing it)."""
     item = None
     if in_id_range(evidence_id):
+        lock: dict[str, Any] | None = None
+        if for_update:
+            lock = {"key_share": True, "of": Evidence}
+        elif for_share:
+            lock = {"read": True, "of": Evidence}
         item = session.get(
-            Evidence,
-            evidence_id,
-            with_for_update={"key_share": True, "of": Evidence} if for_update else None,
-            populate_existing=for_update,
+            Evidence, evidence_id, with_for_update=lock, populate_existing=lock is not None
         )
     if item is None:
         raise NotFoundError("evidence", f"#{evidence_id}", 'see "pledgewatch evidence list"')
@@ -138,8 +143,10 @@ def record_verdict(
     if source_url is not None:
         source_url = check_url("source_url", source_url.strip())
     cited: list[Evidence] = []
-    for evidence_id in dict.fromkeys(evidence_ids):
-        item = get_evidence(session, evidence_id)
+    # In id order, each locked against a review until the verdict is stored: a
+    # final status never rests on evidence rejected at the same moment.
+    for evidence_id in sorted(set(evidence_ids)):
+        item = get_evidence(session, evidence_id, for_share=True)
         if item.pledge_id != pledge.id:
             raise InputError(
                 f"evidence #{evidence_id} is about pledge #{item.pledge_id}, not #{pledge.id}"

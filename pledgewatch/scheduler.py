@@ -26,7 +26,7 @@ from tzlocal import get_localzone
 
 from pledgewatch.config import Config
 from pledgewatch.db import Database
-from pledgewatch.errors import PledgewatchError, SweepLocked
+from pledgewatch.errors import PledgewatchError, SweepLocked, SweepLockLost
 from pledgewatch.report.weekly import write_weekly
 from pledgewatch.sweep import Sweep, SweepSummary
 
@@ -65,6 +65,9 @@ class Watcher:
             return
         try:
             summary = self.make_sweep(self.stop).run()
+        except SweepLockLost as exc:
+            log.error("sweep stopped: %s", exc)
+            return
         except SweepLocked as exc:
             log.warning("sweep skipped: %s", exc)
             return

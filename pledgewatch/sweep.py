@@ -24,7 +24,11 @@ the sweep is doing, and every write first checks the lock is still held: a
 sweep that lost it (presumed dead after 10 minutes without a beat) stops
 without writing anything more.
 
-May import: pledgewatch.config, pledgewatch.db, pledgewatch.errors,
+The heartbeat shows the sweep is alive, not merely its process: it beats only
+while the sweep makes progress (a feed fetched or stored, a wait for the
+database), so a sweep hung for 10 minutes lets its lock go stale.
+
+May import: pledgewatch.characters, pledgewatch.config, pledgewatch.db, pledgewatch.errors,
 pledgewatch.evidence, pledgewatch.feeds, pledgewatch.matching, pledgewatch.models.
 """
 
@@ -58,10 +62,11 @@ from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pledgewatch.characters import clean
+from pledgewatch.characters import clean, printable
 from pledgewatch.config import Config, FeedConfig
 from pledgewatch.db import Database, lock_pledges
 from pledgewatch.errors import (
+    DatabaseBusy,
     DatabaseError,
     InputError,
     PledgewatchError,
@@ -82,6 +87,7 @@ from pledgewatch.feeds.fetch import (
     FetchResult,
     FetchSettings,
     FetchStopped,
+    failed_result,
 )
 from pledgewatch.feeds.parse import ParsedEntry, parse_feed
 from pledgewatch.feeds.schedule import next_poll_at
@@ -96,6 +102,9 @@ HEARTBEAT_EVERY = 30.0  # seconds
 LOCK_ROW = 1
 WRITE_BATCH = 50  # feeds committed together at most (each feed's rows and state stay atomic)
 WRITE_WAIT = 0.05  # seconds the writer gathers results before a transaction
+# How long a sweep keeps asking for a database another process keeps locked
+# (a command waits minutes; an unattended sweep waits for it to finish).
+BUSY_PATIENCE = 1800.0  # seconds
 
 log = logging.getLogger("pledgewatch.sweep")
 
@@ -170,10 +179,7 @@ def sync_feeds(session: Session, feeds: Iterable[FeedConfig], now: datetime) -> 
         upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = upsert(_FEEDS).on_conflict_do_nothing(index_elements=["name"])
         for start in range(0, len(missing), 500):
-            session.execute(
-                statement,
-                [{**row, "consecutive_errors": 0} for row in missing[start : start + 500]],
-            )
+            session.execute(statement, missing[start : start + 500])
     existing = {feed.name: feed for feed in session.scalars(select(Feed))}
     for name, conf in wanted.items():
         feed = existing[name]
@@ -192,6 +198,15 @@ def sync_feeds(session: Session, feeds: Iterable[FeedConfig], now: datetime) -> 
         if name not in wanted and feed.removed_at is None:
             feed.removed_at = now
     session.flush()
+
+
+def check_feed_names(config: Config, names: Sequence[str]) -> None:
+    """Refuse a --feed that is not in the config."""
+    known = {f.name for f in config.feeds}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none configured"
+        raise InputError(f'no feed named "{printable(unknown[0])}" in the config; feeds: {listed}')
 
 
 def due_feeds(
@@ -233,6 +248,14 @@ class SweepLockHolder:
         self.holder = holder_id(os.getpid(), uuid.uuid4().hex[:16])
         self.lost = False
         self._beating: _Heartbeat | None = None
+        self._progress_at = time.monotonic()
+
+    def progress(self) -> None:
+        """The sweep moved on: the heartbeat may go on beating."""
+        self._progress_at = time.monotonic()
+
+    def idle_for(self) -> float:
+        return time.monotonic() - self._progress_at
 
     def acquire(self) -> None:
         now = self.clock()
@@ -265,6 +288,7 @@ class SweepLockHolder:
                         f"another sweep is running on this database (process {pid} on {host}, "
                         f"since {since}); this one did nothing"
                     )
+            self.progress()
             # Any run still marked running was left by a sweep that died.
             session.execute(
                 update(SweepRun)
@@ -343,6 +367,9 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         while not self._done.wait(self.every):
+            if self.holder.idle_for() > LOCK_STALE_AFTER.total_seconds():
+                log.warning("this sweep made no progress for 10 minutes; not beating its lock")
+                continue
             try:
                 held = self.holder.heartbeat()
             except Exception:
@@ -490,7 +517,9 @@ def _plan(session: Session, batch: FeedEntries) -> _Plan:
     for feed_id, entries in batch:
         by_url = per_feed.setdefault(feed_id, {})
         for entry in entries:
-            if len(entry.url) <= MAX_URL_LENGTH:
+            # Bytes, not characters: PostgreSQL's index on the URL takes at most
+            # 2,704 bytes, which 900 Chinese characters already pass.
+            if len(entry.url.encode("utf-8", "surrogatepass")) <= MAX_URL_LENGTH:
                 by_url.setdefault(entry.url, _clean(entry))
     hashes = {
         (feed_id, url): content_hash(entry)
@@ -648,7 +677,7 @@ def _parse_job(body: bytes, url: str, fetched_at: datetime, content_type: str | 
 
 def _failure(what: str, exc: BaseException) -> str:
     """One line for a feed's error: our own errors as they are, others with their kind."""
-    text = " ".join(str(exc).split())[:300]
+    text = " ".join(clean(str(exc)).split())[:300]
     if isinstance(exc, PledgewatchError):
         return text or what
     return f"{what} ({type(exc).__name__}{': ' + text if text else ''})"
@@ -705,21 +734,22 @@ class FeedParser:
             atexit.register(cls._shared.close)
         return cls._shared
 
+    def _context(self) -> multiprocessing.context.BaseContext:
+        if threading.active_count() == 1:
+            # No other thread holds a lock a child could inherit: fork, and
+            # the workers start at once with everything already imported.
+            return multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("forkserver")
+        # The main module is imported once, in the server, not once a worker.
+        context.set_forkserver_preload(["__main__", "pledgewatch.feeds.parse"])
+        return context
+
     def _start(self) -> ProcessPoolExecutor | None:
         if self._pool is None and not self._inline:
             try:
-                context: multiprocessing.context.BaseContext
-                if threading.active_count() == 1:
-                    # No other thread holds a lock a child could inherit: fork, and
-                    # the workers start at once with everything already imported.
-                    context = multiprocessing.get_context("fork")
-                else:
-                    context = multiprocessing.get_context("forkserver")
-                    # The main module is imported once, in the server, not once a worker.
-                    context.set_forkserver_preload(["__main__", "pledgewatch.feeds.parse"])
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
-                    mp_context=context,
+                    mp_context=self._context(),
                     initializer=_worker_start,
                     initargs=(os.getpid(),),
                 )
@@ -744,8 +774,31 @@ class FeedParser:
         try:
             return await loop.run_in_executor(pool, _parse_job, body, url, fetched_at, content_type)
         except BrokenProcessPool:
-            self.close()
+            self._discard(pool)
+        # A worker that dies fails every job its pool holds, not only the one
+        # that killed it. Each is parsed again in a process of its own, so only
+        # the feed that kills its worker again is blamed.
+        alone = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=self._context(),
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
+        )
+        try:
+            return await loop.run_in_executor(
+                alone, _parse_job, body, url, fetched_at, content_type
+            )
+        except BrokenProcessPool:
             return _Parsed([], [], "the feed parser crashed on this feed")
+        finally:
+            alone.shutdown(wait=False)
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Drop a broken pool, unless another job already replaced it."""
+        if pool is self._pool:
+            self._pool = None
+            self._ready = None
+        pool.shutdown(wait=False, cancel_futures=False)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -770,20 +823,15 @@ def _doc(entry: ParsedEntry) -> Document:
     return Document.from_fields(title=entry.title, summary=entry.summary, content=entry.content)
 
 
-def _failed_fetch(request: FeedRequest, message: str) -> FetchResult:
-    return FetchResult(
-        request=request,
-        outcome="error",
-        http_status=None,
-        body=None,
-        content_type=None,
-        etag=None,
-        last_modified=None,
-        permanent_redirect=None,
-        retry_after=None,
-        error=message,
-        elapsed=0.0,
-    )
+class _Halt(threading.Event):
+    """Set by this sweep, or set when the caller's stop is."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self._stop = stop
+
+    def is_set(self) -> bool:
+        return super().is_set() or self._stop.is_set()
 
 
 class Sweep:
@@ -812,6 +860,10 @@ class Sweep:
         self._feed_ids: dict[str, int] = {}
         self.on_progress = on_progress
         self.stop = stop or threading.Event()
+        # The sweep's own reason to stop fetching (its lock lost, its writer
+        # failed), set by this sweep alone; ``stop`` is the caller's (a signal),
+        # which a `watch` shares across sweeps and must not be set by one.
+        self._halt = _Halt(self.stop)
         self.transport = transport
         self.rng = rng or random.Random()
         self.heartbeat_every = heartbeat_every
@@ -823,14 +875,15 @@ class Sweep:
         # Workers start while the database work below is done.
         FeedParser.shared().warm_up()
         now = self.clock()
-        with self.database.session() as session:
-            sync_feeds(session, self.config.feeds, now)
         # Validate --feed names before taking the lock: a typo is not a sweep.
-        with self.database.session(write=False) as session:
-            due_feeds(session, now, names=self.names, all_feeds=self.all_feeds)
+        check_feed_names(self.config, self.names)
         self._lock.acquire()
-        self._lock.start_heartbeat(self.heartbeat_every, on_lost=self.stop.set)
+        self._lock.start_heartbeat(self.heartbeat_every, on_lost=self._halt.set)
         try:
+            # Only the holder of the lock writes feeds: a sweep turned away must
+            # not change what the running one is polling.
+            with self._writing() as session:
+                sync_feeds(session, self.config.feeds, now)
             with self.database.session(write=False) as session:
                 feeds = due_feeds(session, now, names=self.names, all_feeds=self.all_feeds)
                 self._feed_ids = {f.name: f.id for f in feeds}
@@ -851,7 +904,7 @@ class Sweep:
             self.summary.feeds_due = len(requests)
             if requests:
                 asyncio.run(self._fetch_all(requests))
-            self.summary.interrupted = self.stop.is_set()
+            self.summary.interrupted = self.stop.is_set() or self._halt.is_set()
             self.summary.seconds = time.monotonic() - started
             self._finish_run("interrupted" if self.summary.interrupted else "finished")
         except SweepLockLost:
@@ -888,7 +941,7 @@ class Sweep:
         )
         queue: asyncio.Queue[tuple[FetchResult, _Parsed] | None] = asyncio.Queue()
         parser = FeedParser.shared()
-        async with Fetcher(settings, transport=self.transport, stop=self.stop) as fetcher:
+        async with Fetcher(settings, transport=self.transport, stop=self._halt) as fetcher:
 
             async def one(request: FeedRequest) -> None:
                 # Whatever one feed's fetch or parse raises is that feed's error.
@@ -898,7 +951,7 @@ class Sweep:
                     return
                 except Exception as exc:
                     log.warning("fetching %s failed", request.url, exc_info=True)
-                    result = _failed_fetch(request, _failure("could not fetch the feed", exc))
+                    result = failed_result(request, _failure("could not fetch the feed", exc))
                 parsed = _Parsed([], [])
                 if result.outcome == "ok" and result.body is not None:
                     try:
@@ -908,6 +961,7 @@ class Sweep:
                     except Exception as exc:
                         log.warning("parsing %s failed", request.url, exc_info=True)
                         parsed = _Parsed([], [], _failure("could not parse the feed", exc))
+                self._lock.progress()
                 await queue.put((result, parsed))
 
             tasks = [asyncio.create_task(one(r)) for r in requests]
@@ -916,7 +970,7 @@ class Sweep:
             def stop_fetching(task: asyncio.Task[None]) -> None:
                 # The writer failed (the database, or the lock lost): fetch no more.
                 if not task.cancelled() and task.exception() is not None:
-                    self.stop.set()
+                    self._halt.set()
                     for fetch in tasks:
                         fetch.cancel()
 
@@ -961,6 +1015,21 @@ class Sweep:
                     self.on_progress(done, total, result.request.name)
 
     def _store_batch(self, batch: list[tuple[FetchResult, _Parsed]]) -> None:
+        """Store a batch, waiting as long as another process keeps the database
+        busy (a pledge matched against a large store, say)."""
+        give_up = time.monotonic() + BUSY_PATIENCE
+        while True:
+            try:
+                self._store_batch_once(batch)
+                self._lock.progress()
+                return
+            except DatabaseBusy:
+                if time.monotonic() > give_up or self._halt.is_set():
+                    raise
+                log.warning("the database is busy; still waiting to store %d feeds", len(batch))
+                self._lock.progress()  # waiting for the database is not hanging
+
+    def _store_batch_once(self, batch: list[tuple[FetchResult, _Parsed]]) -> None:
         try:
             pre = self._precompute(batch)
             with self._writing(pledges=True) as session:
@@ -974,7 +1043,7 @@ class Sweep:
                 return
             # One feed's rows broke the transaction: store the others one by one.
             for item in batch:
-                self._store_batch([item])
+                self._store_batch_once([item])
             return
         for outcome in outcomes:
             self._count(outcome)
@@ -1009,25 +1078,18 @@ class Sweep:
         return _Precomputed(version, findings)
 
     def _record_store_failure(self, result: FetchResult, exc: BaseException) -> None:
-        now = self.clock()
         name = result.request.name
         error = _failure("could not store this feed's articles", exc)
-        with self._writing() as session:
-            feed = session.scalars(select(Feed).where(Feed.name == name)).one()
-            feed.last_polled_at = now
-            feed.last_status = result.http_status
-            feed.last_outcome = "error"
-            feed.consecutive_errors += 1
-            feed.last_error = error
-            feed.last_error_at = now
-            feed.next_poll_at = next_poll_at(
-                "error",
-                now=now,
-                interval=_feed_interval(self.config, name),
-                consecutive_errors=feed.consecutive_errors,
-                retry_after=None,
-                rng=self.rng,
-            )
+        failed = failed_result(result.request, error, status=result.http_status)
+        try:
+            with self._writing() as session:
+                feed = session.scalars(select(Feed).where(Feed.name == name)).one()
+                self._update_state(feed, failed, _Parsed([], []), self.clock())
+        except (SweepLockLost, DatabaseError):
+            raise
+        except Exception:
+            # Not even the error could be recorded: the summary still says so.
+            log.error("could not record the failure of feed %s", name, exc_info=True)
         self._count(_Outcome(name, "error", error, [], Stored()))
 
     def _store_many(
@@ -1093,9 +1155,9 @@ class Sweep:
         self, feed: Feed, result: FetchResult, parsed: _Parsed, now: datetime
     ) -> tuple[str, str | None]:
         outcome: str = result.outcome
-        error = result.error
+        error = clean(result.error) if result.error else None
         if outcome == "ok" and parsed.error is not None:
-            outcome, error = "error", parsed.error
+            outcome, error = "error", clean(parsed.error)
         feed.last_polled_at = now
         feed.last_status = result.http_status
         feed.last_outcome = outcome
@@ -1109,7 +1171,7 @@ class Sweep:
             feed.last_warning = clean("; ".join(parsed.warnings))[:2000] or None
         else:
             feed.consecutive_errors += 1
-            feed.last_error = clean(error or "failed")
+            feed.last_error = error or "failed"
             feed.last_error_at = now
             if outcome == "gone":
                 feed.gone_at = now

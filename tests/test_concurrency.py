@@ -740,12 +740,14 @@ def test_a_sweep_whose_heartbeat_finds_the_lock_taken_over_fetches_no_more_feeds
         assert in_hand.wait(30), "the sweep fetches its first feed"
         steal_lock(database)
         # The next beat finds the lock gone and stops the sweep, while a feed is still in hand.
-        assert stop.wait(10), "the heartbeat noticed the takeover"
+        assert sweep._halt.wait(10), "the heartbeat noticed the takeover"
     finally:
         release.set()
         worker.join(60)
     assert not worker.is_alive()
     assert len(raised) == 1 and isinstance(raised[0], SweepLockLost), raised
+    # The caller's stop is the caller's: a `watch` goes on to its next sweep.
+    assert not stop.is_set()
     assert [request.path for request, _ in server.log] == ["/a.xml"], "b and c were not fetched"
     assert count(database, Article) == 0, "the feed in hand was not stored"
     assert [(r.state, r.finished_at) for r in sweep_runs(database)] == [("running", None)]

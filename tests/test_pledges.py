@@ -345,7 +345,7 @@ def test_csv_with_an_unknown_column_names_it(cli: Cli, tmp_path: Path) -> None:
     path.write_text("text,actor,made_on,source_url,colour\nA,B,2024-01-01,https://x.org,red\n")
     result = cli("pledge", "import", str(path))
     assert result.code == 2
-    assert "line 1: unknown column 'colour'" in result.err
+    assert 'line 1: unknown column "colour"' in result.err
     assert count(cli) == 0
 
 

@@ -10,8 +10,12 @@ row) come from a real trigger in the real database.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import tempfile
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,11 +26,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select, text
+from werkzeug import Request, Response
 
+from pledgewatch import sweep as sweep_module
 from pledgewatch.config import load_config
 from pledgewatch.db import Database
+from pledgewatch.errors import SweepLocked, SweepLockLost
 from pledgewatch.models import Article, Feed
-from pledgewatch.sweep import Sweep, _parse_job
+from pledgewatch.sweep import FeedParser, Sweep, SweepLockHolder, _parse_job
 from tests.test_sweep import rss, write_config
 
 ROOT = Path(__file__).parent.parent
@@ -408,3 +415,112 @@ def test_any_bad_feed_among_good_ones_is_recorded_on_itself_alone(bad: bytes) ->
             assert again.feeds_polled == 3
         finally:
             database.dispose()
+
+
+# -- limits of the database and of the sweep's own parts -------------------------------------------
+
+
+def test_an_article_url_too_long_for_the_index_leaves_the_rest_of_its_feed_stored(
+    server: HTTPServer, tmp_path: Path, database_url: str, cli_for
+) -> None:
+    # 900 Chinese characters are 900 characters but 2,700 bytes: more than
+    # PostgreSQL's index on articles.url takes, so the whole feed used to fail.
+    long_slug = "新闻" * 450
+    server.expect_request("/cjk.xml").respond_with_data(
+        rss([(long_slug, "Too long to index"), ("fine", "Stored beside it")]),
+        content_type="application/rss+xml",
+    )
+    cli = cli_for(
+        write_config(tmp_path / "config.toml", database_url, {"cjk": server.url_for("/cjk.xml")})
+    )
+    summary = sweep_json(cli)
+    assert summary["feeds_failed"] == 0, summary["errors"]
+    assert titles(database_url) == {"Stored beside it"}
+
+
+def _parse_or_die(body: bytes, url: str, fetched_at: datetime, content_type: str | None):  # type: ignore[no-untyped-def]
+    """A parse job whose worker dies on one body, as a native crash or the OOM killer would."""
+    if body == b"die":
+        os._exit(1)
+    return _parse_job(body, url, fetched_at, content_type)
+
+
+def test_a_worker_that_dies_on_one_feed_fails_that_feed_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Forked workers run the job the module names at fork time.
+    monkeypatch.setattr(sweep_module, "_parse_job", _parse_or_die)
+    parser = FeedParser(workers=2)
+    good = rss(GOOD_ITEMS).encode()
+
+    async def parse_all() -> list[Any]:
+        parser.warm_up()
+        while parser._ready is not None and not parser._ready.done():
+            await asyncio.sleep(0.05)
+        bodies = [good] * 3 + [b"die"] + [good] * 3
+        return await asyncio.gather(
+            *(
+                parser.parse(body, f"https://e.org/{i}", datetime.now(UTC), None)
+                for i, body in enumerate(bodies)
+            )
+        )
+
+    try:
+        results = asyncio.run(parse_all())
+    finally:
+        parser.close()
+    errors = [r.error for r in results]
+    assert errors[3] == "the feed parser crashed on this feed"
+    assert errors[:3] + errors[4:] == [None] * 6, errors
+    assert all(len(r.entries) == len(GOOD_ITEMS) for i, r in enumerate(results) if i != 3)
+
+
+def test_a_sweep_that_makes_no_progress_lets_its_lock_go_stale(
+    server: HTTPServer, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sweep hung on one feed keeps its process alive, but its heartbeat stops:
+    # another sweep may take the lock over, and the hung one then writes nothing.
+    monkeypatch.setattr(sweep_module, "LOCK_STALE_AFTER", timedelta(seconds=1))
+    release = threading.Event()
+
+    def hang(_request: Request) -> Response:
+        release.wait(20)
+        return Response(rss([("late", "Too late")]), content_type="application/rss+xml")
+
+    server.expect_request("/hang.xml").respond_with_handler(hang)
+    config_path = write_config(
+        tmp_path / "config.toml", database_url, {"hang": server.url_for("/hang.xml")}, timeout=30
+    )
+    config = load_config(config_path, env={})
+    database = Database(config.database.url)
+    database.migrate()
+    raised: list[BaseException] = []
+
+    def hung_sweep() -> None:
+        try:
+            Sweep(database, config, heartbeat_every=0.1).run()
+        except BaseException as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=hung_sweep)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 15
+        taken_over = None
+        while time.monotonic() < deadline and taken_over is None:
+            time.sleep(0.3)
+            holder = SweepLockHolder(database)
+            try:
+                holder.acquire()
+                taken_over = holder
+            except SweepLocked:
+                continue
+        assert taken_over is not None, "the hung sweep's lock never went stale"
+    finally:
+        release.set()
+        worker.join(30)
+    assert len(raised) == 1 and isinstance(raised[0], SweepLockLost), raised
+    with database.session(write=False) as session:
+        assert not session.scalars(select(Article.title)).all()
+    taken_over.release()
+    database.dispose()

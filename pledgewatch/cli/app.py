@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from pledgewatch.characters import first_unsafe, printable
+from pledgewatch.characters import first_unsafe, printable, quoted
 from pledgewatch.cli import evidence, feed, pledge, review
 from pledgewatch.cli import report as report_commands
 from pledgewatch.cli import sweep as sweep_commands
@@ -110,7 +110,7 @@ def _unreadable_argument(argv: list[str]) -> str | None:
     for position, arg in enumerate(argv, start=1):
         problem = first_unsafe(arg)
         if problem is not None and "UTF-8" in problem:
-            shown = printable(arg if len(arg) <= 40 else arg[:39] + "…")
+            shown = quoted(arg)
             return f'argument {position} ("{shown}") {problem}'
     return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 
-from pledgewatch.characters import printable
+from pledgewatch.characters import printable, quoted
 from pledgewatch.config import parse_duration
 from pledgewatch.errors import InputError
 
@@ -18,7 +18,7 @@ def since_option(text: str, now: datetime) -> datetime:
     """--since: a date (YYYY-MM-DD, from its start in UTC) or a span back from now
     (7d, 12h), from 1900-01-01 to now."""
     value = text.strip()
-    shown = printable(value if len(value) <= 40 else value[:39] + "…")
+    shown = quoted(value)
     if _ISO_DATE.fullmatch(value):
         try:
             day = date.fromisoformat(value)

@@ -228,7 +228,7 @@ class Fetcher:
             parts = urlsplit(request.url)
             host_key = f"{parts.hostname}:{parts.port}"
         except ValueError as exc:
-            return _error(request, f"invalid URL: {_one_line(exc)}")
+            return failed_result(request, f"invalid URL: {_one_line(exc)}")
         scheme = parts.scheme.lower()
         if scheme in ("http", "https"):
             if self._client is None:
@@ -243,7 +243,7 @@ class Fetcher:
         if scheme in ("file", ""):
             async with self._slots:
                 return await self._attempt(request, self._fetch_file)
-        return _error(request, f"unsupported URL scheme {scheme!r}")
+        return failed_result(request, f"unsupported URL scheme {scheme!r}")
 
     async def _attempt(
         self,
@@ -257,13 +257,13 @@ class Fetcher:
         try:
             result = await fetch(request)
         except _FetchFailed as failure:
-            result = _error(request, failure.message, status=failure.status)
+            result = failed_result(request, failure.message, status=failure.status)
         except Exception as exc:
             # httpx, h11 and idna raise ValueError and UnicodeError on odd hosts
             # and headers, and a server can surely find more: whatever one feed
             # makes the stack raise is that feed's error, not the sweep's.
             log.warning("fetching %s failed", request.url, exc_info=True)
-            result = _error(request, f"unexpected error: {_describe(exc)}")
+            result = failed_result(request, f"unexpected error: {_describe(exc)}")
         return replace(result, elapsed=time.monotonic() - started)
 
     # --- HTTP ----------------------------------------------------------------------------
@@ -595,7 +595,8 @@ def _http_url(text: str, base: httpx.URL | None = None) -> httpx.URL:
     return url
 
 
-def _error(request: FeedRequest, message: str, *, status: int | None = None) -> FetchResult:
+def failed_result(request: FeedRequest, message: str, *, status: int | None = None) -> FetchResult:
+    """The result of a fetch that failed with ``message``."""
     return FetchResult(
         request=request,
         outcome="error",

@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import sqlalchemy.exc
+from sqlalchemy import text
+
+from pledgewatch.db import Database
 from tests.conftest import Cli, Result
 
 ROOT = Path(__file__).parent.parent
@@ -206,3 +211,66 @@ def test_the_presearcher_learns_from_the_newest_stored_articles(
     database.dispose()
     assert stored and matcher.monitor.sampled == min(stored, SAMPLE)
     assert len(matcher) == pledges
+
+
+def test_imported_pledges_find_stored_coverage_as_an_added_one_does(
+    newsroom: Cli, tmp_path: Path
+) -> None:
+    newsroom("sweep")
+    path = tmp_path / "more.csv"
+    path.write_text(
+        "text,actor,made_on,source_url,query\n"
+        "Beijing will not supply drones to Moscow,Chinese government,2024-06-01,"
+        "https://example.org/x,@china AND @russia AND drone*\n",
+        encoding="utf-8",
+    )
+    result = newsroom("pledge", "import", str(path), "--json")
+    assert result.code == 0, result.err
+    imported = json.loads(result.out)
+    assert imported["evidence_new"] >= 1
+    found = titles(evidence(newsroom, "--pledge", str(imported["imported"][0])))
+    assert "Chinese-made drone parts found in Russian attack drones, Ukraine says" in found
+    assert json.loads(newsroom("rematch", "--json").out) == {"evidence_new": 0}
+
+
+def test_a_pledge_whose_evidence_cannot_be_stored_is_not_stored_either(
+    newsroom: Cli, database_url: str
+) -> None:
+    # The pledge and its evidence are one transaction: when the database refuses
+    # the evidence (a real trigger here), nothing is left behind, and the same
+    # command succeeds once the fault is gone, rather than "already records".
+    newsroom("sweep")
+    database = Database(database_url)
+    with database.session() as session:
+        if database.dialect == "sqlite":
+            session.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON evidence "
+                    "BEGIN SELECT RAISE(ABORT, 'evidence refused'); END"
+                )
+            )
+        else:
+            session.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'evidence refused'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            session.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON evidence "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+    before = len(json.loads(newsroom("pledge", "list", "--json").out))
+    with pytest.raises(sqlalchemy.exc.DBAPIError):
+        add_drone_pledge(newsroom, made_on="2024-06-01")
+    assert len(json.loads(newsroom("pledge", "list", "--json").out)) == before
+    with database.session() as session:
+        session.execute(
+            text("DROP TRIGGER refuse" + (" ON evidence" if database.dialect != "sqlite" else ""))
+        )
+    database.dispose()
+    again = add_drone_pledge(newsroom, made_on="2024-06-01")
+    assert again.code == 0, again.err
+    assert json.loads(again.out)["evidence_new"] >= 1

@@ -1,9 +1,11 @@
 """Text analysis: one analyser for queries, alias sets and articles.
 
 Lives here: ``analyse`` (text -> tokens), ``phrase_variants`` (query or alias
-text -> the term sequences it may appear as), ``fold`` (one word -> one term)
-and ``Document`` (an article's title, summary and content, each analysed on its
-own, with term positions found on demand for matching and snippets).
+text -> the term sequences it may appear as), ``fold`` (one word -> one term),
+``plain`` (text -> the same text with typographic punctuation made plain, for
+the rules that read whole sentences) and ``Document`` (an article's title,
+summary and content, each analysed on its own, with term positions found on
+demand for matching and snippets).
 
 What the analyser does, in order:
 
@@ -47,6 +49,36 @@ import unicodedata
 from dataclasses import dataclass
 
 FIELDS = ("title", "summary", "content")
+
+# Typographic punctuation as the analyser reads it: curly apostrophes are
+# apostrophes, curly and angled quotes are quotes, hyphen look-alikes are
+# hyphens, no-break and thin spaces are spaces. Most feeds use the curly forms.
+_PLAIN = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "′": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "‐": "-",
+        "‑": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+    }
+)
+
+
+def plain(text: str, *, lower: bool = True) -> str:
+    """``text`` in NFC with typographic punctuation made plain (and lower-cased):
+    what stance and derivation rules read, so "won’t" is "won't" to them as it
+    is to matching."""
+    text = unicodedata.normalize("NFC", text).translate(_PLAIN)
+    return text.lower() if lower else text
 
 _LETTER = r"[^\W\d_]"
 _WORDCHAR = r"[^\W_]"

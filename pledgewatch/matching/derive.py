@@ -71,7 +71,7 @@ import re
 
 from pledgewatch.errors import ValidationError
 from pledgewatch.matching import aliases
-from pledgewatch.matching.analysis import analyse
+from pledgewatch.matching.analysis import analyse, plain
 
 # Words that say nothing about what was pledged.
 _GENERIC = frozenset(
@@ -423,6 +423,7 @@ def _topics(text: str, in_text: list[tuple[int, int, str, str]]) -> list[str]:
 
 def derive_query(text: str, actor: str) -> str:
     """A query for evidence about the pledge ``text`` made by ``actor``."""
+    text, actor = plain(text, lower=False), plain(actor, lower=False)
     # Terms clause by clause, so the subject can be read after an opening clause.
     clause_starts: list[int] = []
     terms: list[str] = []

@@ -42,7 +42,7 @@ How, over lower-cased text and word lists:
 5. Headlines state the finding, so title cues count twice. More kept votes:
    kept; more broken: broken; a tie or no vote: neutral.
 
-May import only the standard library.
+May import pledgewatch.matching.analysis (for its reading of punctuation), nothing else.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from pledgewatch.matching.analysis import plain
 
 KEPT, BROKEN, NEUTRAL = "kept", "broken", "neutral"
 POSITIVE, NEGATIVE = "positive", "negative"
@@ -75,7 +77,7 @@ _NEGATIVE_PLEDGE = re.compile(
 
 def pledge_polarity(pledge_text: str) -> str:
     """ "negative" for a pledge that rules something out, else "positive"."""
-    return NEGATIVE if _NEGATIVE_PLEDGE.search(pledge_text.lower()) else POSITIVE
+    return NEGATIVE if _NEGATIVE_PLEDGE.search(plain(pledge_text)) else POSITIVE
 
 
 # --- cue groups -----------------------------------------------------------------
@@ -428,7 +430,7 @@ class _Cue:
 
 
 def _read_pledge(pledge_text: str) -> _Pledge:
-    text = pledge_text.lower()
+    text = plain(pledge_text)
     polarity = pledge_polarity(text)
     # Lower-case words only: names of actors and places ("China", "NATO") are
     # not what a pledge wants more or less of.
@@ -667,10 +669,9 @@ def suggest_stance(pledge_text: str, title: str, sentences: Sequence[str]) -> St
     ``sentences`` are the article sentences that matched the pledge's query;
     the title may be among them and is then counted once, as the title."""
     pledge = _read_pledge(pledge_text)
-    title_key = title.strip().lower()
-    texts = [(title_key, 2)] + [
-        (s.strip().lower(), 1) for s in sentences if s.strip().lower() != title_key
-    ]
+    title_key = plain(title.strip())
+    bodies = [plain(s.strip()) for s in sentences]
+    texts = [(title_key, 2)] + [(s, 1) for s in bodies if s != title_key]
     cues = [cue for text, weight in texts if text for cue in _cues(text, pledge, weight)]
 
     score = {KEPT: 0, BROKEN: 0}

@@ -34,10 +34,11 @@ from sqlalchemy.orm import Session
 
 from pledgewatch.db import Database
 from pledgewatch.errors import InputError, QuerySyntaxError, ValidationError
+from pledgewatch.matching.advice import BROAD_MINIMUM, BROAD_SHARE, names_actor
 from pledgewatch.matching.analysis import Document
 from pledgewatch.matching.derive import derive_query
 from pledgewatch.matching.monitor import Monitor
-from pledgewatch.matching.query import Node, parse
+from pledgewatch.matching.query import Node, match, parse
 from pledgewatch.matching.score import Finding, assess
 from pledgewatch.models import (
     REVIEW_VALUES,
@@ -49,7 +50,7 @@ from pledgewatch.models import (
     Pledge,
     PledgeRevision,
 )
-from pledgewatch.pledges import get_pledge, in_id_range
+from pledgewatch.pledges import PledgeData, get_pledge, in_id_range
 
 log = logging.getLogger("pledgewatch.evidence")
 
@@ -64,11 +65,23 @@ Progress = Callable[[int, int], None]
 _EVIDENCE = cast(Table, Evidence.__table__)
 
 
-def effective_query(pledge: Pledge) -> tuple[str, bool]:
-    """(query text, whether it was derived) for a pledge."""
+def effective_query(pledge: Pledge | PledgeData) -> tuple[str, bool]:
+    """(query text, whether it was derived) for a pledge, stored or not yet."""
     if pledge.query:
         return pledge.query, False
     return derive_query(pledge.text, pledge.actor), True
+
+
+def unmatched_pending(session: Session, pledge: Pledge) -> list[int]:
+    """Pending evidence of a pledge that its query, as it is now, no longer matches."""
+    node = parse(effective_query(pledge)[0])
+    rows = session.execute(
+        select(Evidence.id, Article.title, Article.summary, Article.content)
+        .join(Article, Article.id == Evidence.article_id)
+        .where(Evidence.pledge_id == pledge.id, Evidence.review == "pending")
+        .order_by(Evidence.id)
+    )
+    return [row.id for row in rows if match(node, _document(row)) is None]
 
 
 def earliest_publication(made_on: date) -> datetime:
@@ -212,11 +225,11 @@ class PledgeMatcher:
         """(pledge id, finding) for every pledge the article is evidence for,
         leaving out the pledges in ``known`` (evidence already stored)."""
         found = []
-        for pledge_id, match in self.monitor.match(doc):
+        for pledge_id, matched in self.monitor.match(doc):
             target = self.targets[pledge_id]
             if published_at < target.since or pledge_id in known:
                 continue
-            found.append((pledge_id, assess(target.text, match, doc)))
+            found.append((pledge_id, assess(target.text, matched, doc)))
         return found
 
     def evidence_row(
@@ -364,6 +377,96 @@ def _articles_since(session: Session, since: datetime | None) -> int:
     if since is not None:
         counted = counted.where(Article.published_at >= since)
     return session.scalar(counted) or 0
+
+
+# -- trying a query --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuerySample:
+    """One stored article a query matches, and the words it matched on."""
+
+    url: str
+    title: str
+    published_at: datetime
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueryTrial:
+    """What a query would find among the stored articles; nothing is written."""
+
+    query: str
+    articles: int  # stored articles looked at (published since the start given)
+    matched: int
+    sample: list[QuerySample]
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "articles": self.articles,
+            "matched": self.matched,
+            "sample": [
+                {
+                    "url": s.url,
+                    "title": s.title,
+                    "published_at": s.published_at.isoformat(),
+                    "words": list(s.words),
+                }
+                for s in self.sample
+            ],
+            "warnings": self.warnings,
+        }
+
+
+def try_query(
+    session: Session,
+    query: str,
+    *,
+    since: datetime | None = None,
+    limit: int = 10,
+    actor: str | None = None,
+    pledge_text: str | None = None,
+) -> QueryTrial:
+    """Run ``query`` over the stored articles (published since ``since``): how many
+    it matches, the newest ``limit`` with the words matched, and warnings when it
+    matches a large share of everything or asks for nothing of ``actor``."""
+    node = parse(query)
+    found: list[tuple[datetime, int]] = []
+    articles = 0
+    for ids in _article_ids(session, since):
+        for row in session.execute(
+            select(
+                Article.id, Article.title, Article.summary, Article.content, Article.published_at
+            ).where(Article.id.in_(ids))
+        ):
+            articles += 1
+            if match(node, _document(row)) is not None:
+                found.append((row.published_at, row.id))
+    newest = [article_id for _, article_id in sorted(found, reverse=True)[: max(0, limit)]]
+    sample = []
+    if newest:
+        stored = {
+            article.id: article
+            for article in session.scalars(select(Article).where(Article.id.in_(newest)))
+        }
+        for article_id in newest:
+            article = stored[article_id]
+            hit = match(node, _document(article))
+            words = tuple(dict.fromkeys(h.matched for h in hit.hits)) if hit else ()
+            sample.append(QuerySample(article.url, article.title, article.published_at, words))
+    warnings = []
+    if articles >= BROAD_MINIMUM and len(found) > BROAD_SHARE * articles:
+        warnings.append(
+            f"matches {len(found) / articles:.0%} of the stored articles ({len(found):,} of "
+            f"{articles:,}): add words only this pledge's coverage would use"
+        )
+    if actor is not None and not names_actor(node, actor, pledge_text):
+        warnings.append(
+            f"asks for nothing of {actor}: coverage of anyone else doing the same matches too"
+        )
+    return QueryTrial(query, articles, len(found), sample, warnings)
 
 
 # -- listing ---------------------------------------------------------------------------------

@@ -449,6 +449,34 @@ def add_pledge(
     return pledge
 
 
+def preview_edit(
+    session: Session,
+    pledge: Pledge,
+    changes: Mapping[str, Any],
+    *,
+    today: date,
+    force: bool = False,
+) -> tuple[PledgeData, list[str]]:
+    """The pledge as ``changes`` would make it, and the fields that would change;
+    the same checks as an edit, nothing written."""
+    if not changes:
+        raise InputError("give at least one field to change, e.g. --deadline 2025-12-31")
+    before = data_of(pledge)
+    merged: dict[str, Any] = {
+        key: value for key, value in asdict(before).items() if value not in (None, ())
+    }
+    merged.update(changes)
+    after = validate(merged, today=today)
+    changed = [
+        f.name for f in fields(PledgeData) if getattr(before, f.name) != getattr(after, f.name)
+    ]
+    if changed and ("text" in changed or "actor" in changed) and not force:
+        existing = find_duplicate(session, after, exclude=pledge.id)
+        if existing is not None:
+            raise DuplicatePledgeError(existing, after.actor)
+    return after, changed
+
+
 def edit_pledge(
     session: Session,
     pledge_id: int,
@@ -464,26 +492,13 @@ def edit_pledge(
     An empty string clears an optional field. Returns the pledge and the names of
     the fields that changed (empty when the values were already so).
     """
-    if not changes:
-        raise InputError("give at least one field to change, e.g. --deadline 2025-12-31")
     by = check_person("by", by)
     lock_pledges(session, exclusive=True)
     pledge = get_pledge(session, pledge_id, for_update=True)
     before = data_of(pledge)
-    merged: dict[str, Any] = {
-        key: value for key, value in asdict(before).items() if value not in (None, ())
-    }
-    merged.update(changes)
-    after = validate(merged, today=today)
-    changed = [
-        f.name for f in fields(PledgeData) if getattr(before, f.name) != getattr(after, f.name)
-    ]
+    after, changed = preview_edit(session, pledge, changes, today=today, force=force)
     if not changed:
         return pledge, []
-    if ("text" in changed or "actor" in changed) and not force:
-        existing = find_duplicate(session, after, exclude=pledge.id)
-        if existing is not None:
-            raise DuplicatePledgeError(existing, after.actor)
     for name in changed:
         session.add(
             PledgeRevision(
@@ -690,7 +705,11 @@ def import_pledges(
 
 def export_row(pledge: Pledge) -> dict[str, Any]:
     """One pledge as the import/export columns (tags as a list)."""
-    data = data_of(pledge)
+    return export_row_of(data_of(pledge))
+
+
+def export_row_of(data: PledgeData) -> dict[str, Any]:
+    """Pledge values, stored or not, as the import/export columns (tags as a list)."""
     return {
         "text": data.text,
         "actor": data.actor,

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from pledgewatch.characters import first_unsafe, printable, quoted
-from pledgewatch.cli import evidence, feed, pledge, review
+from pledgewatch.cli import evidence, feed, pledge, query, review
 from pledgewatch.cli import report as report_commands
 from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
@@ -32,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(pledge.app, name="pledge")
 app.add_typer(feed.app, name="feed")
+app.add_typer(query.app, name="query")
 app.add_typer(evidence.app, name="evidence")
 app.command("rematch")(evidence.rematch)
 app.command("verdict")(review.verdict)

@@ -102,7 +102,7 @@ By = Annotated[
 
 def _review(
     ctx: typer.Context,
-    evidence_id: int,
+    evidence_ids: list[int],
     decision: str,
     stance: str | None,
     note: str | None,
@@ -110,37 +110,49 @@ def _review(
     as_json: bool,
 ) -> None:
     reviewer = current_user(by, "--by")
+    documents = []
+    # Several items are reviewed in one transaction: all of them, or none.
     with state(ctx).database().session() as session, options(REVIEW_OPTIONS):
-        item = review.review_evidence(
-            session, evidence_id, decision, by=reviewer, now=now(), stance=stance, note=note
-        )
-        feeds = evidence.feeds_of(session, [item.article_id])
-        document = evidence.evidence_to_dict(item, feeds[item.article_id])
-        document["reviews"] = [
-            {
-                "at": r.at.isoformat(),
-                "by": r.by,
-                "review": r.review,
-                "stance": r.stance,
-                "note": r.note,
-            }
-            for r in review.review_history(session, evidence_id)
-        ]
+        for evidence_id in dict.fromkeys(evidence_ids):
+            item = review.review_evidence(
+                session, evidence_id, decision, by=reviewer, now=now(), stance=stance, note=note
+            )
+            feeds = evidence.feeds_of(session, [item.article_id])
+            document = evidence.evidence_to_dict(item, feeds[item.article_id])
+            document["reviews"] = [
+                {
+                    "at": r.at.isoformat(),
+                    "by": r.by,
+                    "review": r.review,
+                    "stance": r.stance,
+                    "note": r.note,
+                }
+                for r in review.review_history(session, evidence_id)
+            ]
+            documents.append(document)
     if as_json:
-        print_json(document)
+        print_json(documents[0] if len(documents) == 1 else documents)
         return
-    earlier = len(document["reviews"]) - 1
-    again = f" (reviewed {earlier} time{'s' if earlier != 1 else ''} before; kept in its history)"
-    say(
-        f"evidence #{evidence_id} {decision} as {document['stance']} for pledge "
-        f"#{document['pledge_id']}{again if earlier else ''}"
-    )
+    for document in documents:
+        earlier = len(document["reviews"]) - 1
+        again = (
+            f" (reviewed {earlier} time{'s' if earlier != 1 else ''} before; kept in its history)"
+        )
+        say(
+            f"evidence #{document['id']} {decision} as {document['stance']} for pledge "
+            f"#{document['pledge_id']}{again if earlier else ''}"
+        )
+
+
+EvidenceIds = Annotated[
+    list[int], typer.Argument(help="The evidence items' ids (one or more).", show_default=False)
+]
 
 
 @app.command("confirm")
 def confirm(
     ctx: typer.Context,
-    evidence_id: Annotated[int, typer.Argument(help="The evidence item's id.")],
+    evidence_ids: EvidenceIds,
     stance: Annotated[
         str | None,
         typer.Option("--stance", help="kept, broken or neutral (default: as suggested)."),
@@ -149,23 +161,25 @@ def confirm(
     by: By = None,
     as_json: Json = False,
 ) -> None:
-    """Confirm that an evidence item is about its pledge, optionally correcting its stance.
+    """Confirm that evidence items are about their pledge, optionally correcting the stance.
+
+    Several ids are reviewed together: all of them, or none if one is wrong.
 
     Example: pledgewatch evidence confirm 12 --stance broken --note "components, not weapons"
     """
-    _review(ctx, evidence_id, "confirmed", stance, note, by, as_json)
+    _review(ctx, evidence_ids, "confirmed", stance, note, by, as_json)
 
 
 @app.command("reject")
 def reject(
     ctx: typer.Context,
-    evidence_id: Annotated[int, typer.Argument(help="The evidence item's id.")],
+    evidence_ids: EvidenceIds,
     note: Note = None,
     by: By = None,
     as_json: Json = False,
 ) -> None:
-    """Reject an evidence item that is not about its pledge.
+    """Reject evidence items that are not about their pledge.
 
-    Example: pledgewatch evidence reject 14 --note "a drone light show, not weapons"
+    Example: pledgewatch evidence reject 14 15 --note "a drone light show, not weapons"
     """
-    _review(ctx, evidence_id, "rejected", None, note, by, as_json)
+    _review(ctx, evidence_ids, "rejected", None, note, by, as_json)

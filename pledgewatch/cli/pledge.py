@@ -12,7 +12,8 @@ from rich.table import Table
 from pledgewatch import evidence, pledges
 from pledgewatch.cli.context import current_user, now, option_error, state, today
 from pledgewatch.cli.output import cell, print_json, progress, say, shorten, stdout
-from pledgewatch.errors import InputError, ValidationError
+from pledgewatch.cli.query import print_trial
+from pledgewatch.errors import DuplicatePledgeError, InputError, ValidationError
 
 app = typer.Typer(
     help="Log, list, show, edit, import and export pledges.",
@@ -58,6 +59,13 @@ User = Annotated[
     typer.Option("--user", help="Who is logging this (default: $PLEDGEWATCH_USER, OS user)."),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Check it and show what its query finds in stored articles; write nothing.",
+    ),
+]
 
 
 def _as_option_error(exc: ValidationError, *, editing: bool = False) -> InputError:
@@ -82,6 +90,7 @@ def add(
         bool, typer.Option("--force", help="Log it even if the same pledge exists.")
     ] = False,
     user: User = None,
+    dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
     """Log a pledge.
@@ -109,6 +118,14 @@ def add(
         raise _as_option_error(exc) from None
     by = current_user(user)
     database = state(ctx).database()
+    if dry_run:
+        with database.session(write=False) as session:
+            if not force:
+                existing = pledges.find_duplicate(session, data)
+                if existing is not None:
+                    raise DuplicatePledgeError(existing, data.actor)
+            _show_dry_run(session, data, as_json, heading="would log")
+        return
     # The pledge and the evidence found for it in stored articles are one
     # transaction: either both are stored, or neither and the error says why.
     with database.session() as session, progress("matching", "articles") as update:
@@ -121,6 +138,31 @@ def add(
     else:
         say(f"logged pledge #{document['id']}: {shorten(data.text, 70)} ({data.actor})")
         say(f"  {_found(found)} in stored articles")
+
+
+def _show_dry_run(session: Any, data: pledges.PledgeData, as_json: bool, *, heading: str) -> None:
+    query, derived = evidence.effective_query(data)
+    trial = evidence.try_query(
+        session,
+        query,
+        since=evidence.earliest_publication(data.made_on),
+        actor=data.actor,
+        pledge_text=data.text,
+    )
+    if as_json:
+        print_json(
+            {
+                "dry_run": True,
+                "pledge": pledges.export_row_of(data),
+                "query": query,
+                "query_derived": derived,
+                "trial": trial.to_json(),
+            }
+        )
+        return
+    say(f"{heading}: {shorten(data.text, 70)} ({data.actor}); nothing was written")
+    say(f"  query{' (derived)' if derived else ''}: {query}")
+    print_trial(trial)
 
 
 def _found(count: int) -> str:
@@ -285,6 +327,7 @@ def edit(
         bool, typer.Option("--force", help="Allow wording that repeats another pledge.")
     ] = False,
     user: User = None,
+    dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
     """Change a pledge's fields; old values are kept in its history.
@@ -310,22 +353,43 @@ def edit(
     by = current_user(user)
     database = state(ctx).database()
     found = 0
+    unmatched: list[int] = []
     try:
+        if dry_run:
+            with database.session(write=False) as session:
+                current = pledges.get_pledge(session, pledge_id)
+                after, _ = pledges.preview_edit(
+                    session, current, changes, today=today(), force=force
+                )
+                _show_dry_run(session, after, as_json, heading=f"pledge #{pledge_id} would be")
+            return
         with database.session() as session, progress("matching", "articles") as update:
             pledge, changed = pledges.edit_pledge(
                 session, pledge_id, changes, by=by, now=now(), today=today(), force=force
             )
             if set(changed) & {"text", "actor", "query", "made_on"}:
                 found = evidence.rematch(session, now(), pledge_id=pledge_id, progress=update)
+                unmatched = evidence.unmatched_pending(session, pledge)
             document = pledges.pledge_to_dict(pledge)
     except ValidationError as exc:
         raise _as_option_error(exc, editing=True) from None
     if as_json:
-        print_json({**document, "changed": changed, "evidence_new": found})
+        print_json(
+            {**document, "changed": changed, "evidence_new": found, "pending_unmatched": unmatched}
+        )
     elif changed:
         say(f"pledge #{pledge_id}: changed {', '.join(changed)}")
         if found:
             say(f"  {_found(found)} with the new wording")
+        if unmatched:
+            count = len(unmatched)
+            ids = " ".join(str(i) for i in unmatched)
+            say(
+                f"  {count} pending evidence item{'s' if count != 1 else ''} no longer "
+                f"match{'es' if count == 1 else ''} the query; to reject "
+                f"{'it' if count == 1 else 'them'}: pledgewatch evidence reject {ids} "
+                '--note "no longer matches the query"'
+            )
     else:
         say(f"pledge #{pledge_id}: nothing changed")
 

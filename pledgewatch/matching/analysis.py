@@ -80,6 +80,7 @@ def plain(text: str, *, lower: bool = True) -> str:
     text = unicodedata.normalize("NFC", text).translate(_PLAIN)
     return text.lower() if lower else text
 
+
 _LETTER = r"[^\W\d_]"
 _WORDCHAR = r"[^\W_]"
 _APOSTROPHES = "'’ʼ‘"

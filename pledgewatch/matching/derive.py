@@ -363,6 +363,16 @@ def _distinctive(terms: list[str], skip: set[int], limit: int) -> list[str]:
     return [(w[:-1] if w[-1] in "yes" else w) + "*" if len(w) >= 5 else w for w in ranked]
 
 
+def actor_sets(actor: str) -> list[str]:
+    """The country and body alias sets the actor names ("UK government": ``uk``)."""
+    return _actor_sets(plain(actor, lower=False))
+
+
+def is_generic(term: str) -> bool:
+    """Whether an analysed term says nothing of who or what ("the", "government")."""
+    return term in _GENERIC
+
+
 def _actor_sets(actor: str) -> list[str]:
     """Country and body sets of the actor; a bracketed place only when nothing else names one."""
     outer, _ = _brackets(actor)
@@ -421,9 +431,17 @@ def _topics(text: str, in_text: list[tuple[int, int, str, str]]) -> list[str]:
     return list(dict.fromkeys(topics))
 
 
-def derive_query(text: str, actor: str) -> str:
-    """A query for evidence about the pledge ``text`` made by ``actor``."""
-    text, actor = plain(text, lower=False), plain(actor, lower=False)
+def actor_side(text: str, actor: str) -> list[str]:
+    """The alias sets of the pledge's own side: the actor's country or body, and
+    the pledge's subject when it is a country ("China will not ..." by Xi Jinping)."""
+    return _sides(plain(text, lower=False), plain(actor, lower=False))[2]
+
+
+def _sides(
+    text: str, actor: str
+) -> tuple[list[str], list[tuple[int, int, str, str]], list[str], bool]:
+    """(the text's terms, the sets found in them, the actor's side, whether the
+    actor is a body)."""
     # Terms clause by clause, so the subject can be read after an opening clause.
     clause_starts: list[int] = []
     terms: list[str] = []
@@ -434,7 +452,6 @@ def derive_query(text: str, actor: str) -> str:
     parties = [f for f in in_text if f[3] != "topics"]
     verb_at = next((i for i, t in enumerate(terms) if t in _VERB_MARKERS), len(terms))
     subject_from = max((s for s in clause_starts if s <= verb_at), default=0)
-
     side = _actor_sets(actor)
     actor_is_body = any(name in aliases.alias_names("bodies") for name in side)
     subjects = [name for start, _, name, _ in parties if subject_from <= start < verb_at]
@@ -442,7 +459,14 @@ def derive_query(text: str, actor: str) -> str:
         # The pledge's first subject is the actor's side ("The United States" for
         # Joe Biden); a second one is another party ("US and Ukrainian officials").
         side.append(subjects[0])
-    side = list(dict.fromkeys(side))
+    return terms, in_text, list(dict.fromkeys(side)), actor_is_body
+
+
+def derive_query(text: str, actor: str) -> str:
+    """A query for evidence about the pledge ``text`` made by ``actor``."""
+    text, actor = plain(text, lower=False), plain(actor, lower=False)
+    terms, in_text, side, actor_is_body = _sides(text, actor)
+    parties = [f for f in in_text if f[3] != "topics"]
     others = list(dict.fromkeys(name for _, _, name, _ in parties if name not in side))
 
     topics = _topics(text, in_text)

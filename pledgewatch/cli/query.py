@@ -1,0 +1,70 @@
+"""`pledgewatch query test`: see what a query finds before trusting it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pledgewatch import evidence, pledges
+from pledgewatch.cli.context import now, state
+from pledgewatch.cli.output import print_json, say, shorten
+from pledgewatch.cli.parsing import since_option
+from pledgewatch.errors import InputError, QuerySyntaxError
+
+app = typer.Typer(help="Try a search query on the stored articles.", no_args_is_help=True)
+
+
+def print_trial(trial: evidence.QueryTrial) -> None:
+    noun = "article" if trial.articles == 1 else "articles"
+    say(f"{trial.matched:,} of {trial.articles:,} stored {noun} match: {trial.query}")
+    for item in trial.sample:
+        words = ", ".join(item.words[:6])
+        say(f"  {item.published_at:%Y-%m-%d}  {shorten(item.title, 90)}")
+        if words:
+            say(f"              matched: {words}")
+    for warning in trial.warnings:
+        say(f"warning: {warning}")
+
+
+@app.command("test")
+def test(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="A query, as for pledge add --query.")],
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only articles published since (date or 30d).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Matching articles to show.")] = 10,
+    pledge: Annotated[
+        int | None,
+        typer.Option("--pledge", help="Check it for this pledge: its actor and its date."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Run a query over the stored articles and show what it matches; nothing is written.
+
+    Warns when the query matches a large share of all articles, or (with
+    --pledge) asks for nothing of the pledge's actor.
+
+    Example: pledgewatch query test '@china AND @russia AND drone*' --since 90d
+    """
+    if limit < 0:
+        raise InputError("--limit: give 0 or more articles to show")
+    start = since_option(since, now()) if since else None
+    with state(ctx).database().session(write=False) as session:
+        actor = text = None
+        if pledge is not None:
+            found = pledges.get_pledge(session, pledge)
+            actor, text = found.actor, found.text
+            if start is None:
+                start = evidence.earliest_publication(found.made_on)
+        try:
+            trial = evidence.try_query(
+                session, query, since=start, limit=limit, actor=actor, pledge_text=text
+            )
+        except QuerySyntaxError as exc:
+            raise InputError(f"QUERY: {exc}") from None
+    if as_json:
+        print_json(trial.to_json())
+    else:
+        print_trial(trial)

@@ -66,7 +66,12 @@ _EVIDENCE = cast(Table, Evidence.__table__)
 
 
 def effective_query(pledge: Pledge | PledgeData) -> tuple[str, bool]:
-    """(query text, whether it was derived) for a pledge, stored or not yet."""
+    """(query text, whether it was derived) for a pledge, stored or not yet.
+
+    A stored pledge's derived query is the one recorded on it; only a pledge not
+    yet logged has its query derived here."""
+    if isinstance(pledge, Pledge) and pledge.query:
+        return pledge.query, pledge.query_derived
     if pledge.query:
         return pledge.query, False
     return derive_query(pledge.text, pledge.actor), True
@@ -467,6 +472,94 @@ def try_query(
             f"asks for nothing of {actor}: coverage of anyone else doing the same matches too"
         )
     return QueryTrial(query, articles, len(found), sample, warnings)
+
+
+# -- deriving again --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rederivation:
+    """A pledge whose query today's rules would derive differently, and what the new
+    one would add and drop among the stored articles."""
+
+    pledge_id: int
+    old: str | None
+    new: str
+    adds: int
+    drops: int
+    added: list[str]  # titles, newest first, a few
+    dropped: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pledge_id": self.pledge_id,
+            "old": self.old,
+            "new": self.new,
+            "adds": self.adds,
+            "drops": self.drops,
+            "added": self.added,
+            "dropped": self.dropped,
+        }
+
+
+def rederivations(
+    session: Session, pledge_id: int | None = None, *, sample: int = 3
+) -> list[Rederivation]:
+    """For one pledge or every pledge with a derived query: the query today's rules
+    derive, where it differs from the one recorded; nothing is written."""
+    if pledge_id is not None:
+        pledge = get_pledge(session, pledge_id)
+        if pledge.query and not pledge.query_derived:
+            raise InputError(
+                f"pledge #{pledge_id}'s query was written, not derived; rederive changes "
+                "only derived queries (edit it with pledge edit --query)"
+            )
+        chosen = [pledge]
+    else:
+        chosen = list(
+            session.scalars(
+                select(Pledge)
+                .where(or_(Pledge.query_derived.is_(True), Pledge.query.is_(None)))
+                .order_by(Pledge.id)
+            )
+        )
+    found = []
+    for pledge in chosen:
+        try:
+            new = derive_query(pledge.text, pledge.actor)
+        except ValidationError:
+            continue
+        if new == pledge.query:
+            continue
+        old_node = parse(pledge.query) if pledge.query else None
+        new_node = parse(new)
+        added: list[tuple[datetime, str]] = []
+        dropped: list[tuple[datetime, str]] = []
+        for ids in _article_ids(session, earliest_publication(pledge.made_on)):
+            for row in session.execute(
+                select(Article.title, Article.summary, Article.content, Article.published_at).where(
+                    Article.id.in_(ids)
+                )
+            ):
+                doc = _document(row)
+                before = old_node is not None and match(old_node, doc) is not None
+                after = match(new_node, doc) is not None
+                if after and not before:
+                    added.append((row.published_at, row.title))
+                elif before and not after:
+                    dropped.append((row.published_at, row.title))
+        found.append(
+            Rederivation(
+                pledge.id,
+                pledge.query,
+                new,
+                len(added),
+                len(dropped),
+                [title for _, title in sorted(added, reverse=True)[:sample]],
+                [title for _, title in sorted(dropped, reverse=True)[:sample]],
+            )
+        )
+    return found
 
 
 # -- listing ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 
 class Status(StrEnum):
@@ -113,6 +114,8 @@ class Pledge(Base):
     quote: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[date | None] = mapped_column(Date)
     query: Mapped[str | None] = mapped_column(Text)
+    # The query was derived from the text and actor (and recorded), not written.
+    query_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=Status.NOT_YET_RATED.value, index=True)
     # Normalised actor and text, for refusing the same pledge twice, and a

@@ -308,7 +308,8 @@ def data_of(pledge: Pledge) -> PledgeData:
         reported_by=pledge.reported_by,
         deadline=pledge.deadline,
         tags=tuple(pledge.tags),
-        query=pledge.query,
+        # A derived query is the pledge's, recorded; it is not what the journalist wrote.
+        query=None if pledge.query_derived else pledge.query,
         notes=pledge.notes,
     )
 
@@ -395,6 +396,10 @@ def history(session: Session, pledge_id: int) -> tuple[list[StatusChange], list[
 # -- writing ---------------------------------------------------------------------------------
 
 
+# Who a derived query is recorded by, in a pledge's history.
+DERIVER = "pledgewatch"
+
+
 def _new_pledge(data: PledgeData, *, by: str, now: datetime) -> Pledge:
     pledge = Pledge(
         text=data.text,
@@ -406,6 +411,7 @@ def _new_pledge(data: PledgeData, *, by: str, now: datetime) -> Pledge:
         quote=data.quote,
         deadline=data.deadline,
         query=data.query,
+        query_derived=False,
         notes=data.notes,
         status=Status.NOT_YET_RATED.value,
         actor_key=normalise_key(data.actor),
@@ -426,7 +432,42 @@ def _new_pledge(data: PledgeData, *, by: str, now: datetime) -> Pledge:
             note="pledge logged",
         )
     ]
+    pledge.revisions = []
+    if data.query is None:
+        _record_derived(pledge, derive_query(data.text, data.actor), now=now)
     return pledge
+
+
+def _record_derived(pledge: Pledge, query: str, *, now: datetime, by: str = DERIVER) -> None:
+    """Store a derived query on the pledge, as a revision: a later derivation rule
+    never changes silently which evidence the pledge collects."""
+    pledge.revisions.append(
+        PledgeRevision(at=now, by=by, field="query", old_value=pledge.query, new_value=query)
+    )
+    pledge.query = query
+    pledge.query_derived = True
+
+
+def store_derived_query(
+    session: Session, pledge: Pledge, query: str, *, by: str, now: datetime
+) -> None:
+    """Replace a pledge's derived query with a new derivation (``pledge rederive``)."""
+    by = check_person("by", by)
+    session.add(
+        PledgeRevision(
+            pledge_id=pledge.id,
+            at=now,
+            by=by,
+            field="query",
+            old_value=pledge.query,
+            new_value=query,
+        )
+    )
+    pledge.query = query
+    pledge.query_derived = True
+    pledge.updated_at = now
+    pledge.updated_by = by
+    session.flush()
 
 
 def add_pledge(
@@ -499,14 +540,16 @@ def edit_pledge(
     after, changed = preview_edit(session, pledge, changes, today=today, force=force)
     if not changed:
         return pledge, []
+    stored_query = pledge.query
     for name in changed:
+        old = stored_query if name == "query" else _field_text(getattr(before, name))
         session.add(
             PledgeRevision(
                 pledge_id=pledge.id,
                 at=now,
                 by=by,
                 field=name,
-                old_value=_field_text(getattr(before, name)),
+                old_value=old,
                 new_value=_field_text(getattr(after, name)),
             )
         )
@@ -514,6 +557,25 @@ def edit_pledge(
             pledge.tag_rows = [PledgeTag(tag=tag) for tag in after.tags]
         else:
             setattr(pledge, name, getattr(after, name))
+    if after.query is not None:
+        pledge.query_derived = False
+    elif {"text", "actor", "query"} & set(changed):
+        # Derived from the new wording (or instead of the query the journalist
+        # cleared), and recorded as the pledge's.
+        derived = derive_query(after.text, after.actor)
+        if derived != pledge.query or not pledge.query_derived:
+            session.add(
+                PledgeRevision(
+                    pledge_id=pledge.id,
+                    at=now,
+                    by=DERIVER,
+                    field="query",
+                    old_value=pledge.query,
+                    new_value=derived,
+                )
+            )
+            pledge.query = derived
+            pledge.query_derived = True
     pledge.actor_key = normalise_key(after.actor)
     pledge.text_key = normalise_key(after.text)
     pledge.dedupe_key = dedupe_key(after.actor, after.text)

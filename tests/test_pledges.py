@@ -97,7 +97,13 @@ def test_add_list_show_edit_round_trip(cli: Cli) -> None:
     revisions = {r["field"]: r for r in shown["revisions"]}
     assert revisions["text"]["old"] == "China will not sell weapons to Russia"
     assert revisions["text"]["new"] == "China will never sell arms to Russia"
-    assert revisions["query"]["old"] is None
+    # The derived query was recorded when the pledge was logged; the written one replaced it.
+    derived = shown["revisions"][0]
+    assert (derived["field"], derived["by"], derived["old"]) == ("query", "pledgewatch", None)
+    assert (revisions["query"]["old"], revisions["query"]["new"]) == (
+        derived["new"],
+        "china AND russia",
+    )
     assert revisions["text"]["by"] == "night-desk"
     assert shown["history"][0]["to"] == "not_yet_rated"
 
@@ -105,7 +111,10 @@ def test_add_list_show_edit_round_trip(cli: Cli) -> None:
     assert again.code == 0
     shown = json.loads(cli("pledge", "show", str(second), "--json").out)
     queries = [(r["old"], r["new"]) for r in shown["revisions"] if r["field"] == "query"]
-    assert queries == [(None, "china AND russia"), ("china AND russia", "china AND arms")]
+    assert queries[1:] == [
+        (derived["new"], "china AND russia"),
+        ("china AND russia", "china AND arms"),
+    ]
 
     text = cli("pledge", "show", str(second))
     assert "China will never sell arms to Russia" in text.out
@@ -124,7 +133,10 @@ def test_edit_that_changes_nothing_says_so(cli: Cli) -> None:
     result = cli("pledge", "edit", str(pid), "--by", "Someone")
     assert result.code == 0
     assert "nothing changed" in result.out
-    assert json.loads(cli("pledge", "show", str(pid), "--json").out)["revisions"] == []
+    revisions = json.loads(cli("pledge", "show", str(pid), "--json").out)["revisions"]
+    assert [(r["field"], r["by"]) for r in revisions] == [("query", "pledgewatch")], (
+        "only the derived query recorded when it was logged"
+    )
 
 
 def test_list_filters_by_status_tag_and_actor(cli: Cli) -> None:

@@ -13,6 +13,7 @@ from pledgewatch import evidence, pledges
 from pledgewatch.cli.context import current_user, now, option_error, state, today
 from pledgewatch.cli.output import cell, print_json, progress, say, shorten, stdout
 from pledgewatch.cli.query import print_trial
+from pledgewatch.db import lock_pledges
 from pledgewatch.errors import DuplicatePledgeError, InputError, ValidationError
 
 app = typer.Typer(
@@ -392,6 +393,72 @@ def edit(
             )
     else:
         say(f"pledge #{pledge_id}: nothing changed")
+
+
+@app.command("rederive")
+def rederive(
+    ctx: typer.Context,
+    pledge_id: Annotated[
+        int | None, typer.Argument(help="The pledge's id (or --all).", show_default=False)
+    ] = None,
+    all_pledges: Annotated[
+        bool, typer.Option("--all", help="Every pledge whose query was derived.")
+    ] = False,
+    apply: Annotated[
+        bool,
+        typer.Option("--apply", help="Record the new queries and match them; else only show."),
+    ] = False,
+    user: User = None,
+    as_json: Json = False,
+) -> None:
+    """Derive queries again with today's rules: show the old and the new query and what
+    the new one would add or drop among stored articles; --apply records them.
+
+    A derived query is recorded on its pledge, so a new rule never changes
+    silently which evidence a pledge collects; this is how it changes openly.
+
+    Example: pledgewatch pledge rederive --all, then pledgewatch pledge rederive 3 --apply
+    """
+    if (pledge_id is None) == (not all_pledges):
+        raise InputError("give a pledge id or --all, e.g. pledgewatch pledge rederive 3")
+    by = current_user(user) if apply else ""
+    database = state(ctx).database()
+    applied: dict[int, int] = {}
+    if apply:
+        with database.session() as session:
+            lock_pledges(session, exclusive=True)
+            found = evidence.rederivations(session, pledge_id)
+            for item in found:
+                pledge = pledges.get_pledge(session, item.pledge_id, for_update=True)
+                pledges.store_derived_query(session, pledge, item.new, by=by, now=now())
+                applied[item.pledge_id] = evidence.rematch(session, now(), pledge_id=item.pledge_id)
+    else:
+        with database.session(write=False) as session:
+            found = evidence.rederivations(session, pledge_id)
+    if as_json:
+        print_json(
+            [
+                {**item.to_json(), "applied": apply, "evidence_new": applied.get(item.pledge_id)}
+                for item in found
+            ]
+        )
+        return
+    if not found:
+        say("every derived query is what today's rules derive; nothing to change")
+        return
+    for item in found:
+        say(f"pledge #{item.pledge_id}:")
+        say(f"  old: {item.old or '(none recorded)'}")
+        say(f"  new: {item.new}")
+        say(f"  among stored articles: {item.adds} more, {item.drops} fewer")
+        for title in item.added:
+            say(f"    + {shorten(title, 90)}")
+        for title in item.dropped:
+            say(f"    - {shorten(title, 90)}")
+        if apply:
+            say(f"  recorded; {_found(applied[item.pledge_id])}")
+    if not apply:
+        say("nothing was written; add --apply to record these queries")
 
 
 @app.command("import")

@@ -10,7 +10,7 @@ import pytest
 
 from pledgewatch.matching.stance import Stance, pledge_polarity, suggest_stance
 
-EVAL = Path(__file__).parent / "data" / "eval"
+EVAL = Path(__file__).parent / "data" / "eval" / "dev" / "legacy"
 
 XI = "China will not sell weapons to Russia."
 ERA_LOAN = "The G7 will make about $50 billion available to Ukraine by the end of the year."

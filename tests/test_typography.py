@@ -19,7 +19,7 @@ from pledgewatch.matching.derive import derive_query
 from pledgewatch.matching.query import match, parse
 from pledgewatch.matching.stance import pledge_polarity, suggest_stance
 
-EVAL = Path(__file__).parent / "data" / "eval"
+EVAL = Path(__file__).parent / "data" / "eval" / "dev" / "legacy"
 
 
 def typographic(text: str) -> str:

@@ -5,56 +5,68 @@ title and the sentences that matched and suggests ``kept``, ``broken`` or
 ``neutral``, with one short reason naming the words it went by, so an editor
 can check it at a glance. It only suggests: the editor confirms or overrides.
 
-How, over lower-cased text and word lists:
+The vocabulary is data (``pledgewatch/data/stance.toml``, read by
+``lexicon()``); this module is the mechanism, over the analyser's tokens, so
+"won’t", "didn't" and "DIDN'T" read alike:
 
-1. The pledge: ``pledge_polarity`` is "negative" when it rules an act out
-   ("will not sell weapons", "stop the boats", "halt forest loss"), else
-   "positive"; it "wants less" of what it names when it is negative or asks
-   for a cut ("cut emissions", "peak", "net zero").
-2. Cues, by group (``_GROUPS``, in order; a cue hides its words from later
-   groups): denials, refusals, failures (missed, fell short, scrapped), stops
-   (paused, halted, restricted, repealed), transfers (delivered, supplied,
-   sold, arrived), traces of a ruled-out act (found in, components,
-   sanctions), progress (signed, approved, reached), permissions (permitted,
-   green-lit) and shortfalls ("only five of 28", "below the 2% guideline");
-   meetings count only for a pledge to meet. Each group votes kept or broken
-   depending on the pledge's polarity: "halted" is bad news for a pledge to
-   supply and good news for a pledge not to.
-3. Trends (rose, fell, record) vote by what moves, the nearest word from
-   ``_BAD`` or ``_GOOD`` (emissions falling is good news, aid falling bad
-   news) or else from the pledge's own words.
-4. Modifiers: a negation before a cue ("did not deliver", "no longer
-   supplies", "lifts the pause"; "without" only for the word after it) turns
-   its vote round; a hedge before it ("may have supplied", "plans to sign",
-   "Trump to meet"), a restatement in its sentence ("reaffirmed"), a
-   commitment as its object ("signed a pact",
-   "approved a plan") or background ("despite the ban") cancels it; a cue
-   right after a stop in its clause, or the subject of a passive stop, is
-   what was stopped ("halts aid deliveries", "shipments were paused"), and a
-   trace after a restriction is what it restricts ("export rules on drone
-   engines"); a trend word that names a goal ("the emissions-cut goal") is
-   not a trend; a step that a bad thing takes ("crossings reach 13,400",
-   "approved 106 GW of coal") is news against the pledge; a refusal in the
-   pledge's own words ("will not spend") is a refusal to act, and "will not
-   sell" for a pledge not to sell restates it; a stop or
-   failure word that is the pledge's own verb is the promised act ("cancels
-   student debt").
-5. Headlines state the finding, so title cues count twice. More kept votes:
-   kept; more broken: broken; a tie or no vote: neutral.
+1. The pledge is read once (``reading.read_pledge``): its act ("sell",
+   "build"), whether it rules the act out, what the act is done to, and
+   whether it wants less of that ("cut the deficit").
+2. Each clause of each sentence is matched against the cue groups; the
+   longest cue wins a word, and the pledge's own act is a cue of its own
+   ("recruited" for a pledge to recruit). A group votes kept or broken
+   depending on the pledge's polarity: "halted" is bad news for a pledge
+   to supply and good news for a pledge not to.
+3. Scopes, as NegEx has them, change a cue's vote: a negation before it in
+   its clause turns it round ("did not deliver"), and so does a cue of a
+   negating group ("failed to deliver"); an undoing before a stop makes it
+   a resumption ("lifts the pause"); a hedge ("may", "plans to"), a
+   restatement ("vowed to", "reaffirmed") or background ("despite the
+   ban") cancels it; the actor's own claim ("insists it is on track")
+   cancels a kept vote only.
+4. Objects: a cue right after a governing cue is what it governs ("halts
+   aid deliveries"); a step whose object is a commitment is a promise, not
+   the act ("signs a pact"); a step of something pledges want less of is
+   news against ("approves new coal plants"), and a stop of it news for.
+5. Trends vote by what moves, the nearest wanted or unwanted word, or else
+   the pledge's own object: emissions falling is good news for a pledge to
+   cut them, aid falling bad news for a pledge to give it.
+6. Title cues count ``title_weight`` times. More kept votes: kept; more
+   broken: broken; a tie or none: neutral.
 
-May import pledgewatch.matching.analysis (for its reading of punctuation), nothing else.
+``Lexicon`` can be built without an entry, a group or a scope, which is how
+``bench/stance_ablation.py`` measures what each carries.
+
+May import pledgewatch.matching.analysis, .reading and lemminflect.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any
 
-from pledgewatch.matching.analysis import plain
+from lemminflect import getAllInflections, getAllLemmas
+
+from pledgewatch.matching.analysis import analyse, plain
+from pledgewatch.matching.reading import Reading, read_pledge
 
 KEPT, BROKEN, NEUTRAL = "kept", "broken", "neutral"
 POSITIVE, NEGATIVE = "positive", "negative"
+GAP, NUMBER = "...", "#"
+_GAP_WORDS = 3
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty "
+    "fifty hundred thousand million billion half third quarter".split()
+)
+_BE = frozenset("is are was were be been being remain remains remained stay stays".split())
+# Clause breaks that the analyser does not keep.
+_CLAUSE = re.compile(r"(?<!\d),|,(?!\d)|[;:()\[\]\u2014\u2013]|\s-\s|\s--\s")
 
 
 @dataclass(frozen=True)
@@ -62,643 +74,709 @@ class Stance:
     """A suggested stance and the one-line reason shown to the editor."""
 
     label: str  # "kept" | "broken" | "neutral"
-    reason: str  # e.g. 'reports the act the pledge ruled out ("supplied", "components")'
+    reason: str  # e.g. 'reports the ruled-out act ("supplied", "components")'
+
+
+# --- the lexicon ----------------------------------------------------------------
+
+Pattern = tuple[str, ...]  # analysed terms, GAP and NUMBER
+
+
+@dataclass(frozen=True)
+class Cue:
+    group: str
+    text: str  # as written in the lexicon
+    example: str
+    patterns: tuple[Pattern, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    positive: str | None  # the vote of a plain cue for a positive pledge, None for none
+    negative: str | None
+    cues: tuple[Cue, ...]
+    says: dict[str, str]
+    pledge: dict[str, str]  # an example pledge of each polarity, for the tests
+    trend: str | None = None  # "up" or "down"
+    hedged: bool = True
+    negates: bool = False
+    governs: bool = False
+    commitment: bool = False
+    objects: bool = False
+    meeting: bool = False
+    qualifies: bool = False
+    goal_named: bool = False
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    triggers: tuple[Pattern, ...]
+    pseudo: tuple[Pattern, ...]
+    terminators: frozenset[str]
+    window: int
+    cancels: tuple[str, ...] = (KEPT, BROKEN)
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: caches key on it
+class Lexicon:
+    groups: tuple[Group, ...]
+    scopes: dict[str, Scope]
+    words: dict[str, frozenset[str]]
+    settings: dict[str, int]
+    # Mechanisms that are code, not entries, named so they can be ablated.
+    off: frozenset[str] = field(default_factory=frozenset)
+
+    def without_cue(self, group: str, text: str) -> Lexicon:
+        groups = tuple(
+            replace(g, cues=tuple(c for c in g.cues if c.text != text)) if g.name == group else g
+            for g in self.groups
+        )
+        return replace(self, groups=groups)
+
+    def without_group(self, name: str) -> Lexicon:
+        return replace(self, groups=tuple(g for g in self.groups if g.name != name))
+
+    def without(self, mechanism: str) -> Lexicon:
+        """Without a scope ("negation") or a mechanism: "own act", "objects",
+        "commitment", "governs", "title weight", "pledge object"."""
+        if mechanism in self.scopes:
+            return replace(self, scopes={k: v for k, v in self.scopes.items() if k != mechanism})
+        return replace(self, off=self.off | {mechanism})
+
+    def cue_count(self) -> int:
+        return sum(len(g.cues) for g in self.groups)
+
+
+MECHANISMS = (
+    "own act",
+    "objects",
+    "commitment",
+    "governs",
+    "qualifies",
+    "questions",
+    "title weight",
+    "pledge object",
+)
+
+
+def _terms(text: str) -> Pattern:
+    """The analysed terms of a phrase, keeping GAP and NUMBER markers."""
+    out: list[str] = []
+    for word in text.split():
+        if word in (GAP, NUMBER):
+            out.append(word)
+        else:
+            out.extend(_primary(analyse(word)))
+    return tuple(out)
+
+
+def _primary(tokens: Iterable[Any]) -> list[str]:
+    """One term per position: a stacked form ("uturn" of "u-turn") is left out."""
+    seen: set[int] = set()
+    terms = []
+    for token in tokens:
+        if token.position not in seen:
+            seen.add(token.position)
+            terms.append(token.term)
+    return terms
+
+
+def inflections(word: str) -> tuple[str, ...]:
+    """``word`` and its inflections as lemminflect has them (verbs and nouns)."""
+    forms = {word}
+    for found in getAllInflections(word).values():
+        forms.update(found)
+    return tuple(sorted(forms))
+
+
+_NOT_INFLECTED = frozenset("a an the of to in on for by up down out off back over with".split())
+
+
+def _cue_patterns(text: str, exact: bool) -> tuple[Pattern, ...]:
+    """A cue's term sequences: every inflection of each of its words (but
+    function words and markers), unless it is exact."""
+    choices = [
+        (word,) if exact or word in (GAP, NUMBER) or word in _NOT_INFLECTED else inflections(word)
+        for word in text.split()
+    ]
+    patterns = {_terms(" ".join(words)) for words in itertools.product(*choices)}
+    return tuple(sorted(p for p in patterns if p))
+
+
+def _phrases(items: Iterable[str]) -> tuple[Pattern, ...]:
+    return tuple(p for p in (_terms(item) for item in items) if p)
+
+
+def _inflected(items: Iterable[str]) -> tuple[Pattern, ...]:
+    return tuple(p for item in items for p in _cue_patterns(plain(item), exact=False))
+
+
+def _vote(value: str | None) -> str | None:
+    return value if value in (KEPT, BROKEN) else None
+
+
+@functools.cache
+def lexicon() -> Lexicon:
+    """The lexicon shipped in the package."""
+    text = resources.files("pledgewatch").joinpath("data/stance.toml").read_text("utf-8")
+    return parse_lexicon(tomllib.loads(text))
+
+
+def parse_lexicon(data: dict[str, Any]) -> Lexicon:
+    groups = []
+    for g in data["groups"]:
+        cues = tuple(
+            Cue(
+                g["name"],
+                c["cue"],
+                c["example"],
+                _cue_patterns(plain(c["cue"]), c.get("exact", False)),
+            )
+            for c in g["cues"]
+        )
+        groups.append(
+            Group(
+                name=g["name"],
+                positive=_vote(g.get("positive")),
+                negative=_vote(g.get("negative")),
+                cues=cues,
+                says=g["says"],
+                pledge=g["pledge"],
+                trend=g.get("trend"),
+                hedged=g.get("hedged", True),
+                negates=g.get("negates", False),
+                governs=g.get("governs", False),
+                commitment=g.get("commitment", False),
+                objects=g.get("objects", False),
+                meeting=g.get("meeting", False),
+                qualifies=g.get("qualifies", False),
+                goal_named=g.get("goal_named", False),
+            )
+        )
+    scopes = {
+        name: Scope(
+            name,
+            _inflected(s["triggers"]) if s.get("inflect") else _phrases(s["triggers"]),
+            _phrases(s.get("pseudo", ())),
+            frozenset(s.get("terminators", ())),
+            s["window"],
+            tuple(s.get("cancels", (KEPT, BROKEN))),
+        )
+        for name, s in data["scopes"].items()
+    }
+    words = {
+        name: frozenset(t for item in items for t in _terms(plain(item)))
+        for name, items in data["words"].items()
+    }
+    return Lexicon(tuple(groups), scopes, words, dict(data["settings"]))
 
 
 # --- pledge polarity ------------------------------------------------------------
 
-# "end" only as a verb: "end deforestation", not "by the end of the year".
-_NEGATIVE_PLEDGE = re.compile(
-    r"\b(?:will not|won't|would not|shall not|must not|not to|never|no longer|no more"
-    r"|refuses? to|rules? out|ruled out|stop|stops|stopping|halt|halts|halting"
-    r"|(?<!the )end(?! of\b)|ending|ban|bans|banning|phase out|eliminate)\b"
-)
-
 
 def pledge_polarity(pledge_text: str) -> str:
-    """ "negative" for a pledge that rules something out, else "positive"."""
-    return NEGATIVE if _NEGATIVE_PLEDGE.search(plain(pledge_text)) else POSITIVE
+    """ "negative" for a pledge that rules its act out ("will not sell", "never
+    raise"), else "positive"; a pledge to stop or ban something is a positive
+    pledge of that act."""
+    return NEGATIVE if read_pledge(pledge_text).negative else POSITIVE
 
 
-# --- cue groups -----------------------------------------------------------------
+# --- matching -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Group:
-    name: str
-    pattern: re.Pattern[str]
-    # The vote of a plain (not negated) cue for a positive and a negative
-    # pledge; None: the group says nothing about such pledges.
-    positive: str | None
-    negative: str | None
+@dataclass
+class _Hit:
+    group: Group | None  # None: the pledge's own act
+    cue: str
+    start: int
+    end: int  # exclusive
+    vote: str | None = None
+    negator: str = ""
+    said: str = ""  # the words as the text has them: "missed its target"
+    applies: bool = True  # False: the cue says nothing about such a pledge
 
 
-def _words(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"\b(?:{pattern})\b")
+def _match_at(terms: Sequence[str], i: int, pattern: Pattern) -> int | None:
+    """The end of ``pattern`` matched at ``terms[i]``, or None."""
+    j = i
+    for k, part in enumerate(pattern):
+        if part == GAP:
+            nxt = pattern[k + 1] if k + 1 < len(pattern) else None
+            for skip in range(_GAP_WORDS + 1):
+                if nxt is not None and j + skip < len(terms) and _part(terms[j + skip], nxt):
+                    j += skip
+                    break
+            else:
+                return None
+            continue
+        if j >= len(terms) or not _part(terms[j], part):
+            return None
+        j += 1
+    return j
 
 
-_STOPPED = _words(
-    r"paus(?:e|es|ed|ing)|suspend(?:s|ed|ing)?|suspension|halt(?:s|ed|ing)?"
-    r"|stop(?:s|ped|ping)?|ban(?:s|ned|ning)?|restrict(?:s|ed|ing|ions?)?"
-    r"|export controls?|curb(?:s|ed)?|block(?:s|ed|ing)?|held back|holds? back"
-    r"|withh(?:o|e)ld(?:s|ing)?|withdr(?:aw|ew|awn|aws|awal)|pull(?:s|ed|ing)? out"
-    r"|cut off|tighten(?:s|ed)?|shut(?:s|ting)? down|clos(?:e|es|ed|ing) down|closure"
-    r"|phas(?:e|es|ed|ing) out|roll(?:s|ed|ing)? back|rollback|repeal(?:s|ed)?"
-    r"|quit(?:s|ting)?|revok(?:e|es|ed|ing)|export rules?"
-    r"|(?:freez(?:es|ing)|froze) (?:\w+ ){0,2}(?:aid|assistance|funding|payments?|deliveries"
-    r"|weapons|arms|exports|shipments|spending)"
-    r"|controls? (?:the )?exports?"
-    r"|controls? on (?:\w+ ){0,3}(?:exports?|sales|parts|components|engines|drones|chips"
-    r"|technology|goods|items|materials|equipment)"
-)
+def _part(term: str, part: str) -> bool:
+    if part == NUMBER:
+        if term[:1].isdigit():
+            return not term.endswith(("st", "nd", "rd", "th"))  # "3rd" is a rank
+        return term in _NUMBER_WORDS
+    return term == part
 
-# Order matters: a cue masks its words from the groups after it, so "fell
-# short" is a failure and not a fall, and "export controls" a restriction and
-# not an export.
-_GROUPS = (
-    _Group(
-        "denial",
-        _words(
-            r"(?<!was )(?<!were )(?<!been )(?:denie[sd]|deny|denying)"
-            r"|(?:rejected|dismissed|called) (?:the |these |such )?"
-            r"(?:claims?|accusations?|allegations?|reports?)(?: as)?(?: groundless| baseless)?"
-            r"|groundless|baseless|no evidence"
-            r"|(?:has|have|had) never (?:\w+ )?"
-            r"(?:provided|supplied|sold|sent|given|delivered|armed)"
-        ),
-        KEPT,
-        KEPT,
-    ),
-    _Group(
-        "refusal",
-        _words(
-            r"turn(?:s|ed|ing)? down|reject(?:s|ed|ing)?|refus(?:e|es|ed|ing)|refusal"
-            r"|rule(?:s|d)? out|ruling out|declin(?:e|es|ed) to"
-        ),
-        BROKEN,
-        KEPT,
-    ),
-    _Group(
-        "failure",
-        _words(
-            r"fail(?:s|ed|ing)? to|failure|miss(?:es|ed|ing)?(?! out)|fell short|falls? short"
-            r"|short of|off[ -]track|off (?:the )?pace|out of reach|behind schedule"
-            r"|far off (?:the |its |their )?(?:[\w.%-]+ ){0,2}(?:goal|target|pace|track)"
-            r"|delay(?:s|ed)?|postpone[sd]?"
-            r"|cancel(?:s|led|ed)?|scrap(?:s|ped)?|abandon(?:s|ed|ing)?|u-turn|row(?:s|ed) back"
-            r"|(?:well|far|still|way) short|deadline (?:has )?pass(?:es|ed)"
-            r"|watered down|backtrack(?:s|ed)?|renege[sd]?|stall(?:s|ed|ing)?|held up|holds? up"
-            r"|unspent|sarcastic|(?:not|n't) (?:meant|mean) (?:it )?literally"
-            r"|(?:goal|target|deadline|timetable)s? (?:slips?|slipped|slipping)"
-            r"|lag(?:s|ging)? behind (?:the |its |their )?(?:[\w.%-]+ )?"
-            r"(?:target|goal|schedule|pace|plan)"
-            r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten) (?:years?|months?)"
-            r" (?:after|past|beyond) the (?:\w+ )?(?:deadline|target date)|years late"
-            r"|veto|unlawful|struck down|strik(?:e|es|ing) down|setback|(?:a|another) blow to"
-            r"|too (?:slow|slowly|little|late)|lapsed"
-            r"|(?:broke|breaking|breaks) (?:a |an |its |his |her |their )?(?:\w+ )?"
-            r"(?:promise|pledge|commitment)"
-            r"|(?:without|no) (?:an? )?(?:\w+ )?(?:deal|agreement|ceasefire|breakthrough)"
-            r"|rages on|gone unused|went unused|unrealistic|unachievable|unfair|inappropriate"
-            r"|(?:little|no|slow) progress"
-        ),
-        BROKEN,
-        BROKEN,
-    ),
-    _Group("stopped", _STOPPED, BROKEN, KEPT),
-    _Group(
-        "shortfall",
-        re.compile(
-            r"(?<!from )\b(?:only|just) (?:about |around )?"
-            r"(?:\d[\d,.]*(?:%|(?!st\b|nd\b|rd\b|th\b)[a-z]{1,3})?"
-            r"|a handful|a few|one|two"
-            r"|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
-            r"|\bbelow (?:the |its )?(?:[\w.%'’-]+ ){0,2}"
-            r"(?:target|guideline|goal|benchmark|threshold)\b"
-            r"|\bbelow (?:the |its )?[\d.]+%"
-            r"|\b(?:less|fewer) than (?:half|a third|a quarter)\b|\bfar from\b"
-            r"|\bnot a (?:single )?(?:cent|euro|penny|dollar|pound)\b|\bno improvement\b"
-        ),
-        BROKEN,
-        BROKEN,
-    ),
-    _Group(
-        "transfer",
-        _words(
-            r"deliver(?:s|ed|ing|y|ies)?|suppl(?:y|ies|ied|ying)|suppliers?"
-            r"|provid(?:e|es|ed|ing)|sen[dt]|sending|sold|sell(?:s|ing)?"
-            r"|ship(?:s|ped|ping|ments?)?|export(?:s|ed|ing)?|transferr?(?:ed|ing|s)?"
-            r"|handed(?: over)?|disburs(?:e|es|ed|ing|ement)|paid(?: out)?|pays"
-            r"|rush(?:es|ed)? out"
-            r"|allocat(?:e|es|ed|ing)|produc(?:e|es|ed|ing)|manufactur(?:e|es|ed|ing)|built"
-            r"|develop(?:s|ed)|help(?:s|ed)?(?: from)?|with (?:the )?help of|carried out|conducted"
-            r"|deploy(?:s|ed|ing)"
-            r"|arriv(?:e|es|ed|ing)|enter(?:s|ed)|resum(?:e|es|ed|ption)|reintroduc(?:e|es|ed)"
-        ),
-        KEPT,
-        BROKEN,
-    ),
-    _Group(
-        # Traces of an act a pledge ruled out; about a positive pledge they
-        # say nothing.
-        "traces",
-        _words(
-            r"found (?:[\w-]+ ){0,3}?in|traced to|made (?:by|in)|components?|parts|engines?"
-            r"|microelectronics"
-            r"|sanction(?:s|ed)?|blacklist(?:s|ed)?"
-        ),
-        None,
-        BROKEN,
-    ),
-    _Group(
-        "progress",
-        _words(
-            r"sign(?:s|ed)|approv(?:e|es|ed|al)|pass(?:es|ed)|becomes? law|became law|into law"
-            r"|fast-?track(?:s|ed)"
-            r"|royal assent|enact(?:s|ed)|met|meets?|achiev(?:e|es|ed)|reach(?:es|ed)?"
-            r"|hit(?:s|ting)? (?:its |the |a )?(?:[\w.%-]+ ){0,3}(?:target|goal|benchmark)"
-            r"|milestone"
-            r"|exceed(?:s|ed)"
-            r"|surpass(?:es|ed)|tops|topped|complet(?:e|es|ed)|finali[sz](?:e|es|ed)"
-            r"|launch(?:es|ed)|restor(?:e|es|ed)|on track"
-            r"|ahead of (?:schedule|time|the deadline|(?:its |the )?(?:target|goal)"
-            r"|the \d{4} (?:deadline|date|target|goal))"
-            r"|unveil(?:s|ed|ing)? (?:(?:an?|the|its|new|fresh|another|nearly|almost|about|over"
-            r"|some|[$€£]?[\d.,]+(?:bn|m)?|billion|million|in|of|worth|military|security|loan"
-            r"|financial|emergency|humanitarian) ){0,5}"
-            r"(?:package|tranche|aid|funding|arms|weapons)"
-            r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several) (?:years?|months?)"
-            r" early|(?:first|second|third) (?:\w+ )?tranche"
-            r"|fulfil(?:s|led)?|honou?r(?:s|ed)|return(?:s|ed) to"
-            r"|install(?:s|ed|ing)? (?:a )?(?:record |more |close to |nearly |about |over )?\d"
-        ),
-        KEPT,
-        KEPT,
-    ),
-    _Group(
-        # Allowing an act: the promised one, or the one a pledge ruled out.
-        "permission",
-        _words(r"permit(?:s|ted)|green-?lit|green-?light(?:s|ed)|authori[sz](?:e|es|ed)"),
-        KEPT,
-        BROKEN,
-    ),
-    _Group(
-        # Meetings keep a pledge to meet; they say nothing about one not to act.
-        "meeting",
-        _words(
-            r"(?:held|holds?|hold) (?:\w+ )?(?:talks|consultations|meetings?|call)|convened"
-            r"|(?:spoke|spoken|talked) (?:by (?:tele)?phone )?with"
-            r"|confer(?:s|red|ring)?(?! (?:an?|the|his|her|its|their|on|upon)\b)"
-            r"|(?:talks|consultations?|meetings?)(?: (?!not\b|never\b|yet\b)[\w-]+){0,4}"
-            r" (?:held|convened|took place)"
-        ),
-        KEPT,
-        None,
-    ),
-)
 
-# Trends vote by what is rising or falling (see _GOOD and _BAD).
-_UP = _words(
-    r"r[oi]se|rises|rising|risen|increas(?:e|es|ed|ing)|jump(?:s|ed)?|surg(?:e|es|ed|ing)"
-    r"|soar(?:s|ed|ing)?|climb(?:s|ed)?|gr[eo]w(?:s|n)?|rais(?:e|es|ed|ing)"
-    r"|(?:second |third )?highest(?: on record)?|record(?! set\b)|most (?:since|ever)"
-    r"|the most|doubl(?:e|es|ed)(?! down)|tripl(?:e|es|ed)|(?:three|four|five) times|twice as much"
-    r"|up (?:by )?\d[\d.]*%?|up from|widen(?:s|ed|ing)?"
-)
-_DOWN = _words(
-    r"f[ae]ll|falls|falling|fallen|drop(?:s|ped|ping)?|declin(?:e|es|ed|ing)(?! to)"
-    r"|decreas(?:e|es|ed|ing)|cut(?:s|ting)?|slash(?:es|ed)?|reduc(?:e|es|ed|ing|tion)"
-    r"|halv(?:e|es|ed)|lowest|least since|down (?:by )?(?:about )?[\w.-]*\d[\w.%-]*"
-    r"|down (?:by )?(?:about )?\w+-tenths|shr[iau]nk|shrinks?|plung(?:e|es|ed)|tumbl(?:e|es|ed)"
-    r"|narrow(?:s|ed|ing)?|trim(?:s|med|ming)?"
-)
-# What pledges want less of, and more of. The nearest one to a trend word is
-# taken to be what the trend is about.
-_BAD = _words(
-    r"emissions?|carbon(?! neutral\w*)|co2|greenhouse|coal(?:-fired)?|(?<!non-)fossil|pollution"
-    r"|deforestation|forest loss|tree cover loss|clearing of|forest clearing|fires?|crossings?"
-    r"|crossed|arrivals?"
-    r"|migrants?|deaths?|casualties|attacks?|strikes?|barrages?|shelling|bombardment|deficit"
-    r"|debt|inflation|waiting lists?"
-)
-_GOOD = _words(
-    r"renewables?|solar|wind|clean (?:power|energy)|non-fossil|aid|development|assistance"
-    r"|funding|funds?|spending|spend|spent|spenders?|budgets?|investment|outlays|defen[cs]e|military"
-    r"|allies|members|homes?|housing|jobs"
-)
-_ACHIEVED = _words(
-    r"met|meets?|achiev(?:e|es|ed)|fulfil(?:s|led)?|honou?r(?:s|ed)|hit(?:s|ting)?"
-    r"|exceed(?:s|ed)|surpass(?:es|ed)|reach(?:es|ed)?|tops|topped"
-)
-# What is met or reached when a promise is kept, unlike an agreement or a plan.
-_ACHIEVABLE = _words(
-    r"pledges?|targets?|goals?|commitments?|promises?|benchmarks?|guidelines?|thresholds?"
-)
-_COMMITMENT = _words(
-    r"pact|agreement|accord|declaration|memorandum|pledge|treaty|plans?|targets?|goals?"
-    r"|contribution|strategy|framework|statement|(?:executive )?orders?"
-)
-# Things that rise and fall in the news without being what a pledge is about:
-# "as the economy shrank" says nothing of the aid that was "0.7% of GNI".
-_OTHER = _words(
-    r"economy|(?<!of )gdp|(?<!of )gni|demand|prices|shares|markets?|population|turnout|polls?"
-)
-_MEETING_PLEDGE = _words(r"meet|meets|meeting|consult\w*|talks|summit|visit|call")
-# A figure reached: "hits 2%", counted when it is the pledge's own figure.
-_HIT_FIGURE = re.compile(
-    r"\bhit(?:s|ting)? (?:about |around |over |just over )?(\d[\d.]*)(?=%| percent| per cent)"
-)
-_ORDER_TO = re.compile(r"\border(?:s|ed)? to$")
-_PLEDGE_FIGURE = re.compile(r"(\d[\d.]*)\s*(?:%|percent|per cent)")
-# What a pledge rules out: the verb after its negation ("will not sell").
-_FORBIDDEN = re.compile(r"\b(?:not|never|no longer)\s+(?:\w+ly\s+)?([a-z]+)")
-_DISMISSAL = re.compile(r"groundless|baseless|claims?|accusations?|allegations?|reports?")
-# A refusal, in the words of the pledge's own act: "will not spend", "won't send".
-_WILL_NOT = re.compile(r"\b(?:will not|won't|would not|cannot|can't|refus(?:es|ed)? to) (\w+)")
-# Steps that say a bad thing grew or was allowed ("crossings reach 13,400", "approved
-# 106 GW of coal"), and words of measures against it, which make them no such news.
-_GROWTH = _words(r"reach(?:es|ed)?|hit(?:s|ting)?|tops|topped|exceed(?:s|ed)|surpass(?:es|ed)")
-_COUNTER = _words(
-    r"crack\s?down|end(?:s|ed|ing)?|stop(?:s|ped|ping)?|deter\w*|return(?:s|ed)?|remov\w*"
-    r"|curb\w*|tackl\w*|halt\w*|ban(?:s|ned)?|cut(?:s|ting)?|reduc\w*|fight\w*|combat\w*"
-)
-# Right after a trend word, a goal: the word names the goal ("emissions-cut target").
-_GOAL_NAME = re.compile(r"\s+(?:goals?|targets?)\b")
-# "fell only 0.2%", "barely rose": too little of a trend is news against it.
-_MINIMISER = re.compile(r"\b(?:barely|only|just|slightly|marginally|little)\b")
+@functools.cache
+def _index(lex: Lexicon) -> dict[str, list[tuple[Pattern, int, Cue]]]:
+    table: dict[str, list[tuple[Pattern, int, Cue]]] = {}
+    for order, group in enumerate(lex.groups):
+        for cue in group.cues:
+            for pattern in cue.patterns:
+                table.setdefault(pattern[0], []).append((pattern, order, cue))
+    return table
 
-_NEGATOR = re.compile(
-    r"\b(?:not|never|no|no longer|none|yet to|without|nor|hardly|cannot|(?<!a )little"
-    r"|refus(?:e|es|ed) to|failed to)\b|n't\b"
-)
-# Undoing a stop is a negation of the stop: "lifts pause", "ended the ban".
-_UNDOING = re.compile(
-    r"\b(?:lift(?:s|ed|ing)?|end(?:s|ed|ing)?|eas(?:e|es|ed|ing)|overturn(?:s|ed)?)\b"
-)
-# A hedge in the words before a cue, or "to" right before it: "plans to sign",
-# "Trump to meet Putin" (a headline's future), "expected to deliver".
-_HEDGE = re.compile(
-    r"\b(?:may|might|could|would|reportedly|allegedly|possibly|potentially|plans? to"
-    r"|planned to|planning to|intends? to|aims? to|aimed to|expected|set to|seeks?|wants?"
-    r"|hopes?|promis(?:e|es|ed)"
-    r"|pledg(?:e|es|ed)|vow(?:s|ed)?|commit(?:s|ted)?|agree(?:s|d)? to|propos(?:e|es|ed|al)"
-    r"|if|whether|unless|consider(?:s|ing|ed)?|discuss(?:es|ed)?|urg(?:e|es|ed)|asks?|asked"
-    r"|request(?:s|ed)?|needs? to|until|accus(?:e|es|ed|ing)|claims?|alleg(?:e|es|ed|ing)"
-    r"|(?:target|goal) of)\b|\bto$"
-)
-_RESTATEMENT = re.compile(
-    r"\b(?:reaffirm\w*|reiterat\w*|restat\w*|recommit\w*|repeat(?:s|ed)?|pledged again"
-    r"|renew(?:s|ed)? (?:its|his|her|their) (?:pledge|commitment|promise)|stands? by)\b"
-)
 
-# Pledge verbs that ask for less of something: "cut emissions", "halve waiting lists".
-_REDUCTION = _words(
-    r"cut|cuts|reduc\w*|halve|lower|curb|tackle|shrink|bring down|phase out|peak"
-    r"|net zero|carbon neutral\w*|climate neutral\w*"
-)
-# Words of a pledge that say nothing of what it is about.
-_FUNCTION_WORDS = frozenset(
-    "will would shall must should could from with into onto over under than that this these"
-    " those their there which while when where what have been being make making made sure also"
-    " more most less least very every each year years month months decade time times percent"
-    " within above below about around before after until currently towards toward annually"
-    " levels level billion million thousand aims work come going take".split()
-)
-# Things a sentence may put between a stop and what is stopped: "halts aid deliveries".
-_OBJECT_WINDOW = 4
-_WINDOW = 4  # words before a cue searched for a negation or a hedge
-_SUBJECT_WINDOW = 15  # words between what was stopped and a passive stop: "shipments ... paused"
-# Right before a stop, the mark of the passive: "have been paused", "was halted", "put on hold".
-_PASSIVE = re.compile(r"\b(?:be|been|being|is|are|was|were|put|remains?|remained|get|got)$")
-_VALENCE_WINDOW = 6  # words either side of a trend searched for what it is about
-# Where a clause ends, for what a step is about; a subject may hold commas, so
-# only the words and semicolons end it there ("shipments, including arms, were paused").
-_CLAUSE_WORD = re.compile(r";|\b(?:after|before|despite|as|while|when|since|following|but)\b")
-_CLAUSE = re.compile(rf",|{_CLAUSE_WORD.pattern}")
-_BACKGROUND = re.compile(r"\b(?:despite|after|since|following|in spite of)\b")
-
-# Groups whose cue governs the cue right after it: "denies sending weapons",
-# "halts aid deliveries", "only five allies meet the guideline".
-_GOVERNING = frozenset({"denial", "refusal", "failure", "stopped", "shortfall"})
-
-_SAYS = {
-    ("denial", KEPT): "reports a denial",
-    ("refusal", KEPT): "reports a refusal of the ruled-out act",
-    ("refusal", BROKEN): "reports a refusal to act",
-    ("failure", BROKEN): "reports a failure or setback",
-    ("failure", KEPT): "rules out a failure",
-    ("stopped", BROKEN): "reports the promised act stopped or withheld",
-    ("stopped", KEPT): "reports the ruled-out act stopped or restricted",
-    ("transfer", KEPT): "reports the promised act happening",
-    ("transfer", BROKEN): "reports the act the pledge ruled out",
-    ("traces", BROKEN): "reports traces of the act the pledge ruled out",
-    ("traces", KEPT): "reports no trace of the act the pledge ruled out",
-    ("progress", KEPT): "reports the promised step taken",
-    ("progress", BROKEN): "reports the promised step not taken",
-    ("meeting", KEPT): "reports the promised meeting held",
-    ("meeting", BROKEN): "reports the promised meeting not held",
-    ("own verb", KEPT): "reports the pledge's own act",
-    ("own verb", BROKEN): "reports the pledge's own act not done",
-    ("shortfall", BROKEN): "reports a shortfall against the target",
-    ("shortfall", KEPT): "rules out a shortfall",
-    ("permission", KEPT): "reports the promised act allowed",
-    ("permission", BROKEN): "reports the ruled-out act allowed",
-    ("unwanted", BROKEN): "reports more of what the pledge wants less of",
-    ("unwanted", KEPT): "reports less of what the pledge wants less of",
-    ("trend", KEPT): "reports a trend the pledge wants",
-    ("trend", BROKEN): "reports a trend against the pledge",
-}
+def _find(terms: Sequence[str], patterns: Iterable[Pattern]) -> list[tuple[int, int]]:
+    spans = []
+    for pattern in patterns:
+        for i in range(len(terms)):
+            end = _match_at(terms, i, pattern)
+            if end is not None:
+                spans.append((i, end))
+    return spans
 
 
 @dataclass(frozen=True)
 class _Pledge:
+    reading: Reading
     polarity: str
-    wants_less: bool  # of what it names: "cut emissions", "stop the boats"
-    topic: re.Pattern[str] | None  # the pledge's own content words, as prefixes
-    verbs: frozenset[str]  # its words, to tell its own act from a failure: "cancel debt"
-    meets: bool  # a pledge to meet or consult, which meeting cues are about
-    forbidden: frozenset[str]  # what it rules out, as 5-letter prefixes: "sell" of "will not sell"
-    figures: frozenset[str]  # its percentages: "2" of "2% of GDP"
+    act_patterns: tuple[Pattern, ...]
+    object_terms: frozenset[str]
+    meets: bool
 
 
-@dataclass(frozen=True)
-class _Cue:
-    group: str
-    text: str  # what the editor sees: the cue with its negator, "has not met"
-    vote: str | None  # KEPT, BROKEN, or None when hedged
-    weight: int
+@functools.cache
+def _pledge(text: str, lex: Lexicon) -> _Pledge:
+    reading = read_pledge(text)
+    act = reading.act
+    act_patterns: tuple[Pattern, ...] = ()
+    if act and act not in lex.words.get("light_acts", frozenset()) and "own act" not in lex.off:
+        # Not the "-ing" form: "aid spending", "housebuilding" name a thing, not the act done.
+        forms = {
+            act,
+            *(
+                f
+                for tag, found in getAllInflections(act, upos="VERB").items()
+                if tag != "VBG"
+                for f in found
+            ),
+        }
+        act_patterns = tuple(sorted({_terms(form) for form in forms}))
+    objects = frozenset(
+        t
+        for word in reading.object
+        for form in (word, *getAllInflections(word, upos="NOUN").get("NNS", ()))
+        for t in _terms(form)
+        if len(t) > 2
+    ) | frozenset(
+        lemma
+        for word in reading.object
+        for lemma in getAllLemmas(word, upos="NOUN").get("NOUN", ())
+        if len(lemma) > 2
+    )
+    meets = act in lex.words.get("meeting_acts", frozenset())
+    return _Pledge(
+        reading, NEGATIVE if reading.negative else POSITIVE, act_patterns, objects, meets
+    )
 
 
-def _read_pledge(pledge_text: str) -> _Pledge:
-    text = plain(pledge_text)
-    polarity = pledge_polarity(text)
-    # Lower-case words only: names of actors and places ("China", "NATO") are
-    # not what a pledge wants more or less of.
-    words = re.findall(r"\b[a-z][a-z-]{3,}", pledge_text)
-    prefixes = sorted({w[:5] for w in words if w not in _FUNCTION_WORDS and not _is_cue(w)})
-    topic = re.compile(rf"\b(?:{'|'.join(prefixes)})\w*") if prefixes else None
-    wants_less = polarity == NEGATIVE or _REDUCTION.search(text) is not None
-    meets = _MEETING_PLEDGE.search(text) is not None
-    forbidden = frozenset(m.group(1)[:5] for m in _FORBIDDEN.finditer(text))
-    figures = frozenset(m.group(1) for m in _PLEDGE_FIGURE.finditer(text))
-    return _Pledge(polarity, wants_less, topic, frozenset(words), meets, forbidden, figures)
+_ASIDE_STARTS = frozenset("including such notably especially so".split())
 
 
-def _is_cue(word: str) -> bool:
-    patterns = [group.pattern for group in _GROUPS] + [_UP, _DOWN]
-    return any(pattern.fullmatch(word) for pattern in patterns)
+def _clauses(text: str) -> list[list[str]]:
+    """The clauses of a sentence as term lists. An aside between commas
+    ("has not, so far, delivered"; "shipments, including those in transit,
+    were paused") is left out and the clause around it joined again."""
+    pieces = [terms for piece in _CLAUSE.split(text) if (terms := _primary(analyse(piece)))]
+    clauses: list[list[str]] = []
+    i = 0
+    while i < len(pieces):
+        piece = pieces[i]
+        aside = i + 1 < len(pieces) and clauses and (len(piece) <= 2 or piece[0] in _ASIDE_STARTS)
+        if aside and len(pieces[i + 1]) > 1:
+            clauses[-1] = clauses[-1] + pieces[i + 1]
+            i += 2
+            continue
+        clauses.append(piece)
+        i += 1
+    return clauses
 
 
-def _flip(vote: str) -> str:
-    return BROKEN if vote == KEPT else KEPT
+def _hits(terms: Sequence[str], pledge: _Pledge, lex: Lexicon) -> list[_Hit]:
+    """The cues of one clause: longest first, then in group order; the pledge's
+    own act before any group."""
+    index = _index(lex)
+    candidates: list[tuple[int, int, int, _Hit]] = []
+    for i, term in enumerate(terms):
+        for pattern in pledge.act_patterns:
+            end = _match_at(terms, i, pattern)
+            if end is not None:
+                candidates.append((-(end - i), -1, i, _Hit(None, pattern[0], i, end)))
+        for pattern, order, cue in index.get(term, ()):
+            end = _match_at(terms, i, pattern)
+            if end is not None:
+                group = lex.groups[order]
+                candidates.append((-(end - i), order, i, _Hit(group, cue.text, i, end)))
+    taken = [False] * len(terms)
+    chosen: list[_Hit] = []
+    for _, _, _, hit in sorted(candidates, key=lambda c: (c[0], c[1], c[2])):
+        if not any(taken[hit.start : hit.end]):
+            for k in range(hit.start, hit.end):
+                taken[k] = True
+            chosen.append(hit)
+    for hit in chosen:
+        hit.said = " ".join(terms[hit.start : hit.end])
+    return sorted(chosen, key=lambda h: h.start)
 
 
-def _before(sentence: str, start: int, words: int) -> list[str]:
-    return sentence[:start].split()[-words:]
+def _triggers(
+    terms: Sequence[str], scope: Scope | None, taken: Sequence[bool]
+) -> list[tuple[int, int]]:
+    """Where ``scope``'s triggers stand in a clause (not inside a cue or a pseudo-trigger)."""
+    if scope is None:
+        return []
+    pseudo = [span for span in _find(terms, scope.pseudo)]
+    found = []
+    for start, end in _find(terms, scope.triggers):
+        if any(taken[start:end]):
+            continue
+        if any(p0 <= start and end <= p1 for p0, p1 in pseudo):
+            continue
+        found.append((start, end))
+    return found
 
 
-def _negator(sentence: str, start: int, group: str) -> str | None:
-    """The negation in the few words before a cue, if any ("has not", "no longer")."""
-    window = " ".join(_before(sentence, start, _WINDOW))
-    found = list(_NEGATOR.finditer(window))
-    if found and found[-1].group() == "without" and len(window[found[-1].end() :].split()) > 1:
-        # "Without" negates the words right after it, not a later verb:
-        # "arriving without permission, received royal assent".
-        found.pop()
-    if not found and group == "stopped":
-        found = list(_UNDOING.finditer(window))
-    # The last one is the one that governs the cue: "not only ... but no longer".
-    return window[found[-1].start() :] if found else None
+def _in_scope(
+    terms: Sequence[str], triggers: list[tuple[int, int]], scope: Scope | None, at: int
+) -> tuple[int, int] | None:
+    """The trigger whose scope reaches position ``at``, if any."""
+    if scope is None:
+        return None
+    best = None
+    for start, end in triggers:
+        if end <= at and at - end < scope.window:
+            between = terms[end:at]
+            if not any(word in scope.terminators for word in between):
+                best = (start, end)
+    return best
 
 
-def _hedged(sentence: str, start: int) -> bool:
-    # "Signs an order to quit": the order is to act now, no hedge.
-    window = _ORDER_TO.sub("", " ".join(_before(sentence, start, _WINDOW)))
-    return _HEDGE.search(window) is not None
+def _near(terms: Sequence[str], start: int, end: int, before: int, after: int) -> list[str]:
+    return list(terms[max(0, start - before) : start]) + list(terms[end : end + after])
 
 
-def _valence(sentence: str, span: tuple[int, int], pledge: _Pledge) -> str | None:
-    """What the nearest thing a cue is about means for the pledge: wanted ("good"),
-    not wanted ("bad"), beside the point ("other"), or None if nothing is named.
-    The pledge's own words count as what it wants more of, or less of."""
-    before = " ".join(sentence[: span[0]].split()[-_VALENCE_WINDOW:])
-    after = " ".join(sentence[span[1] :].split()[:_VALENCE_WINDOW])
-    known = _nearest(before, after, [("bad", _BAD), ("good", _GOOD), ("other", _OTHER)])
-    if known is not None or pledge.topic is None:
-        return known
-    return _nearest(before, after, [("bad" if pledge.wants_less else "good", pledge.topic)])
+def _clause_votes(
+    terms: Sequence[str], pledge: _Pledge, lex: Lexicon, restated: bool, claimed: bool
+) -> tuple[list[_Hit], bool, bool]:
+    """The cues of one clause with their votes; and whether a restatement or a
+    claim begins in it and so reaches the clauses after it."""
+    hits = _hits(terms, pledge, lex)
+    taken = [False] * len(terms)
+    for hit in hits:
+        for k in range(hit.start, hit.end):
+            taken[k] = True
+    scopes = lex.scopes
+    found = {name: _triggers(terms, scope, taken) for name, scope in scopes.items()}
+    words = lex.words
+    bad = set(words.get("bad", ()))
+    good = set(words.get("good", ()))
+    other = set(words.get("other", ()))
+    reducing = words.get("reducing", frozenset())
+    if "pledge object" not in lex.off:
+        (bad if pledge.reading.wants_less else good).update(pledge.object_terms)
+        (good if pledge.reading.wants_less else bad).difference_update(pledge.object_terms)
+    # Something reduced or stopped in the clause: "law to end deforestation".
+    down_here = any(
+        (h.group is not None and (h.group.trend == "down" or h.group.name == "stopped"))
+        or (h.group is None and pledge.reading.wants_less)
+        for h in hits
+    )
+
+    def unwanted(span_words: Sequence[str]) -> bool:
+        return any(w in bad for w in span_words) and not any(w in reducing for w in span_words)
+
+    governed: set[int] = set()
+    if "governs" not in lex.off:
+        for hit in hits:
+            if hit.group is None or not hit.group.governs:
+                continue
+            for other_hit in hits:
+                if other_hit is hit:
+                    continue
+                gap = other_hit.start - hit.end
+                if 0 <= gap < lex.settings["governed_window"]:
+                    governed.add(id(other_hit))  # "halts aid deliveries"
+                back = hit.start - other_hit.end
+                between = terms[other_hit.end : hit.start]
+                step = other_hit.group is None or other_hit.group.objects
+                if 0 <= back < lex.settings["object_window"] and step:
+                    governed.add(
+                        id(other_hit)
+                    )  # "announces export controls", "signs order to quit"
+                elif 0 <= back <= 5 and any(w in _BE for w in between):
+                    governed.add(id(other_hit))  # "deliveries are on hold"
+    negating = [(h.start, h.end) for h in hits if h.group is not None and h.group.negates]
+    restate_here = claim_here = False
+    for hit in hits:
+        group = hit.group
+        if id(hit) in governed:
+            continue
+        if group is None:  # the pledge's own act
+            vote: str | None = KEPT if pledge.polarity == POSITIVE else BROKEN
+            # A pledge to cut something is kept by cutting it: its object is no step.
+            hedged, commitment, objects = True, True, not pledge.reading.wants_less
+        elif group.trend:
+            if any(w in words.get("goal", ()) for w in terms[hit.end : hit.end + 2]):
+                continue  # "the emissions-cut goal": a name, not a trend
+            valence = _valence(terms, hit, bad, good, other, lex.settings["valence_window"])
+            if valence is None:
+                valence = "bad" if pledge.reading.wants_less else "good"
+            if valence == "other":
+                continue
+            vote = KEPT if (group.trend == "up") == (valence == "good") else BROKEN
+            minimiser = scopes.get("minimiser")
+            if _in_scope(terms, found.get("minimiser", []), minimiser, hit.start):
+                vote = BROKEN if vote == KEPT else KEPT  # "barely fell": too little of it
+            hedged, commitment, objects = group.hedged, False, False
+        else:
+            if group.meeting and not pledge.meets:
+                hit.applies = False
+                continue
+            vote = group.positive if pledge.polarity == POSITIVE else group.negative
+            hedged, commitment, objects = group.hedged, group.commitment, group.objects
+            after = terms[hit.end : hit.end + lex.settings["object_window"]]
+            if group.name == "stopped" and "objects" not in lex.off and unwanted(after):
+                vote = KEPT  # a stop of something pledges want less of is the promised act
+        if vote is None:
+            hit.applies = False
+            continue
+        if (
+            group is not None
+            and not group.trend
+            and any(w in other for w in terms[max(0, hit.start - 2) : hit.start])
+        ):
+            hit.applies = False  # "the economy froze": not what the pledge is about
+            continue
+        if group is None and _refused(terms, hit.start):
+            # "Will not eliminate child poverty": the pledged act refused; for a
+            # pledge that rules its act out, the pledge said again.
+            if pledge.polarity == POSITIVE:
+                hit.vote, hit.negator = BROKEN, " ".join(terms[max(0, hit.start - 2) : hit.start])
+            continue
+        around = _near(terms, hit.start, hit.end, 3, lex.settings["object_window"])
+        if objects and "objects" not in lex.off and unwanted(around) and not down_here:
+            vote = BROKEN  # "approves new coal plants", "crossings reach 13,400"
+        if commitment and "commitment" not in lex.off:
+            commitments = words.get("commitment", frozenset()) - pledge.object_terms
+            after = terms[hit.end : hit.end + lex.settings["object_window"]]
+            if any(w in commitments for w in after) or any(
+                w in commitments for w in terms[max(0, hit.start - 2) : hit.start]
+            ):
+                continue  # "signs a pact", "talks begin": a promise, not the act
+        negator = _in_scope(terms, found.get("negation", []), scopes.get("negation"), hit.start)
+        negated_by = [
+            (s, e)
+            for s, e in negating
+            if e <= hit.start
+            and hit.start - e < 4
+            and not (group and (group.negates or group.qualifies))
+        ]
+        if negator is not None or negated_by:
+            start, end = negator or negated_by[-1]
+            hit.negator = " ".join(terms[start:end])
+            vote = BROKEN if vote == KEPT else KEPT
+        if group is not None and group.name == "stopped":
+            undo = _in_scope(terms, found.get("undoing", []), scopes.get("undoing"), hit.start)
+            if undo is not None:
+                hit.negator = " ".join(terms[undo[0] : undo[1]])
+                vote = BROKEN if vote == KEPT else KEPT
+        if _in_scope(terms, found.get("background", []), scopes.get("background"), hit.start):
+            continue
+        if hedged and _in_scope(terms, found.get("hedge", []), scopes.get("hedge"), hit.start):
+            continue
+        goal = scopes.get("goal")
+        if (group is None or group.trend or group.goal_named) and goal is not None:
+            named = _in_scope(terms, found.get("goal", []), goal, hit.start)
+            behind = any(s == hit.end for s, _ in found.get("goal", []))
+            if named or behind:
+                continue  # "targets 400,000 homes", "a 46% cut goal": the goal named
+        restatement = scopes.get("restatement")
+        if (
+            restatement
+            and vote in restatement.cancels
+            and (restated or _in_scope(terms, found.get("restatement", []), restatement, hit.start))
+        ):
+            continue
+        claim = scopes.get("claim")
+        if (
+            claim
+            and vote in claim.cancels
+            and (claimed or _in_scope(terms, found.get("claim", []), claim, hit.start))
+        ):
+            continue
+        hit.vote = vote
+    if "qualifies" not in lex.off:
+        qualified = {h.vote for h in hits if h.group is not None and h.group.qualifies and h.vote}
+        if len(qualified) == 1:
+            # "Only 180,000 homes were completed": the shortfall is the finding.
+            (kept_or_broken,) = qualified
+            for hit in hits:
+                if hit.vote is not None and hit.vote != kept_or_broken:
+                    hit.vote = None
+    for name in ("restatement", "claim"):
+        scope = scopes.get(name)
+        if scope is None:
+            continue
+        for _start, end in found.get(name, []):
+            # A restatement or a claim reaches the next clauses of its sentence,
+            # up to a terminator.
+            rest = terms[end:]
+            if not any(word in scope.terminators for word in rest):
+                if name == "restatement":
+                    restate_here = True
+                else:
+                    claim_here = True
+    return hits, restate_here, claim_here
 
 
-def _nearest(before: str, after: str, kinds: list[tuple[str, re.Pattern[str]]]) -> str | None:
+_REFUSED = (("will", "not"), ("wont",), ("would", "not"), ("wouldnt",), ("shall", "not"))
+
+
+def _refused(terms: Sequence[str], at: int) -> bool:
+    before = tuple(terms[max(0, at - 2) : at])
+    return any(before[-len(r) :] == r for r in _REFUSED)
+
+
+def _valence(
+    terms: Sequence[str],
+    hit: _Hit,
+    bad: set[str],
+    good: set[str],
+    other: set[str],
+    window: int,
+) -> str | None:
+    """What the nearest thing a trend is about means: "good", "bad", "other" or None."""
     best: tuple[int, str] | None = None
-    for text, near_end in ((before, True), (after, False)):
-        for kind, pattern in kinds:
-            for m in pattern.finditer(text):
-                distance = len(text) - m.end() if near_end else m.start()
-                if best is None or distance < best[0]:
-                    best = (distance, kind)
+    for k in range(max(0, hit.start - window), min(len(terms), hit.end + window)):
+        if hit.start <= k < hit.end:
+            continue
+        word = terms[k]
+        kind = (
+            "bad" if word in bad else "good" if word in good else "other" if word in other else None
+        )
+        if kind is None:
+            continue
+        distance = hit.start - k if k < hit.start else k - hit.end + 1
+        if best is None or distance < best[0]:
+            best = (distance, kind)
     return best[1] if best else None
 
 
-def _bad_object(sentence: str, span: tuple[int, int]) -> bool:
-    """Whether a step's subject or object, in its own clause, is something pledges
-    want less of, and not being reduced: "approved 106 GW of coal plants", but
-    not "signed a law cutting emissions" nor "held a call after a strike"."""
-    before = _CLAUSE.split(sentence[: span[0]])[-1].split()[-3:]
-    after = _CLAUSE.split(sentence[span[1] :])[0].split()[:5]
-    text = " ".join(before + after)
-    return _BAD.search(text) is not None and not (_DOWN.search(text) or _REDUCTION.search(text))
+def _sentence_votes(text: str, pledge: _Pledge, lex: Lexicon) -> list[_Hit]:
+    hits: list[_Hit] = []
+    restated = claimed = False
+    asks = text.rstrip().endswith("?") and "questions" not in lex.off
+    for terms in _clauses(text):
+        found, restate_here, claim_here = _clause_votes(terms, pledge, lex, restated, claimed)
+        if asks:  # "Will the homes be built?": a question finds nothing
+            for hit in found:
+                hit.vote = None
+        hits.extend(found)
+        restated = restated or restate_here
+        claimed = claimed or claim_here
+    return hits
 
 
-def _clause_around(sentence: str, span: tuple[int, int]) -> str:
-    before = _CLAUSE.split(sentence[: span[0]])[-1]
-    after = _CLAUSE.split(sentence[span[1] :])[0]
-    return f"{before} {after}"
-
-
-def _commitment(sentence: str, start: int, end: int) -> bool:
-    """Whether a step is about a promise rather than the promised act: signing a
-    pact or approving a plan commits to acting, it is not yet the act."""
-    before = " ".join(sentence[:start].split()[-2:])
-    after = " ".join(sentence[end:].split()[:5])
-    return _COMMITMENT.search(f"{before} {after}") is not None
-
-
-def _achievement(sentence: str, end: int) -> bool:
-    """Whether what follows "met" or "reached" is a target, not an agreement."""
-    return _ACHIEVABLE.search(" ".join(sentence[end:].split()[:5])) is not None
-
-
-def _cues(sentence: str, pledge: _Pledge, weight: int) -> list[_Cue]:
-    cues: list[_Cue] = []
-    restated = _RESTATEMENT.search(sentence) is not None or any(
-        # "China will not sell weapons": the pledge said again, for one that rules it out.
-        m.group(1)[:5] in pledge.forbidden and m.group().startswith(("will", "won", "would"))
-        for m in _WILL_NOT.finditer(sentence)
-    )
-    masked = sentence
-    # Each governing cue (_GOVERNING): a cue right after it is its object, and so
-    # is a cue before a passive one in its clause ("shipments ... were paused").
-    stops: list[tuple[int, int, bool]] = []  # (start, end, passive)
-    restricted: list[int] = []  # where each "stopped" cue ends
-    for group in _GROUPS:
-        for m in group.pattern.finditer(masked):
-            # Mask with spaces so later groups do not see these words again.
-            masked = masked[: m.start()] + " " * (m.end() - m.start()) + masked[m.end() :]
-            name, vote = _group_vote(group, m.group(), pledge)
-            if group.name in _GOVERNING:
-                passive = _PASSIVE.search(" ".join(_before(sentence, m.start(), 2))) is not None
-                stops.append((m.start(), m.end(), passive or m.group() == "on hold"))
-                if group.name == "stopped":
-                    restricted.append(m.end())
-            elif any(
-                _governs(sentence, start, end, passive, m.span()) for start, end, passive in stops
-            ):
-                continue  # the object of a stop in its clause: "halts aid deliveries"
-            elif group.name == "traces" and any(
-                end <= m.start() and not _CLAUSE.search(sentence[end : m.start()])
-                for end in restricted
-            ):
-                # "Tightens export rules on drone engines and components": what is restricted.
-                continue
-            if vote is not None:
-                cues.append(_vote(sentence, m.span(), name, vote, pledge, restated, weight))
-    for m in _WILL_NOT.finditer(masked):
-        # "Spain will not spend 5%": a refusal of the pledge's own act, or of the
-        # act it rules out ("refused to sell"); "will not sell" restates that.
-        word = m.group(1)[:5]
-        if word in pledge.forbidden:
-            if not m.group().startswith(("will", "won", "would")):
-                cues.append(_vote(sentence, m.span(), "refusal", KEPT, pledge, restated, weight))
-        elif word in {verb[:5] for verb in pledge.verbs}:
-            cues.append(_vote(sentence, m.span(), "refusal", BROKEN, pledge, restated, weight))
-    for m in _HIT_FIGURE.finditer(masked):
-        if m.group(1) in pledge.figures:  # "hits 2%" for a pledge of 2%
-            cues.append(_vote(sentence, m.span(), "progress", KEPT, pledge, restated, weight))
-    for pattern, direction in ((_UP, "up"), (_DOWN, "down")):
-        for m in pattern.finditer(masked):
-            if _GOAL_NAME.match(sentence, m.end()):
-                continue  # "the pollution-cut goal", "a reduction target": a name, not a trend
-            valence = _valence(sentence, m.span(), pledge)
-            if valence is None:  # nothing named: the pledge's own act is what moves
-                valence = "bad" if pledge.wants_less else "good"
-            if valence == "other":
-                continue
-            vote = KEPT if (direction == "up") == (valence == "good") else BROKEN
-            around = sentence[max(0, m.start() - 12) : m.end() + 12]
-            if _MINIMISER.search(around):
-                vote = _flip(vote)
-            cues.append(_vote(sentence, m.span(), "trend", vote, pledge, restated, weight))
-    return cues
-
-
-def _governs(sentence: str, start: int, end: int, passive: bool, cue: tuple[int, int]) -> bool:
-    """Whether a governing cue at (start, end) governs the cue at ``cue``: it
-    comes right after it, or it is passive and the cue is its subject, in the
-    same clause either way."""
-    if end <= cue[0]:
-        between = sentence[end : cue[0]]
-        return len(between.split()) <= _OBJECT_WINDOW and not _CLAUSE.search(between)
-    if passive and cue[1] <= start:
-        between = sentence[cue[1] : start]
-        return len(between.split()) <= _SUBJECT_WINDOW and not _CLAUSE_WORD.search(between)
-    return False
-
-
-def _group_vote(group: _Group, text: str, pledge: _Pledge) -> tuple[str, str | None]:
-    """The group a cue counts in and its vote. A stop or failure word that is the
-    pledge's own verb is the promised act: "cancels student debt" for a pledge
-    to cancel it, "ban comes into force" for a pledge to ban."""
-    verb = text.split()[0]  # "freezes" of "freezes military aid"
-    own = len(verb) > 3 and verb[:5] in {v[:5] for v in pledge.verbs}
-    if group.name in ("stopped", "failure") and own:
-        return "own verb", KEPT
-    if group.name == "meeting" and not pledge.meets:
-        return group.name, None  # "spoke with reporters" says nothing of a pledge to deliver
-    return group.name, group.positive if pledge.polarity == POSITIVE else group.negative
-
-
-def _vote(
-    sentence: str,
-    span: tuple[int, int],
-    group: str,
-    vote: str,
-    pledge: _Pledge,
-    restated: bool,
-    weight: int,
-) -> _Cue:
-    start, end = span
-    text = sentence[start:end]
-    # Progress with something pledges want less of ("approved 106 GW of coal
-    # plants", "coal output tops 1bn tonnes", "crossings reach 13,400") is news
-    # against the pledge, whichever way it is worded.
-    step = group == "progress"
-    if group in ("progress", "transfer", "permission") and _bad_object(sentence, span):
-        if pledge.polarity == POSITIVE:
-            vote, group = _flip(vote), "unwanted"
-        elif _GROWTH.fullmatch(text) and not _COUNTER.search(_clause_around(sentence, span)):
-            # "Crossings reach 13,400", not "launches crackdown on smuggling gangs".
-            vote, group = BROKEN, "unwanted"
-    negator = _negator(sentence, start, group) if group != "denial" else None
-    if negator:
-        vote = _flip(vote)
-        text = f"{negator} {text}"
-    background = _BACKGROUND.search(" ".join(_before(sentence, start, 2))) is not None
-    # Signing a pact or reaching an agreement commits to an act; meeting a target is the act.
-    achieved = _ACHIEVED.fullmatch(sentence[start:end]) is not None and _achievement(sentence, end)
-    commitment = step and not achieved and _commitment(sentence, start, end)
-    # "Dismisses the claim as groundless" is not hedged by the claim it dismisses.
-    hedged = _hedged(sentence, start) and not (group == "denial" and _DISMISSAL.search(text))
-    if restated or commitment or background or hedged:
-        return _Cue(group, text, None, weight)
-    return _Cue(group, text, vote, weight)
-
-
-def _quoted(cues: Sequence[_Cue], limit: int = 3) -> str:
+def _quoted(hits: Sequence[_Hit], limit: int = 3) -> str:
     seen: list[str] = []
-    for cue in cues:
-        text = " ".join(cue.text.split())
+    for hit in hits:
+        said = hit.said or hit.cue
+        text = f"{hit.negator} {said}".strip() if hit.negator else said
         if text not in seen:
             seen.append(text)
     return ", ".join(f'"{text}"' for text in seen[:limit])
 
 
-def suggest_stance(pledge_text: str, title: str, sentences: Sequence[str]) -> Stance:
+def cues_in(
+    pledge_text: str, text: str, lex: Lexicon | None = None
+) -> list[tuple[str, str, str | None]]:
+    """(group, cue, vote) for each cue found in ``text`` for a pledge; "act" is
+    the pledge's own act. For tests and for explaining a suggestion."""
+    lex = lex or lexicon()
+    pledge = _pledge(plain(pledge_text, lower=False), lex)
+    return [
+        (hit.group.name if hit.group else "act", hit.cue, hit.vote)
+        for hit in _sentence_votes(plain(text), pledge, lex)
+    ]
+
+
+def suggest_stance(
+    pledge_text: str, title: str, sentences: Sequence[str], lex: Lexicon | None = None
+) -> Stance:
     """Suggest whether an evidence item points to its pledge being kept or broken.
 
     ``sentences`` are the article sentences that matched the pledge's query;
     the title may be among them and is then counted once, as the title."""
-    pledge = _read_pledge(pledge_text)
+    lex = lex or lexicon()
+    pledge = _pledge(plain(pledge_text, lower=False), lex)
     title_key = plain(title.strip())
     bodies = [plain(s.strip()) for s in sentences]
-    texts = [(title_key, 2)] + [(s, 1) for s in bodies if s != title_key]
-    cues = [cue for text, weight in texts if text for cue in _cues(text, pledge, weight)]
-
+    weight = 1 if "title weight" in lex.off else lex.settings["title_weight"]
+    texts = [(title_key, weight)] + [(s, 1) for s in bodies if s and s != title_key]
     score = {KEPT: 0, BROKEN: 0}
-    for cue in cues:
-        if cue.vote is not None:
-            score[cue.vote] += cue.weight
+    voted: list[tuple[_Hit, int]] = []
+    every: list[_Hit] = []
+    for text, w in texts:
+        if not text:
+            continue
+        for hit in _sentence_votes(text, pledge, lex):
+            every.append(hit)
+            if hit.vote is not None:
+                score[hit.vote] += w
+                voted.append((hit, w))
     if score[KEPT] == score[BROKEN]:
-        return Stance(NEUTRAL, _neutral_reason(cues))
+        return Stance(NEUTRAL, _neutral_reason(voted, every))
     label = KEPT if score[KEPT] > score[BROKEN] else BROKEN
-    winners = [cue for cue in cues if cue.vote == label]
+    winners = [(hit, w) for hit, w in voted if hit.vote == label]
     weight_by_group: dict[str, int] = {}
-    for cue in winners:
-        weight_by_group[cue.group] = weight_by_group.get(cue.group, 0) + cue.weight
-    group = max(weight_by_group, key=lambda name: weight_by_group[name])
-    says = _SAYS.get((group, label), f"{label} cues")
-    if group == "transfer" and (label == BROKEN) == (pledge.polarity == POSITIVE):
-        # A transfer that did not happen: "has not delivered", "did not sell".
-        says = "reports the promised act not done" if label == BROKEN else "reports no such act"
-    return Stance(label, f"{says} ({_quoted(winners)})")
+    for hit, w in winners:
+        name = hit.group.name if hit.group else "act"
+        weight_by_group[name] = weight_by_group.get(name, 0) + w
+    top = max(weight_by_group, key=lambda name: weight_by_group[name])
+    says = _says(top, label, lex, pledge)
+    return Stance(label, f"{says} ({_quoted([hit for hit, _ in winners])})")
 
 
-def _neutral_reason(cues: Sequence[_Cue]) -> str:
-    kept = [cue for cue in cues if cue.vote == KEPT]
-    broken = [cue for cue in cues if cue.vote == BROKEN]
+def _says(group_name: str, label: str, lex: Lexicon, pledge: _Pledge) -> str:
+    if group_name == "act":
+        if pledge.polarity == POSITIVE:
+            return (
+                "reports the promised act" if label == KEPT else "reports the promised act not done"
+            )
+        return (
+            "reports the ruled-out act" if label == BROKEN else "reports the ruled-out act not done"
+        )
+    for group in lex.groups:
+        if group.name == group_name:
+            return group.says.get(label, f"{label} cues")
+    return f"{label} cues"
+
+
+def _neutral_reason(voted: Sequence[tuple[_Hit, int]], every: Sequence[_Hit]) -> str:
+    kept = [hit for hit, _ in voted if hit.vote == KEPT]
+    broken = [hit for hit, _ in voted if hit.vote == BROKEN]
     if kept and broken:
         return f"mixed cues: kept ({_quoted(kept, 2)}) vs broken ({_quoted(broken, 2)})"
-    hedged = [cue for cue in cues if cue.vote is None]
-    if hedged:
-        return f"hedged or restated, no finding ({_quoted(hedged)})"
+    silent = [hit for hit in every if hit.vote is None and hit.applies]
+    if silent:
+        return f"hedged or restated, no finding ({_quoted(silent)})"
     return "no cue of progress or failure"

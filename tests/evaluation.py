@@ -293,3 +293,35 @@ def stance_score(items: list[StanceItem], suggest: Any) -> StanceFigures:
         len(items),
         tuple(wrong),
     )
+
+
+# --- matching alone, without a sweep -------------------------------------------------
+
+
+def match_score(evalset: EvalSet, queries: dict[str, str]) -> tuple[float, float, int, int]:
+    """(precision, recall, found, labelled) of ``queries`` (pledge key -> query
+    text) over a set's items, as the sweep counts them: an item matches a
+    pledge when the query matches its title and summary and it was published
+    on or after the pledge was made. The same figures as a sweep's, without
+    one; for ablations, which run many."""
+    from pledgewatch.matching.analysis import Document
+    from pledgewatch.matching.query import match, parse
+
+    parsed = {key: parse(text) for key, text in queries.items()}
+    made = {p["key"]: p["made_on"] for p in evalset.pledges}
+    gold = {(i["pledge"], i["id"]) for i in evalset.items if i["pledge"]}
+    gold |= {(key, i["id"]) for i in evalset.items for key in i.get("also", ())}
+    found = set()
+    for item in evalset.items:
+        doc = Document.from_fields(title=item["title"], summary=item["summary"])
+        day = item["published_at"][:10]
+        for key, node in parsed.items():
+            if day >= made[key] and match(node, doc) is not None:
+                found.add((key, item["id"]))
+    hits = len(found & gold)
+    return (
+        hits / len(found) if found else 0.0,
+        hits / len(gold) if gold else 0.0,
+        len(found),
+        len(gold),
+    )

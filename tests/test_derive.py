@@ -1,156 +1,200 @@
-"""Derived queries: what the rules of pledgewatch.matching.derive put in a query.
+"""Derived queries, by what they match: the rules of pledgewatch.matching.derive.
 
-Each case is a pledge as a newsroom would log it, some from the evaluation set
-and some not, with the clauses its derived query must (and must not) contain.
+Behaviour is asserted on sentences, not on the query's text: for 36 pledges
+outside the evaluation data (tests/data/derive_cases.json, written for these
+tests), every sentence that is evidence about the pledge must match and every
+lookalike (another actor, another sense, the actor on another subject, the
+topic with no actor) must not. The families of error seen on real news get
+tests of their own, and every derived query parses.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 
 from pledgewatch.errors import ValidationError
+from pledgewatch.matching import derive
 from pledgewatch.matching.analysis import Document
-from pledgewatch.matching.derive import derive_query
+from pledgewatch.matching.derive import RULES, derive_query, parse_pledge
 from pledgewatch.matching.query import match, parse
 
+DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(__file__).parent.parent / "examples" / "pledges.csv"
+CASES = json.loads((DATA / "derive_cases.json").read_text(encoding="utf-8"))
+EVAL_TEXTS = {
+    p["text"]
+    for name in ("dev/pledges.json", "test/pledges.json", "dev/legacy/pledges.json")
+    for p in json.loads((DATA / "eval" / name).read_text(encoding="utf-8"))
+}
 
-CASES = [
-    # (text, actor, clauses the query contains, clauses it does not contain)
-    (
-        "China will not sell weapons to Russia.",
-        "Xi Jinping",
-        [
-            "@china",
-            "Xi",
-            "@russia",
-            "@weapons",
-            '"light show"',
-            'NOT (@weapons ONEAR/4 ("to china" OR',
-        ],
-        ["deliver*"],
-    ),
-    (
-        "The United States will provide Ukraine with long-term military and security "
-        "assistance under a ten-year bilateral security agreement.",
-        "Joe Biden",
-        ["@us", "@ukraine", "@weapons", '"security pact"', "deliver*", "paus*"],
-        ["@aid"],
-    ),
-    (
-        "In the event of a future armed attack against Ukraine, senior US and Ukrainian "
-        "officials will meet within 24 hours to consult on next steps.",
-        "Joe Biden",
-        ["(@us OR", "AND @ukraine", "consult*", '"24 hours"', '"a day"'],
-        ["(@ukraine OR"],
-    ),
-    (
-        "Allies currently below the guideline will aim to move towards spending 2% of GDP on "
-        "defence within a decade.",
-        "NATO allies (Wales summit)",
-        ["@nato", '"2%"'],
-        ["@funding", "GDP"],
-    ),
-    (
-        "Allies commit to invest 5% of GDP annually on core defence by 2035.",
-        "NATO allies (The Hague summit)",
-        ["@nato", '"5%"', "2035"],
-        ["@netherlands"],
-    ),
-    (
-        "We will proudly maintain our commitment to spend 0.7% of gross national income on "
-        "development.",
-        "Conservative Party (Boris Johnson), 2019 manifesto",
-        ["@aid", '"0.7%"', "GNI", '"national income"'],
-        ["Johnson", "Conservative"],
-    ),
-    (
-        "I will have that war settled in 24 hours.",
-        "Donald Trump",
-        ["Trump", "@ceasefire", "NEAR/3 (war OR fighting)"],
-        [],
-    ),
-    (
-        "India will meet 50% of its energy requirements from renewable energy by 2030.",
-        "Narendra Modi",
-        ["@india", "Modi", "@renewables", '"non-fossil"', "@coal"],
-        ["@meeting", '"50%"'],
-    ),
-    # Pledges that are not in the evaluation set.
-    (
-        "France will spend 0.7% of gross national income on development by 2025.",
-        "Emmanuel Macron",
-        ["@france", "Macron", "@aid", '"0.7%"', "2025"],
-        [],
-    ),
-    (
-        "Japan will provide Ukraine with $4.5 billion in development assistance this year.",
-        "Fumio Kishida",
-        ["@japan", "@ukraine", "@aid", '"4.5bn"', '"4.5 billion"', "provid*"],
-        ["@weapons"],
-    ),
-    (
-        "The EU will cut net greenhouse gas emissions by at least 55% by 2030.",
-        "European Union",
-        ["@eu", "@emissions", "climate", "@renewables"],
-        [],
-    ),
-    (
-        "Germany will not send Taurus missiles to Ukraine.",
-        "Olaf Scholz",
-        ["@germany", "Scholz", "@ukraine", "@weapons", 'NOT (@weapons ONEAR/4 ("to germany" OR'],
-        ["deliver*"],
-    ),
-    (
-        "We will build 1.5 million homes.",
-        "Labour Party (Keir Starmer)",
-        ["@housing", '"1.5 million"', '"1.5m"'],
-        ["Starmer"],
-    ),
-    (
-        "South Africa will shut down all coal-fired power stations by 2050.",
-        "Cyril Ramaphosa",
-        ["@south_africa", "Ramaphosa", "@coal", "@renewables"],
-        [],
-    ),
-]
+# Sentences today's rules miss or wrongly find, each for a reason the rules do
+# not yet handle; strict, so fixing one is noticed.
+KNOWN = {
+    "L’avocat de la défense a plaidé": "a French word's other sense (défense)",
+    "Ayuso anuncia un plan de 10.000 viviendas": "another actor in the actor's country",
+    "Albanese under pressure to break his promise": "",
+    "Albanese’s government confirms it won’t touch": "",
+    "The altitude of the Mexico City marathon taxes": "a verb that is also the topic's noun",
+    "Health experts condemn New Zealand": "the policy named by another word (smoking ban)",
+    "Volvo Cars to go fully electric": "an adjective alone names the object (electric)",
+    "Volvo Cars says slower EV demand": "an adjective alone names the object (electric)",
+    "Volvo’s 2030 fully electric pledge": "an adjective alone names the object (electric)",
+    "Mercosur and EFTA sign": "a counterparty that no alias set names (Mercosur)",
+    "With wars raging in Sudan and the Sahel": "a pledge with no verb",
+    "African Union summit restates": "a pledge with no verb",
+    "Birmingham council says bills will stay": "the figure without its tax",
+}
 
 
-@pytest.mark.parametrize(("text", "actor", "present", "absent"), CASES)
-def test_derived_query_parses_and_names_the_expected_clauses(
-    text: str, actor: str, present: list[str], absent: list[str]
+def _known(sentence: str) -> str | None:
+    for start, reason in KNOWN.items():
+        if sentence.startswith(start):
+            return reason or "the object after a light act's preposition"
+    return None
+
+
+def _params() -> list[object]:
+    params = []
+    for number, case in enumerate(CASES):
+        for kind in ("match", "no_match"):
+            for sentence in case[kind]:
+                marks = []
+                reason = _known(sentence)
+                if reason:
+                    marks.append(pytest.mark.xfail(reason=reason, strict=True))
+                params.append(
+                    pytest.param(
+                        case["text"],
+                        case["actor"],
+                        sentence,
+                        kind == "match",
+                        id=f"{number}-{kind}-{sentence[:30]}",
+                        marks=marks,
+                    )
+                )
+    return params
+
+
+def matches(query: str, sentence: str) -> bool:
+    return match(parse(query), Document.from_fields(title=sentence)) is not None
+
+
+def test_the_cases_are_outside_the_evaluation_data_and_span_actors() -> None:
+    assert len(CASES) >= 30
+    assert not {c["text"] for c in CASES} & EVAL_TEXTS
+    kinds = {c["actor_kind"] for c in CASES}
+    assert {"person", "government", "company", "party", "international-body"} <= kinds
+
+
+@pytest.mark.parametrize(("text", "actor", "sentence", "expected"), _params())
+def test_a_derived_query_finds_the_evidence_and_not_the_lookalikes(
+    text: str, actor: str, sentence: str, expected: bool
 ) -> None:
-    query = derive_query(text, actor)
-    parse(query)
-    for clause in present:
-        assert clause in query, (clause, query)
-    for clause in absent:
-        assert clause not in query, (clause, query)
+    assert matches(derive_query(text, actor), sentence) is expected
 
 
-def test_a_supply_pledge_requires_supply_news_but_a_refusal_does_not() -> None:
-    promise = derive_query("The US will provide Israel with military assistance.", "Joe Biden")
-    refusal = derive_query("The US will not provide Israel with offensive weapons.", "Joe Biden")
-    assert "deliver*" in promise
-    assert "deliver*" not in refusal
+# --- the families of error seen on real news --------------------------------------------
 
 
-def test_first_person_pledge_keeps_the_person_and_we_drops_them() -> None:
-    mine = derive_query("I will stop the small boats.", "Rishi Sunak")
-    ours = derive_query("We will stop the small boats.", "Rishi Sunak")
-    assert mine.startswith('("Rishi Sunak" OR Sunak) AND @small_boats')
-    # The policy alone, or the person with its wider subject (deportations).
-    assert ours.startswith('(@small_boats OR (("Rishi Sunak" OR Sunak) AND @migration)) AND NOT')
-    assert "regatta" in ours
-    for text, matches in [
-        ("Channel crossings hit a record in August", True),
-        ("Sunak says deportation flights to Rwanda will leave in spring", True),
-        ("Sunak announces a new tax on vapes", False),
-    ]:
-        assert (match(parse(ours), Document.from_fields(title=text)) is not None) == matches
+def test_a_company_is_never_dropped() -> None:
+    query = derive_query("Microsoft will be carbon negative by 2030", "Microsoft")
+    assert matches(query, "Microsoft buys carbon removal credits from a Kenyan project")
+    assert not matches(query, "Google says it will be carbon negative by 2030")
+    assert not matches(query, "Carbon removal start-ups raise record sums")
+
+
+def test_a_government_department_is_its_own_name() -> None:
+    query = derive_query("HM Treasury will cut the deficit by 2028", "HM Treasury")
+    assert matches(query, "HM Treasury says the deficit will fall faster than forecast")
+    assert not matches(query, "France's deficit widens to 6%")
+
+
+def test_a_person_pledging_for_a_country_keeps_the_person_and_the_country() -> None:
+    query = derive_query("We will cut net migration to the tens of thousands", "David Cameron")
+    assert matches(query, "Net migration to the UK hits 330,000")
+    assert matches(query, "Cameron's migration target missed again")
+    assert not matches(query, "Net migration to Germany rises")
+    assert query != "@migration"
+
+
+def test_a_country_gets_its_own_aliases_not_another_countrys() -> None:
+    query = derive_query(
+        "Japan will raise defence spending to 2% of GDP by 2027", "Japanese government"
+    )
+    assert "Bundeswehr" not in query
+    assert matches(query, "Japan's cabinet approves record defence budget")
+    assert not matches(query, "Germany raises defence spending to 2% of GDP")
+    assert not matches(query, "Japan's inflation holds at 2%")
+
+
+def test_an_object_with_a_figure_keeps_its_object() -> None:
+    query = derive_query("We will recruit 6,500 new teachers", "Keir Starmer")
+    assert matches(query, "Starmer's teacher recruitment drive falls short")
+    assert matches(query, "UK hires 2,000 of the 6,500 promised teachers")
+    assert not matches(query, "Starmer visits a hospital in Leeds")
+
+
+def test_a_name_with_particles_is_kept_whole_and_by_its_usual_short_form() -> None:
+    query = derive_query(
+        "Vamos isentar do Imposto de Renda quem ganha até R$ 5 mil por mês.",
+        "Luiz Inácio Lula da Silva",
+    )
+    assert '"Luiz Inácio Lula da Silva"' in query
+    assert matches(query, "Lula sanciona isenção do Imposto de Renda")
+    assert not matches(query, "Governo de São Paulo anuncia novo imposto estadual")
+
+
+def test_a_pledge_in_another_language_is_not_reduced_to_its_year() -> None:
+    query = derive_query("سنحقق الحياد الكربوني بحلول عام 2030", "Saudi government")
+    assert query.strip() != "2030"
+    assert not matches(query, "Germany will phase out coal by 2030")
+
+
+def test_a_topic_alone_is_never_the_whole_query() -> None:
+    for case in CASES:
+        pledge = parse_pledge(case["text"], case["actor"])
+        query = derive_query(case["text"], case["actor"])
+        assert pledge.names or pledge.side, case["actor"]
+        assert not query.startswith("@") or " AND " in query, query
+
+
+@pytest.mark.parametrize(
+    ("actor", "kind"),
+    [
+        ("Joe Biden", derive.PERSON),
+        ("Luiz Inácio Lula da Silva", derive.PERSON),
+        ("UK government", derive.GOVERNMENT),
+        ("Microsoft", derive.COMPANY),
+        ("Volvo Cars", derive.COMPANY),
+        ("Labour Party", derive.PARTY),
+        ("European Union", derive.BODY),
+        ("Barcelona City Council", derive.LOCAL),
+        ("Mayor of London", derive.LOCAL),
+    ],
+)
+def test_the_actor_kind_is_read_from_the_actor(actor: str, kind: str) -> None:
+    assert parse_pledge("We will build homes.", actor).kind == kind
+
+
+def test_every_rule_has_a_name_a_docstring_and_an_example() -> None:
+    names = [rule.name for rule in RULES]
+    assert len(names) == len(set(names))
+    for rule in RULES:
+        assert rule.name and rule.example and (type(rule).__doc__ or "").strip()
+
+
+def test_a_rule_left_out_changes_the_query() -> None:
+    text, actor = "The UK will hand the Chagos Islands to Mauritius", "UK government"
+    without = tuple(r for r in RULES if r.name != "things named")
+    assert "Chagos" in derive_query(text, actor)
+    assert "Chagos" not in derive_query(text, actor, without)
+
+
+# --- every query parses --------------------------------------------------------------
 
 
 def test_every_example_pledge_has_a_derived_query_that_parses() -> None:
@@ -158,264 +202,7 @@ def test_every_example_pledge_has_a_derived_query_that_parses() -> None:
         rows = list(csv.DictReader(handle))
     assert rows
     for row in rows:
-        query = derive_query(row["text"], row["actor"])
-        assert query
-        parse(query)
-
-
-# (pledge text, actor, article title, whether the derived query matches it)
-MATCH_CASES = [
-    # A body is named as coverage names its members, and by its summit's place ...
-    (
-        "Allies commit to invest 5% of GDP annually on core defence by 2035.",
-        "NATO allies (The Hague summit)",
-        "Alliance leaders endorse Hague goal of 5% of GDP for defence",
-        True,
-    ),
-    # ... but an airline alliance is another sense.
-    (
-        "Allies commit to invest 5% of GDP annually on core defence by 2035.",
-        "NATO allies (The Hague summit)",
-        "Star Alliance airlines aim to spend 5% of fuel budgets on green fuel",
-        False,
-    ),
-    # Arms for Russia are reported as arms for the war in Ukraine.
-    (
-        "China will not sell weapons to Russia.",
-        "Xi Jinping",
-        "Beijing says it has never supplied lethal weapons to any party in the Ukraine conflict",
-        True,
-    ),
-    # A country's defence spending however it is worded, its figures only beside defence.
-    (
-        "Germany will set up a 100 billion euro special fund for the Bundeswehr and invest "
-        "more than 2% of GDP in defence every year.",
-        "Olaf Scholz",
-        "Berlin plans core military outlays of 3.5% of GDP by 2029",
-        True,
-    ),
-    (
-        "Germany will set up a 100 billion euro special fund for the Bundeswehr and invest "
-        "more than 2% of GDP in defence every year.",
-        "Olaf Scholz",
-        "German parliament backs fund for roads and rail, with 100 billion euros for climate",
-        False,
-    ),
-    # "Within 24 hours", as news reports a call the same day.
-    (
-        "In the event of an attack against Ukraine, senior US and Ukrainian officials will "
-        "meet within 24 hours to consult on next steps.",
-        "Joe Biden",
-        "Kyiv and White House confer by phone hours after Russia's biggest air attack on Ukraine",
-        True,
-    ),
-    # A supply pledge: the actor's side supplying, not another country's shipments.
-    (
-        "The United States will provide Ukraine with long-term military assistance.",
-        "Joe Biden",
-        "Pentagon announces a $2.5bn weapons package for Ukraine",
-        True,
-    ),
-    (
-        "The United States will provide Ukraine with long-term military assistance.",
-        "Joe Biden",
-        "The US secretary of state said that Tehran had for months been quietly "
-        "transferring ballistic missiles to Moscow for use in Ukraine",
-        False,
-    ),
-    (
-        "The United States will provide Ukraine with long-term military assistance.",
-        "Joe Biden",
-        "Biden unveils almost $8bn in weapons for Ukraine",
-        True,
-    ),
-    # A refusal to sell arms: curbs on such exports are news about it.
-    (
-        "China will not sell weapons to Russia.",
-        "Xi Jinping",
-        "China tightens export controls on drone engines and components",
-        True,
-    ),
-    # Loans are reported through disbursements and repayments.
-    (
-        "The G7 will make about $50 billion available to Ukraine in loans.",
-        "G7 leaders",
-        "US disburses its share of the G7 package for Ukraine, repaid from Russian assets",
-        True,
-    ),
-    # A goal named after the summit that set it, without its figure.
-    (
-        "Allies will aim to move towards spending 2% of GDP on defence within a decade.",
-        "NATO allies (Wales summit)",
-        "Trudeau tells allies Canada will not meet the Wales goal until 2032",
-        True,
-    ),
-    (
-        "Allies will aim to move towards spending 2% of GDP on defence within a decade.",
-        "NATO allies (Wales summit)",
-        "Allies meet in Wales to discuss a new goal for cyber defence",
-        False,
-    ),
-    # Rules added from the errors of holdout5.json:
-    # what a body's pledge calls its goal names it ("short of the guideline");
-    (
-        "Allies currently below the guideline will aim to move towards spending 2% of GDP "
-        "on defence within a decade.",
-        "NATO allies (Wales summit)",
-        "Spain is still the alliance's lowest spender, short of the guideline",
-        True,
-    ),
-    # export licences required are export curbs;
-    (
-        "China will not sell weapons to Russia.",
-        "Xi Jinping",
-        "Beijing to require licences for some drone engines from September",
-        True,
-    ),
-    # "a 24-hour promise" is "within 24 hours";
-    (
-        "In the event of an attack against Ukraine, senior US and Ukrainian officials will "
-        "meet within 24 hours to consult on next steps.",
-        "Joe Biden",
-        "Will Washington's 24-hour consultation promise to Ukraine outlast the transition?",
-        True,
-    ),
-    # convening is meeting (from the errors of holdout6.json);
-    (
-        "In the event of an attack against Ukraine, senior US and Ukrainian officials will "
-        "meet within 24 hours to consult on next steps.",
-        "Joe Biden",
-        "Top US and Ukrainian officials must convene within a day if Russia attacks again",
-        True,
-    ),
-    # the Bundeswehr is the armed forces.
-    (
-        "Germany will set up a 100 billion euro special fund for the Bundeswehr.",
-        "Olaf Scholz",
-        "Bundestag writes Bundeswehr fund into Basic Law",
-        True,
-    ),
-    # Lookalikes from the code reviews: none of these is about the pledge.
-    # Money near a defence word is not defence spending, and keeps the actor.
-    (
-        "We will fund 100,000 places for military veterans to retrain as teachers.",
-        "Keir Starmer",
-        "Schools budget: France to fund teacher training",
-        False,
-    ),
-    (
-        "Japan will invest 2 trillion yen in education, not the military.",
-        "Fumio Kishida",
-        "Germany lifts military spending to 2% of GDP",
-        False,
-    ),
-    # A summit's place is not the body: Wales is not NATO.
-    (
-        "Allies will aim to move towards spending 2% of GDP on defence within a decade.",
-        "NATO allies (Wales summit)",
-        "Inflation in Wales rose 2% last year",
-        False,
-    ),
-    # An airline alliance is another sense; airlines in NATO news are not.
-    (
-        "Allies commit to invest 5% of GDP annually on core defence by 2035.",
-        "NATO allies (The Hague summit)",
-        "Airline alliance members to spend 5% of fuel budgets on green fuel",
-        False,
-    ),
-    # "The agreement" is no name of an agreement, and it never replaces the actor.
-    (
-        "The US will provide Ukraine with weapons under the agreement.",
-        "Joe Biden",
-        "Ukraine grain exports resume after the deal with Turkey",
-        False,
-    ),
-    (
-        "Germany will provide Ukraine with weapons under a ten-year security pact.",
-        "Olaf Scholz",
-        "UK and Ukraine sign 100-year security agreement",
-        False,
-    ),
-    # A duration names the pledge only as its promise.
-    (
-        "I will end the war in one day.",
-        "Donald Trump",
-        "Trump says he will one day visit Greenland",
-        False,
-    ),
-    (
-        "I will have that war settled in 24 hours.",
-        "Donald Trump",
-        "Trump signs 24 orders within 24 hours",
-        False,
-    ),
-    # "Threshold" is too common to stand for a goal; a convention is no meeting.
-    (
-        "Allies will keep spending above the 2% threshold.",
-        "NATO allies",
-        "Putin lowers nuclear threshold, alarming the alliance",
-        False,
-    ),
-    (
-        "Leaders will meet at the summit in 2025.",
-        "Joe Biden",
-        "Biden heads to Democratic National Convention",
-        False,
-    ),
-    # Airlines in NATO news are not the airline alliance.
-    (
-        "Allies commit to invest 5% of GDP on defence.",
-        "NATO allies",
-        "NATO allies agree 5% goal; airlines warn of airspace closures",
-        True,
-    ),
-    # A duration named as the promise.
-    (
-        "I will have that war settled in 24 hours.",
-        "Donald Trump",
-        "Trump concedes '24 hours' Ukraine pledge was 'a little bit sarcastic'",
-        True,
-    ),
-    # A pledge to legislate: the bill on its wider subject, however it is named ...
-    (
-        "We will pass new laws to stop small boats.",
-        "Rishi Sunak",
-        "Illegal migration bill becomes law after Lords stand-off",
-        True,
-    ),
-    (
-        "We will legislate to stop the small boats.",
-        "Rishi Sunak",
-        "Asylum legislation clears the Commons",
-        True,
-    ),
-    # ... but not for a pledge that is not about a law.
-    (
-        "We will stop the small boats.",
-        "Rishi Sunak",
-        "Illegal migration bill becomes law after Lords stand-off",
-        False,
-    ),
-    # Nor the subject alone, nor a bill on another subject.
-    (
-        "We will pass new laws to stop small boats.",
-        "Rishi Sunak",
-        "Migrants' charities criticise Home Office hotel contracts",
-        False,
-    ),
-    (
-        "We will pass new laws to stop small boats.",
-        "Rishi Sunak",
-        "Vaping bill becomes law after Lords stand-off",
-        False,
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "actor", "title", "matches"), MATCH_CASES)
-def test_derived_query_finds_news_wording(text: str, actor: str, title: str, matches: bool) -> None:
-    query = parse(derive_query(text, actor))
-    assert (match(query, Document.from_fields(title=title)) is not None) == matches
+        parse(derive_query(row["text"], row["actor"]))
 
 
 @pytest.mark.parametrize(
@@ -432,22 +219,23 @@ def test_derived_query_finds_news_wording(text: str, actor: str, title: str, mat
         "NATO (2024 summit)",
         "Smith NEAR",
         "Jane (AND) Doe",
+        "A/B/C",
+        "(((",
+        "Council",
     ],
 )
 def test_odd_actors_still_give_a_query_that_parses(actor: str) -> None:
-    query = derive_query("Allies will spend 2% of GDP on defence by 2024.", actor)
-    parse(query)
-    assert "NEAR/3 (goal" not in query  # none of these names a summit's place
+    parse(derive_query("Allies will spend 2% of GDP on defence by 2024.", actor))
 
 
-def test_a_summits_place_names_its_goal() -> None:
+def test_a_summits_place_names_a_bodys_goal() -> None:
     query = derive_query(
         "Allies will spend 2% of GDP on defence.", "NATO allies (The Hague summit)"
     )
     assert "Hague NEAR/3 (goal" in query
 
 
-@pytest.mark.parametrize("text", ["", ".", "We will do it *now*", "(AND) OR NOT"])
+@pytest.mark.parametrize("text", ["", ".", "We will do it *now*", "(AND) OR NOT", "@x @y"])
 def test_any_text_gives_a_query_that_parses_or_a_clear_error(text: str) -> None:
     try:
         query = derive_query(text, "Keir Starmer")

@@ -222,9 +222,14 @@ def test_no_cue_is_neutral_with_a_reason() -> None:
 
 
 def test_mixed_cues_are_neutral_and_name_both_sides() -> None:
-    result = stance(NDC, "Emissions fell in 2024, but the 2030 goal was missed")
+    result = stance(NDC, "US emissions fell 2% but coal use rose 5%")
     assert result.label == "neutral"
     assert result.reason.startswith("mixed cues")
+
+
+def test_a_shortfall_qualifies_a_wanted_trend_in_its_sentence() -> None:
+    assert stance(NDC, "Emissions fell in 2024, but the 2030 goal was missed").label == "broken"
+    assert stance(NDC, "On course for a 40% cut, short of the goal").label == "broken"
 
 
 def test_the_title_outweighs_one_summary_sentence() -> None:

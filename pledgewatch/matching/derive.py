@@ -1,77 +1,50 @@
-"""Derive a search query from a pledge's text and actor, for pledges without one.
+"""Derive a search query from a pledge's text and actor, for pledges logged without one.
 
 A journalist's own query is best; most pledges are logged without one. The
-derived query asks for what evidence about a pledge must mention:
+derived query asks for what coverage of a pledge must mention:
 
-    (actor's side) AND (each other party named) AND (what is pledged) [AND (its figure)]
-        [AND NOT (well-known other senses)] [AND NOT (the reverse direction)]
+    (the actor, named as news names it) AND (each other party it names)
+        AND (what is pledged: its topic, its object, its named things, its figures)
+        [AND NOT (other senses)] [AND NOT (the reverse direction)]
 
-- The actor's side: the alias sets of the countries and bodies in the actor
-  (a place in brackets, "NATO allies (The Hague summit)", is where, not who),
-  or else the subject of the pledge's verb, read after any opening clause
-  ("In the event of an attack on Ukraine, US and Ukrainian officials will");
-  and the actor's name and surname ("Xi Jinping", Xi). A body is also named
-  the way coverage names its members together ("the alliance", "allies" for
-  NATO).
-- A person or party pledging for a country the text does not name ("We will
-  stop the boats") is left out when the pledge has a topic or a figure of its
-  own: coverage names the policy, rarely the politician; the person with the
-  policy's wider subject also counts ("Sunak" and deportations, for "stop the
-  boats"). A pledge in the first person singular ("I will ...") keeps the
-  person: it is that person's boast. Such a pledge to legislate ("pass new
-  laws to stop small boats") is also found through a bill on the wider
-  subject ("Illegal Migration Bill becomes law").
-- Other parties: the first other country or body the pledge names is
-  required. When the actor is a body (G7, NATO), coverage often names its
-  members instead, so a second party counts in place of the body ("loans to
-  Ukraine ... from Russian assets": G7 or Russia). Arms for a party at war are
-  reported as arms for its war: Russia or Ukraine, for weapons to Russia. A
-  pledge not to sell or supply something also counts curbs on its export
-  ("export controls on drone parts") in place of the other party.
-- What is pledged: the topic alias sets the text touches, with news-language
-  rules: "military (and security) assistance" is weapons, not aid; spending
-  "on development" is aid; ending or settling a war is a ceasefire; climate
-  pledges are tracked through emissions, coal and clean power alike; a
-  "security agreement" is also reported as a pact, deal or accord; loans are
-  reported through disbursements and repayments; "meet to consult" also
-  finds consultations, calls and conferring. A country's spending on defence
-  is found however coverage words it ("core military spending", "defence
-  outlays"), its figures only beside defence words (not another fund's "100
-  billion"). Money verbs ("spend", "invest") give the funding set, which a
-  figure replaces. With no topic: distinctive words.
-- Its figure: percentages, amounts ("$50 billion": "50bn" too), durations
-  ("24 hours": "a day", "the same day", "hours after" too), the measure
-  unless it is GDP (too common), and the target year. When every topic is
-  broad (funding, aid, meetings) the figure is what identifies the pledge and
-  is required (or, for a body, the goal named after its summit: "the Wales
-  goal"); otherwise it is one more way to name what is pledged (years
-  excepted: too common; a duration only as the promise, "the '24 hours'
-  pledge").
-- A promise to supply something ("will provide Ukraine with ...") is tracked
-  through deliveries, payments, packages, announcements and pauses: one of
-  those is required within ten words of the actor's side, so another
-  country's shipments to the same war do not count; or the agreement the
-  supplies are promised under, as the pledge names it ("security pact").
-- Well-known other senses of a topic are excluded (a drone light show, a
-  regatta's small boats, a footballer on loan, an airline alliance), and so
-  is the reverse of a pledge about giving something "to" another party (arms
-  sold *to* China for a pledge by China not to sell arms to Russia).
+The pledge is parsed once (``parse_pledge``): the actor's kind (person,
+government, party, company, international body, local government) and
+names, the parties and topic sets its words name, and, from
+``reading.read_pledge``, its act, object, figures and deadline. The query is
+then built by ``RULES``, ordered named rules, each with a docstring and an
+example (``pledge show`` prints the result so a journalist can copy and
+refine it). The vocabulary they go by (words that make an actor a company or
+a council, leaders and their countries, generic words, related topics, other
+senses, bodies' member words) is data, in ``data/derive.toml``; alias sets
+are in ``data/aliases.toml``.
 
-The result is ordinary query text: ``pledge show`` prints it so a journalist
-can copy and refine it. Pure: plain strings in, a string out; a
-ValidationError when neither the text nor the actor has a word.
+Three things always hold: the actor is never dropped (a company is its own
+name, a government its country's alias set, a person their name and their
+country's), an object with a figure keeps its figure among what is pledged,
+and a topic alone is never the whole query.
 
-May import pledgewatch.errors, pledgewatch.matching.analysis, .aliases and .query.
+Pure: plain strings in, a string out; a ValidationError when neither the
+text nor the actor has a word.
+
+May import pledgewatch.errors, pledgewatch.matching.analysis, .aliases,
+.reading and lemminflect.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from lemminflect import getAllInflections, getAllLemmas
 
 from pledgewatch.errors import ValidationError
 from pledgewatch.matching import aliases
 from pledgewatch.matching.analysis import analyse, plain
+from pledgewatch.matching.reading import Reading, read_pledge
 
 # Words that say nothing about what was pledged.
 _GENERIC = frozenset(
@@ -99,40 +72,6 @@ _VERB_MARKERS = frozenset(
 )
 # Person-name words that are not surnames.
 _NAME_STOP = frozenset({"de", "da", "van", "von", "der", "bin", "al", "la", "le", "jr", "sr"})
-# Topics too broad to stand for a pledge on their own.
-_BROAD_TOPICS = frozenset(
-    "funding aid debt meeting summit trade tariffs jobs wages election health education "
-    "taxes police housing".split()
-)
-# Words that make a name an organisation, not a person with a surname.
-_ORGANISATION = frozenset(
-    "party ministry government council committee union bank agency department office "
-    "commission parliament assembly court leaders allies signatories".split()
-)
-# Topics that coverage of a pledge about one of them also reports through.
-_RELATED = {
-    "emissions": ["climate", "@coal", "@renewables"],
-    "net_zero": ["@emissions", "climate"],
-    "renewables": ['"non-fossil"', "@coal"],
-    "coal": ["@renewables"],
-    "meeting": [
-        "consult*",
-        "confer*",
-        "convene*",
-        "convening",
-        "spoke",
-        "spoken",
-        "talked",
-        "call",
-        "calls",
-        "phone*",
-    ],
-    "loan": ["disburs*", "repaid", "repay*", "tranche*"],
-}
-# How coverage names a body's members together, besides the body's own names.
-_BODY_WORDS = {"nato": ["alliance", "allies"], "eu": ["bloc"]}
-# A party at war: arms for it are reported as arms for its war.
-_AT_WAR = {"russia": "ukraine"}
 # A duration names a pledge only beside one of these: "the '24 hours' pledge".
 _PROMISE_WORDS = "(pledge* OR promis* OR vow* OR boast* OR claim* OR deadline*)"
 # "Within 24 hours" as news reports it.
@@ -151,47 +90,6 @@ _OPERATOR_WORD = re.compile(r"(?:AND|OR|NOT|O?NEAR(?:/.*)?)$")
 # A bracket holds up to its first ")"; the innermost bracket, "(The Hague summit)".
 _BRACKET = re.compile(r"\(([^)]*)\)")
 _INNERMOST_BRACKET = re.compile(r"\(([^()]*)\)")
-# Well-known other senses of a topic's words.
-_OTHER_SENSES = {
-    "weapons": ['"light show"', '"drone show"', '"open arms"'],
-    "small_boats": ["regatta", "racing", "yacht*", "dinghy"],
-    "loan": ['"on loan"', "footballer", "striker", "winger", "club"],
-    "deforestation": ['"Nottingham Forest"'],
-    "net_zero": ['"neutral on"', '"neutral in"'],
-    # For "alliance", one of its _BODY_WORDS.
-    "nato": ['"airline alliance"', '"Star Alliance"', "Oneworld", "SkyTeam"],
-    "renewables": ['"solar eclipse"', '"solar system"', '"solar flare"', '"solar storm"'],
-}
-# Words of supply news: what a promise to provide something is tracked through.
-_SUPPLY_NEWS = (
-    "(deliver* OR package* OR ship* OR provid* OR send* OR sent OR sell* OR sold OR suppl* "
-    "OR paid OR pay* OR disburs* OR tranche* OR transfer* OR unveil* OR announc* OR approv* "
-    "OR drawdown* "
-    'OR sign* OR paus* OR halt* OR resum* OR "held back" OR "holds back")'
-)
-_SUPPLY_PLEDGE = re.compile(
-    r"\b(?:will|to)\s+(?:\w+\s+)?(?:provide|supply|send|deliver|give)\b", re.IGNORECASE
-)
-_TOPIC_RULES: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(
-            r"\b(?:military|security|defen[cs]e)\s+(?:and\s+\w+\s+)?(?:assistance|aid|support)\b",
-            re.I,
-        ),
-        "weapons",
-    ),
-    (re.compile(r"\b(?:on|for)\s+(?:overseas\s+|international\s+)?development\b", re.I), "aid"),
-    (re.compile(r"\bnon-fossil\b|\bclean\s+(?:power|energy)\b", re.I), "renewables"),
-    (re.compile(r"\b(?:spend|spending|invest|investing|fund)\b", re.I), "funding"),
-    (
-        re.compile(
-            r"\b(?:end|settle|settled|stop|halt)\w*\s+(?:\w+\s+){0,2}?(?:war|conflict|fighting)\b"
-            r"|\b(?:war|conflict|fighting)\s+(?:\w+\s+){0,2}?(?:ended|settled|stopped)\b",
-            re.I,
-        ),
-        "ceasefire",
-    ),
-]
 _WAR_ENDING = "(end* OR settl* OR stop*) NEAR/3 (war OR fighting)"
 # A pledge to legislate ("pass new laws to stop the boats"), and how coverage
 # reports the legislation: the bill, its passage, its royal assent.
@@ -213,9 +111,8 @@ _DEFENCE_MONEY = re.compile(
     r"|\b(?:defen[cs]e|military)\s+(?:spending|budget|investment)\b",
     re.IGNORECASE,
 )
-_DEFENCE_WORDS = '(defence OR defense OR military OR "armed forces" OR Bundeswehr)'
-_DEFENCE_SPENDING = (
-    f"{_DEFENCE_WORDS} NEAR/4 "
+_DEFENCE = ["defence", "defense", "military", '"armed forces"']
+_SPENDING_WORDS = (
     "(spend* OR budget* OR outlay* OR expenditure* OR invest* OR fund OR funds OR GDP)"
 )
 # "security agreement" is also reported as a pact, a deal or an accord.
@@ -331,26 +228,6 @@ def _summit_places(actor: str) -> list[str]:
     return places
 
 
-def _person_words(actor: str) -> list[str]:
-    """The actor's name as written and its surname: "United States (Joe Biden)" -> Biden."""
-    outer, inner = _brackets(actor)
-    names: list[str] = []
-    for part in [outer, *inner]:
-        words = [w for w in re.findall(r"[^\W\d_][\w'’.-]*", part) if w[:1].isupper()]
-        terms = _terms(part)
-        if not words or any(t in _GENERIC for t in terms) or _find_sets(terms):
-            continue
-        names.append(" ".join(words))
-        if len(words) > 1 and not any(w.lower() in _ORGANISATION for w in words):
-            surname = next((w for w in reversed(words) if w.lower() not in _NAME_STOP), "")
-            if len(surname) >= 3:
-                names.append(surname)
-            # Family name first (Xi Jinping, Li Qiang): a short first word is the family name.
-            if len(words[0]) <= 2:
-                names.append(words[0])
-    return list(dict.fromkeys(names))
-
-
 def _distinctive(terms: list[str], skip: set[int], limit: int) -> list[str]:
     """The longest words that are not generic: what a pledge is about when no topic set fits."""
     words = [
@@ -417,167 +294,784 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _topics(text: str, in_text: list[tuple[int, int, str, str]]) -> list[str]:
-    """Topic sets of the pledge: those its words name, then the news-language rules."""
-    topics = [name for _, _, name, kind in in_text if kind == "topics"]
-    if _MEET_GOAL.search(text):
-        topics = [t for t in topics if t not in ("meeting", "summit")]
-    for pattern, name in _TOPIC_RULES:
-        if pattern.search(text):
-            topics.append(name)
-    if "weapons" in topics:
-        # "military assistance" is weapons; "assistance" alone would make it aid too.
-        topics = [t for t in topics if t != "aid"]
-    return list(dict.fromkeys(topics))
+# --- vocabulary -----------------------------------------------------------------------
 
 
-def actor_side(text: str, actor: str) -> list[str]:
-    """The alias sets of the pledge's own side: the actor's country or body, and
-    the pledge's subject when it is a country ("China will not ..." by Xi Jinping)."""
-    return _sides(plain(text, lower=False), plain(actor, lower=False))[2]
+@functools.cache
+def _data() -> dict[str, Any]:
+    text = resources.files("pledgewatch").joinpath("data/derive.toml").read_text("utf-8")
+    return tomllib.loads(text)
 
 
-def _sides(
-    text: str, actor: str
-) -> tuple[list[str], list[tuple[int, int, str, str]], list[str], bool]:
-    """(the text's terms, the sets found in them, the actor's side, whether the
-    actor is a body)."""
-    # Terms clause by clause, so the subject can be read after an opening clause.
+@functools.cache
+def _words(section: str, name: str) -> frozenset[str]:
+    """A word list of derive.toml, as analysed terms."""
+    return frozenset(t for item in _data()[section][name] for t in _terms(item))
+
+
+@functools.cache
+def _leaders() -> dict[tuple[str, ...], dict[str, Any]]:
+    """A leader's analysed full name -> their entry (country, other names)."""
+    return {tuple(_terms(name)): entry for name, entry in _data()["leaders"].items()}
+
+
+def _forms(word: str, upos: str) -> list[str]:
+    """``word`` and its inflections as lemminflect has them for one part of speech."""
+    forms = [word]
+    for found in getAllInflections(word, upos=upos).values():
+        forms.extend(found)
+    return _unique(forms)
+
+
+def _noun(word: str, head: bool = False) -> str | None:
+    """The noun lemma of ``word``, or None when it is not (only) a noun: an
+    adjective or adverb ("negative", "net", "publicly") names no object on its
+    own, nor does a verb's "-ing" form ("handling")."""
+    noun_lemmas = getAllLemmas(word, upos="NOUN").get("NOUN")
+    if getAllLemmas(word, upos="ADV") or (
+        getAllLemmas(word, upos="ADJ") and not (noun_lemmas and head)
+    ):
+        return None  # an adjective is a noun only as the head of the object: "its capital"
+    if word.endswith("ing") and getAllLemmas(word, upos="VERB"):
+        return None
+    if noun_lemmas:
+        return str(noun_lemmas[0])
+    return None if getAllLemmas(word, upos="VERB") else word
+
+
+# --- the parse ----------------------------------------------------------------------
+
+PERSON, GOVERNMENT, PARTY, COMPANY, BODY, LOCAL = (
+    "person",
+    "government",
+    "party",
+    "company",
+    "international body",
+    "local government",
+)
+Found = tuple[int, int, str, str]  # (start, end, set name, kind) in the text's terms
+
+
+@dataclass(frozen=True)
+class PledgeParse:
+    """A pledge, parsed for derivation."""
+
+    text: str  # plain form, case kept
+    actor: str
+    kind: str  # PERSON, GOVERNMENT, PARTY, COMPANY, BODY or LOCAL
+    names: tuple[str, ...]  # query terms naming the actor: '"Joe Biden"', "Biden"
+    side: tuple[str, ...]  # alias sets of the actor's side: ("us",)
+    others: tuple[str, ...]  # other countries and bodies the text names, in order
+    topics: tuple[str, ...]  # topic sets the text touches
+    things: tuple[str, ...]  # proper names of what is pledged: '"Chagos Islands"'
+    objects: tuple[str, ...]  # query terms of the act's object and a distinctive act
+    reading: Reading
+    terms: tuple[str, ...]  # the text's analysed terms
+    found: tuple[Found, ...] = field(default=())
+
+
+def _actor_kind(outer: str, actor_sets_found: list[str]) -> str:
+    terms = _terms(outer)
+    words = set(terms)
+    if any(name in aliases.alias_names("bodies") for name in actor_sets_found) and not any(
+        name in aliases.alias_names("countries") for name in actor_sets_found
+    ):
+        return BODY
+    if words & _words("actors", "local") and not any(
+        name in aliases.alias_names("bodies") for name in actor_sets_found
+    ):
+        return LOCAL
+    if words & _words("actors", "party") and not words & {"government", "ministry"}:
+        return PARTY
+    if actor_sets_found or words & _words("actors", "organisation"):
+        return GOVERNMENT if actor_sets_found else BODY
+    capitals = [w for w in re.findall(r"[^\W\d_][\w'’.-]*", outer) if w[:1].isupper()]
+    if tuple(terms) in _leaders():
+        return PERSON
+    last = terms[-1] if terms else ""
+    if words & _words("actors", "company_suffixes") or len(capitals) <= 1:
+        return COMPANY
+    if last in _words("actors", "company_words"):
+        return COMPANY
+    return PERSON
+
+
+def _person_names(name: str) -> list[str]:
+    """A person's name as news writes it: in full, the surname (with its
+    particles: "von der Leyen", "da Silva"), a double surname ("López
+    Obrador"), a family name first when short ("Xi"), and what the leaders'
+    data adds ("Lula")."""
+    words = [w for w in name.split() if re.search(r"[^\W\d_]", w)]
+    if not words:
+        return []
+    particles = _words("actors", "particles")
+    names = [" ".join(words)]
+    last = len(words) - 1
+    start = last
+    while start > 0 and _terms(words[start - 1]) and _terms(words[start - 1])[0] in particles:
+        start -= 1
+    if len(words) > 1:
+        names.append(" ".join(words[start:]))
+        if start == last and len(words) >= 3 and words[last - 1][:1].isupper():
+            names.append(" ".join(words[last - 1 :]))  # "López Obrador"
+        if len(words[0]) <= 2:
+            names.append(words[0])  # "Xi Jinping": Xi
+    entry = _leaders().get(tuple(_terms(name)))
+    if entry:
+        names += entry.get("names", [])
+    return [q for n in _unique(names) if len(n) >= 2 and (q := _quote(n))]
+
+
+def _organisation_names(outer: str, kind: str) -> list[str]:
+    """An organisation's names: in full, without its company suffix or local
+    words ("Barcelona City Council": Barcelona), and its initials ("BJP")."""
+    words = [w for w in re.findall(r"[^\W_][\w'’&.+-]*", outer)]
+    if not words:
+        return []
+    names = [" ".join(words)]
+    drop: frozenset[str] = frozenset()
+    if kind == COMPANY:
+        drop = _words("actors", "company_suffixes") | _words("actors", "company_words")
+    elif kind == LOCAL:
+        drop = _words("actors", "local") | {"of", "the", "government"}
+    elif kind == PARTY:
+        drop = frozenset({"party", "the"})
+    kept = [w for w in words if not (_terms(w) and _terms(w)[0] in drop)]
+    if kept and kept != words:
+        names.append(" ".join(kept))
+    if kind == PARTY:
+        proper = [w for w in kept if w[:1].isupper() and not _find_sets(_terms(w))]
+        if proper and proper != kept:
+            names.append(" ".join(proper))  # "Australian Labor": Labor
+        initials = "".join(w[0] for w in words if w[:1].isupper())
+        if len(initials) >= 3:
+            names.append(initials)  # "Bharatiya Janata Party": BJP
+        known = {tuple(_terms(k)): v for k, v in _data()["parties"].items()}
+        names += known.get(tuple(_terms(" ".join(words))), [])
+        for word in kept:
+            if word[:1].isupper() and word.lower() in _words("actors", "party"):
+                names += [f for f in _forms(word.lower(), "NOUN")[1:2] if f != word.lower()]
+    return [q for n in _unique(names) if (q := _quote(n))]
+
+
+def _things(text: str, actor_words: set[str]) -> list[str]:
+    """Proper names in the pledge's text, beyond the actor and plain country
+    names: what coverage names the pledged thing by ("Chagos Islands", "Jal
+    Jeevan", "Taurus", "National Insurance")."""
+    found: list[list[str]] = []
+    sentence_starts: dict[int, bool] = {}
+    connectors = {"of", "for", "de", "da", "do", "del", "la", "le", "and", "the"}
+    for sentence in re.split(r"(?<=[.!?:;])\s+", text):
+        tokens = re.findall(r"[^\W_][\w'’.-]*", sentence)
+        run: list[str] = []
+        for i, word in enumerate([*tokens, ""]):
+            capital = word[:1].isupper() or (word[:1].isdigit() and bool(run))
+            if capital and len(word) == 1 and not run:
+                continue  # "R$ 5": a currency's letter
+            if capital and not (i == 0 and _terms(word) and is_generic(_terms(word)[0])):
+                run.append(word)
+                continue
+            if word.lower() in connectors and run:
+                run.append(word)
+                continue
+            while run and run[-1].lower() in connectors:
+                run.pop()
+            if run:
+                found.append(run)
+                sentence_starts[id(run)] = i - len(run) == 0
+            run = []
+    things = []
+    months = {
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    }
+    for run in found:
+        if run[0] == "@first" or (len(run) == 1 and sentence_starts.get(id(run))):
+            continue  # one capitalised word opening a sentence may be any word
+        terms = _terms(" ".join(run))
+        content = [t for t in terms if not is_generic(t) and t not in months and not t.isdigit()]
+        if not content or set(terms) <= actor_words | months:
+            continue
+        sets = _find_sets(terms, us_is_country=True)
+        covered = {i for start, end, _, kind in sets if kind != "topics" for i in range(start, end)}
+        if all(i in covered or t in connectors for i, t in enumerate(terms)):
+            continue  # countries or bodies, which the party rules name
+        covered_terms = {terms[i] for i in covered}
+        if len(terms) == 1 and (len(terms[0]) < 3 or terms[0] in _words("subject", "generic")):
+            continue
+        run = [re.sub(r"['’]s$", "", w) for w in run]
+        things.append(_quote(" ".join(run).strip(".'’")))
+        heads = _words("subject", "name_heads")
+        short = [w for w in run if not (_terms(w) and _terms(w)[-1] in heads)]
+        short_terms = [t for w in short for t in _terms(w)]
+        if (
+            short
+            and short != run
+            and not all(i in covered or t in connectors for i, t in enumerate(short_terms))
+        ):
+            things.append(_quote(" ".join(short)))  # "Chagos Islands": Chagos
+        capitals = [w for w in run if w[:1].isupper()]
+        last = _terms(run[-1])
+        rest = [w for i, w in enumerate(run) if not (_terms(w) and set(_terms(w)) <= covered_terms)]
+        if rest and rest != run and len(rest) == 1 and len(rest[0]) >= 4:
+            word = _terms(rest[0])
+            if word and word[-1] not in heads and not is_generic(word[-1]):
+                things.append(_quote(rest[0]))  # "EU–Mercosur": Mercosur
+        model = len(run) == 2 and any(c.isdigit() for c in run[0])
+        if model and last and len(last[-1]) >= 5 and not is_generic(last[-1]):
+            things.append(_quote(run[-1]))  # "M1 Abrams": Abrams
+        if len(capitals) >= 3:
+            things.append("".join(w[0] for w in capitals).upper())  # ULEZ
+    return [t for t in _unique(things) if t]
+
+
+_MAX_NOUNS = 6
+# Words that only an English pledge has: nouns are read from English text only.
+_ENGLISH = re.compile(r"\b(?:will|shall|would|the|to|of|and|by|our)\b", re.IGNORECASE)
+
+
+def _object_terms(
+    reading: Reading, words: list[str], skip: set[str], names: set[str], compounds: list[str]
+) -> list[str]:
+    """Query terms of what is pledged: the nouns of the pledge (singular and
+    plural), its object first, then the rest of its words ("the income of
+    India's farmers will be doubled": income, farmers), and the act itself when
+    it is distinctive ("withdraw*", "recruit*")."""
+    generic = _words("subject", "generic")
+    acts = _words("subject", "generic_acts") | {reading.act or ""}
+    out: list[str] = []
+    nouns = 0
+    heads = {reading.object[-1]} if reading.object else set()
+    for number, word in enumerate([*reading.object, *words]):
+        terms = _terms(word)
+        if len(terms) != 1 or nouns >= _MAX_NOUNS:
+            continue
+        term = terms[0]
+        if term in skip or term in generic or is_generic(term) or not term.isalpha():
+            continue
+        noun = (
+            _noun(term, head=number < len(reading.object) and word in heads)
+            if len(term) >= 3
+            else None
+        )
+        if noun in acts or noun in generic or term in names:
+            continue
+        if noun and noun not in out:
+            out += _forms(noun, "NOUN")
+            nouns += 1
+    out += [_quote(w) for w in compounds]  # "first-past-the-post"
+    content = [w for w in reading.object if w.isalpha() and w not in generic]
+    if len(content) >= 2 and not all(_noun(w) for w in content[:2]):
+        out.append(_quote(" ".join(content[:2])))  # "carbon negative", "net migration"
+    act = reading.act
+    if act and act.isalpha() and act not in _words("subject", "generic_acts"):
+        out += [f"{act}*"] if len(act) >= 6 else _forms(act, "VERB")
+    return _unique(out)
+
+
+def parse_pledge(text: str, actor: str) -> PledgeParse:
+    """Parse a pledge for derivation."""
+    text, actor = plain(text, lower=False), plain(actor, lower=False)
     clause_starts: list[int] = []
     terms: list[str] = []
     for piece in text.split(","):
         clause_starts.append(len(terms))
         terms += _terms(piece)
-    in_text = _find_sets(terms, us_is_country=bool(_US.search(text)))
-    parties = [f for f in in_text if f[3] != "topics"]
+    found = _find_sets(terms, us_is_country=bool(_US.search(text)))
+    # "un sistema", "eu" in another language: a short name counts only in capitals.
+    lower_short = {w for w in re.findall(r"\b[^\W\d_]{2,3}\b", text) if w.islower()}
+    found = [
+        f
+        for f in found
+        if not (f[1] - f[0] == 1 and terms[f[0]] in lower_short and f[3] != "topics")
+    ]
+    parties = [f for f in found if f[3] != "topics"]
+    outer, inner = _brackets(actor)
+    outer = outer.split(",")[0]  # "Conservative Party (Boris Johnson), 2019 manifesto"
+    if "/" in outer:
+        # "OECD/G20 Inclusive Framework": each part names the actor.
+        inner = [*inner, *outer.split("/")[:-1]]
+        outer = outer.split("/")[-1] if len(outer.split("/")[-1].split()) > 1 else outer
+    side = _actor_sets(actor)
+    kind = _actor_kind(outer, side)
+    if kind == LOCAL:
+        side = []  # a city is named as itself, not as its country
+    names: list[str] = []
+    if kind == PERSON:
+        names += _person_names(outer)
+    else:
+        names += _organisation_names(outer, kind)
+    person_named = False
+    for part in inner:
+        part_sets = _find_sets(_terms(part))
+        if part_sets:
+            side += [name for _, _, name, k in part_sets if k != "topics"]
+        elif _actor_kind(part, []) == PERSON:
+            person_named = True
+            names += _person_names(part)
+            entry = _leaders().get(tuple(_terms(part)))
+            if entry:
+                side.append(entry["country"])
+        else:
+            names += [_quote(part)]
+    if kind == BODY and not side:
+        # A body no alias set knows ("COP26 leaders (Glasgow declaration
+        # signatories)"): its distinctive words name it ("COP26", "Glasgow").
+        names += [
+            q
+            for part in [outer, *inner]
+            for w in re.findall(r"[^\W_][\w-]*", part)
+            if (w[:1].isupper() or any(c.isdigit() for c in w))
+            and _terms(w)
+            and not is_generic(_terms(w)[0])
+            and _terms(w)[0] not in _words("actors", "organisation")
+            and len(_terms(w)[0]) >= 3
+            and (q := _quote(w))
+        ]
+    if kind == PERSON:
+        entry = _leaders().get(tuple(_terms(outer)))
+        if entry:
+            side.append(entry["country"])
+    # The pledge's subject, read after any opening clause: "The United States
+    # will ..." by Joe Biden is the actor's side.
     verb_at = next((i for i, t in enumerate(terms) if t in _VERB_MARKERS), len(terms))
     subject_from = max((s for s in clause_starts if s <= verb_at), default=0)
-    side = _actor_sets(actor)
-    actor_is_body = any(name in aliases.alias_names("bodies") for name in side)
     subjects = [name for start, _, name, _ in parties if subject_from <= start < verb_at]
-    if subjects and not (set(subjects) & set(side)):
-        # The pledge's first subject is the actor's side ("The United States" for
-        # Joe Biden); a second one is another party ("US and Ukrainian officials").
+    if subjects and not set(subjects) & set(side) and kind != LOCAL:
         side.append(subjects[0])
-    return terms, in_text, list(dict.fromkeys(side)), actor_is_body
+    if kind == GOVERNMENT and not person_named and len(side) == 1:
+        # A government's pledge is reported through its leaders: "Suga", "Kishida".
+        for leader, entry in _data()["leaders"].items():
+            if entry["country"] in side:
+                full, *rest = _person_names(leader)
+                names += [full] + [n for n in rest[:1] if len(n.strip('"')) >= 5]
+    office = _words("actors", "office")
+    subject_terms = set(terms[subject_from:verb_at])
+    own_words = {t for n in [outer, *inner] for t in _terms(n)}
+    if (
+        kind in (PERSON, GOVERNMENT)
+        and subject_terms & office
+        and not subjects
+        and not subject_terms & own_words - office
+        and not any(t in _words("actors", "party") for t in subject_terms)
+    ):
+        # "The government will build 40 new hospitals": reported as the government's.
+        names += [_quote(w) for w in _data()["actors"]["office"]]
+
+    if kind in (PARTY, PERSON) and not side:
+        # "A Labor government will cut Australia's emissions": whose, if not the actor's.
+        possessive = re.search(r"\b([A-Z][\w-]+(?: [A-Z][\w-]+)*)['’]s\b", text)
+        if possessive:
+            sets = _find_sets(_terms(possessive.group(1)))
+            side += [name for _, _, name, k in sets if k == "countries"]
+    side = _unique(side)
+    actor_words = {t for n in [outer, *inner] for t in _terms(n)}
+    others = _unique(
+        [
+            name
+            for start, end, name, _ in parties
+            if name not in side and not set(terms[start:end]) <= actor_words
+        ]
+    )
+    things = _things(text, actor_words)
+    reading = read_pledge(text)
+    skip = actor_words | {t for s in side for seq in aliases.expand(s) for t in seq}
+    skip |= {t for start, end, _, k in found if k != "topics" for t in terms[start:end]}
+    words_in_text = re.findall(r"[^\W\d_][\w'’-]*", text)
+    # The subject's words ("the income of India's farmers will be doubled"), and
+    # what follows "with" when the object is a party ("provide Ukraine with ...").
+    modal = re.search(r"\b(?:will|shall|would|won't|must)\b", text)
+    before = re.findall(r"[^\W\d_][\w'’-]*", text[: modal.start()]) if modal else []
+    with_part = re.search(r"\bwith\s+(.*)", text[modal.end() :] if modal else "")
+    after_with = re.findall(r"[^\W\d_][\w'’-]*", with_part.group(1))[:8] if with_part else []
+    lowered = [w for w in [*before, *after_with] if not w[:1].isupper()]
+    compounds = [w for w in words_in_text if w.count("-") >= 2]
+    capitalised = {t for w in words_in_text if w[:1].isupper() for t in _terms(w)}
+    english = bool(_ENGLISH.search(text))
+    return PledgeParse(
+        text=text,
+        actor=actor,
+        kind=kind,
+        names=tuple(_unique([n for n in names if n])),
+        side=tuple(side),
+        others=tuple(others),
+        topics=tuple(_topics(text, terms, found)),
+        things=tuple(things),
+        objects=tuple(
+            _object_terms(reading, lowered, skip, capitalised, compounds) if english else ()
+        ),
+        reading=reading,
+        terms=tuple(terms),
+        found=tuple(found),
+    )
 
 
-def derive_query(text: str, actor: str) -> str:
-    """A query for evidence about the pledge ``text`` made by ``actor``."""
-    text, actor = plain(text, lower=False), plain(actor, lower=False)
-    terms, in_text, side, actor_is_body = _sides(text, actor)
-    parties = [f for f in in_text if f[3] != "topics"]
-    others = list(dict.fromkeys(name for _, _, name, _ in parties if name not in side))
+def _topics(text: str, terms: list[str], found: list[Found]) -> list[str]:
+    """Topic sets of the pledge: those its words name, then the phrases of
+    derive.toml that make a pledge about a topic whatever its words."""
+    topics = [name for _, _, name, kind in found if kind == "topics"]
+    if _MEET_GOAL.search(text):
+        topics = [t for t in topics if t not in ("meeting", "summit")]
+    joined = f" {' '.join(terms)} "
+    for name, phrases in _data()["subject"]["phrases"].items():
+        if any(f" {' '.join(_terms(p))} " in joined for p in phrases):
+            topics.append(name)
+    if "weapons" in topics:
+        # "military assistance" is weapons; "assistance" alone would make it aid too.
+        topics = [t for t in topics if t != "aid"]
+    return _unique(topics)
 
-    topics = _topics(text, in_text)
-    sizes, named, years = _figures(text)
-    if sizes:
-        # A figure says how much money; "spend" and "invest" add nothing to it.
-        topics = [t for t in topics if t != "funding"]
-    # Spending on defence is a subject of its own: coverage of a country's
-    # defence budget is evidence whatever its figures.
-    defence = bool(_DEFENCE_MONEY.search(text)) and not actor_is_body
-    broad_topics = all(t in _BROAD_TOPICS for t in topics)
-    all_broad = not defence and broad_topics
-    figure_required = bool(sizes or years) and all_broad
 
-    people = [quoted for w in _person_words(actor) if (quoted := _quote(w))]
-    side_clause = [f"@{name}" for name in side] + people
-    if not side:
-        # Defence spending is no subject without whose it is: it never drops the side.
-        specific = (topics and not broad_topics) or figure_required
-        if specific and not _FIRST_PERSON.search(text):
-            # Someone pledging for a country the text does not name ("We will stop
-            # the boats"): coverage names the policy, rarely the politician.
-            side_clause = []
-        elif not people:
-            # A body with no alias set ("COP26 leaders"): its distinctive words stand for it.
-            side_clause = _distinctive(_terms(actor), set(), 2)
-    if actor_is_body:
-        side_clause += [word for name in side for word in _BODY_WORDS.get(name, [])]
-        if len(others) > 1:
-            side_clause += [f"@{name}" for name in others[1:2]]
+# --- the rules ----------------------------------------------------------------------
 
-    agreements = [
-        f'"{m.group(1)} {alt}"'
-        for m in _AGREEMENT.finditer(text)
-        for alt in ("agreement", "pact", "deal", "accord")
-    ]
-    if topics or defence:
-        object_clause = [f"@{name}" for name in topics]
-        if defence:
-            object_clause.append(_DEFENCE_SPENDING)
-        object_clause += [rel for name in topics for rel in _RELATED.get(name, [])]
-        if "ceasefire" in topics:
-            object_clause.append(_WAR_ENDING)
-        object_clause += agreements
-        if defence and sizes:
-            # The pledge's figures, in coverage of the armed forces (not another fund's).
-            object_clause.append(f"({_group(sizes)} AND {_DEFENCE_WORDS})")
-        elif not figure_required:
-            object_clause += named
-    elif sizes or years:
-        object_clause = []  # the figure stands for what is pledged
-    else:
-        used = {i for start, end, _, _ in in_text for i in range(start, end)}
-        object_clause = _distinctive(terms, used, 3)
 
-    if not side_clause and people and topics:
-        # The person pledging for a policy is reported under the policy's wider
-        # subject too ("Sunak" and deportations, for "stop the boats").
-        wider = [
-            f"@{name}"
-            for topic in topics
-            for name in aliases.broader(topic)
-            if name not in _BROAD_TOPICS
+@dataclass
+class Draft:
+    """The query being built: clauses ANDed, each a list of alternatives ORed."""
+
+    actor: list[str] = field(default_factory=list)
+    parties: list[list[str]] = field(default_factory=list)
+    subject: list[str] = field(default_factory=list)
+    bypass: list[str] = field(default_factory=list)  # names that stand for parties and subject
+    required: list[list[str]] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+
+
+class Rule:
+    """One step of derivation. ``example`` is a pledge, its actor and what the rule adds."""
+
+    name = ""
+    example = ""
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class ActorNamed(Rule):
+    """The actor, named as coverage names it, is always required: a person by
+    name, surname and their country's alias set; a government by its
+    country's set; a party, company, council or body by its names (a body
+    also by the words for its members together)."""
+
+    name = "actor named"
+    example = "Microsoft will be carbon negative by 2030 | Microsoft -> Microsoft AND ..."
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        draft.actor += [f"@{name}" for name in pledge.side] + list(pledge.names)
+        for name in pledge.side:
+            draft.actor += _data()["bodies"].get(name, [])
+
+
+class OtherPartyRequired(Rule):
+    """The first other country or body the pledge names is required; arms for
+    a party at war are reported as arms for its war ("Russia" or "Ukraine")."""
+
+    name = "other party required"
+    example = "China will not sell weapons to Russia | Xi Jinping -> ... AND (@russia OR @ukraine)"
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        for name in pledge.others[:1]:
+            clause = [f"@{name}"]
+            war = _data()["at_war"].get(name)
+            if war and "weapons" in pledge.topics:
+                clause.append(f"@{war}")
+            if _REFUSAL.search(pledge.text):
+                # "Will not sell weapons to Russia": curbs on such exports are news of it too.
+                clause.append(f"({_EXPORT_CURBS})")
+            draft.parties.append(clause)
+
+
+class TopicsNamed(Rule):
+    """The topic sets the pledge touches, and the topics coverage of them also
+    reports through (emissions: climate, coal, renewables)."""
+
+    name = "topics named"
+    example = "We will cut net migration | David Cameron -> ... AND (@migration OR ...)"
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        related = _data()["subject"]["related"]
+        nouns = {o for o in pledge.objects if o.isalpha()}
+        for topic in pledge.topics:
+            entries = {seq[0] for seq in aliases.expand(topic) if len(seq) == 1}
+            if len({_noun(n) or n for n in nouns & entries}) >= 2:
+                continue  # "artillery shells" say more than @weapons
+            draft.subject.append(f"@{topic}")
+            draft.subject += related.get(topic, [])
+        if "ceasefire" in pledge.topics:
+            draft.subject.append(_WAR_ENDING)
+
+
+class ObjectNamed(Rule):
+    """What the act is done to, in its singular and plural, and a distinctive
+    act itself: "recruit 6,500 new teachers" is also found as "teachers"."""
+
+    name = "object named"
+    example = (
+        "We will recruit 6,500 new teachers | Keir Starmer -> (teacher OR teachers OR recruit*)"
+    )
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        draft.subject += list(pledge.objects)
+
+
+class ThingsNamed(Rule):
+    """Proper names of what is pledged ("Chagos Islands", "Jal Jeevan") are
+    what is pledged, and stand for the other party too. A name of two or more
+    words, none of them generic ("Snowy 2.0", "Jal Jeevan Mission"), is the
+    actor's own project: coverage that names it is about the actor."""
+
+    name = "things named"
+    example = (
+        'The UK will hand the Chagos Islands to Mauritius | UK government -> ... "Chagos Islands"'
+    )
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        draft.subject += list(pledge.things)
+        draft.bypass += list(pledge.things)
+        generic = _words("subject", "generic") | _words("actors", "organisation")
+        for thing in pledge.things:
+            terms = _terms(thing)
+            countries = {t for _, _, n, k in _find_sets(terms) if k != "topics" for t in [n]}
+            if countries or any(is_generic(t) or t in generic for t in terms):
+                continue
+            # A short form of such a name ("Chagos" of "Chagos Islands", "Abrams"
+            # of "M1 Abrams"), of a word no dictionary has, stands for it too.
+            derived = any(thing in longer and thing != longer for longer in pledge.things)
+            rare = len(terms) == 1 and len(terms[0]) >= 5 and not getAllLemmas(terms[0])
+            if len(terms) >= 2 or (rare and derived):
+                draft.actor.append(thing)
+
+
+class FiguresKept(Rule):
+    """The pledge's figures are among what is pledged ("43%", "$50 billion":
+    "50bn" too); when every topic is broad and nothing else names the pledge,
+    a figure or the target year is required, or, for a body, the goal named
+    after its summit ("the Wales goal")."""
+
+    name = "figures kept"
+    example = 'We will spend 0.7% of national income on aid | UK government -> ("0.7%" OR GNI ...)'
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        sizes, named, years = _figures(pledge.text)
+        broad = _data()["subject"]["broad_topics"]
+        only_broad = all(t in broad for t in pledge.topics) and not pledge.objects
+        if (sizes or years) and only_broad and not pledge.things and not _defence(pledge):
+            goals = [f"{place} NEAR/3 {_GOAL_WORDS}" for place in _summit_places(pledge.actor)[:1]]
+            if pledge.kind == BODY:
+                goals += [m.group(0).lower() for m in _GOAL_NOUN.finditer(pledge.text)][:1]
+            draft.required.append(sizes + years + goals)
+            draft.subject = [s for s in draft.subject if s != "@funding"]
+        else:
+            # Amounts and durations name the pledge; a bare percentage is in too
+            # much news, so it counts beside the pledge's object; a count keeps
+            # its noun ("6,500 teachers").
+            draft.subject += named
+            percents = [s for s in sizes if s not in named and "%" in s]
+            nouns = [o for o in pledge.objects if not o.endswith("*") and '"' not in o]
+            if percents and nouns:
+                draft.subject.append(f"({_group(percents)} AND {_group(nouns)})")
+            draft.subject += [
+                q for f in pledge.reading.figures if " " in f and "%" not in f and (q := _quote(f))
+            ]
+            # A count in thousands is distinctive on its own: "820,000".
+            draft.subject += [
+                f'"{m.group()}"'
+                for m in re.finditer(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?![\d,])", pledge.text)
+            ]
+
+
+class DefenceSpending(Rule):
+    """Money for the armed forces is found however coverage words it ("core
+    military outlays"), its figures only beside defence words."""
+
+    name = "defence spending"
+    example = (
+        "Germany will spend 2% of GDP on defence | Olaf Scholz -> ... (defence ... NEAR/4 spend*)"
+    )
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        if not _defence(pledge):
+            return
+        draft.subject = [s for s in draft.subject if s != "@funding"]
+        # The country's own forces by name ("Bundeswehr" for Germany), from the data.
+        forces = [f for name in pledge.side for f in _data()["armed_forces"].get(name, [])]
+        words = _group(_DEFENCE + forces)
+        draft.subject.append(f"{words} NEAR/4 {_SPENDING_WORDS}")
+        sizes, _, _ = _figures(pledge.text)
+        if sizes:
+            draft.subject.append(f"({_group(sizes)} AND {words})")
+
+
+class AgreementNames(Rule):
+    """A named agreement is also reported as a pact, a deal or an accord."""
+
+    name = "agreement names"
+    example = '... under a ten-year security agreement -> "security pact" OR "security deal"'
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        for m in _AGREEMENT.finditer(pledge.text):
+            draft.subject += [
+                f'"{m.group(1)} {alt}"' for alt in ("agreement", "pact", "deal", "accord")
+            ]
+
+
+class LegislationNews(Rule):
+    """A pledge to legislate is also found through the bill on its subject."""
+
+    name = "legislation news"
+    example = (
+        "We will pass new laws to stop small boats | Rishi Sunak -> ... (@migration AND bill ...)"
+    )
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        if not _LEGISLATION_PLEDGE.search(pledge.text):
+            return
+        wider = [f"@{b}" for t in pledge.topics for b in aliases.broader(t)] or [
+            f"@{t}" for t in pledge.topics
         ]
         if wider:
-            object_clause = [*object_clause, f"({_group(people)} AND {_group(wider)})"]
-            if _LEGISLATION_PLEDGE.search(text):
-                # The law pledged, passing: reported as a bill on the wider subject.
-                object_clause.append(f"({_group(wider)} AND {_LEGISLATION_NEWS})")
-    party_clauses = [
-        [f"@{name}"] + ([f"@{_AT_WAR[name]}"] if name in _AT_WAR and "weapons" in topics else [])
-        for name in others[:1]
-    ]
-    if party_clauses and _REFUSAL.search(text):
-        # "Will not sell weapons to Russia": curbs on such exports are news about it too.
-        party_clauses[0].append(f"({_EXPORT_CURBS})")
-    clauses = [side_clause, *party_clauses, object_clause]
-    if figure_required:
-        goals = [f"{place} NEAR/3 {_GOAL_WORDS}" for place in _summit_places(actor)[:1]]
-        if actor_is_body:
-            # What the pledge calls its goal ("below the guideline") names it too.
-            goals += [m.group(0).lower() for m in _GOAL_NOUN.finditer(text)][:1]
-        clauses.append(sizes + years + goals)
-    if _SUPPLY_PLEDGE.search(text) and not re.search(r"\bnot\b|\bnever\b", text, re.I):
-        if side_clause:
-            # The actor's side as the one supplying: near the news of it, not merely
-            # in an article about another country's shipments; or the agreement
-            # that the supplies are promised under, named as the pledge names it.
-            near = f"{_group(side_clause)} NEAR/10 {_SUPPLY_NEWS}"
-            under = [f"({_group(side_clause)} AND {_group(agreements)})"] if agreements else []
-            clauses[0] = [near, *under]
-        else:
-            clauses.append([_SUPPLY_NEWS])
-    parts = [_group(c) for c in clauses if c]
-    if not parts:
-        fallback = _quote(" ".join(terms[:12]) or " ".join(_terms(actor)[:12]))
+            draft.subject.append(f"({_group(wider)} AND {_LEGISLATION_NEWS})")
+
+
+class WordsWhenNothingElse(Rule):
+    """With no topic, object, name or figure: the pledge's longest distinctive
+    words (a pledge in another language, a rare subject)."""
+
+    name = "distinctive words"
+    example = "Vamos isentar do Imposto de Renda ... | Lula -> ... AND (isentar* OR ...)"
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        english = bool(_ENGLISH.search(pledge.text))
+        if (draft.subject and english) or draft.required:
+            return
+        used = {i for start, end, _, _ in pledge.found for i in range(start, end)}
+        draft.subject += _distinctive(list(pledge.terms), used, 3)
+
+
+class OtherSensesExcluded(Rule):
+    """Well-known other senses of the pledge's topics and of the actor's words
+    are left out (a drone light show, a regatta's small boats, the Amazon
+    rainforest)."""
+
+    name = "other senses excluded"
+    example = (
+        "Amazon will power its operations with renewable energy | Amazon -> ... AND NOT rainforest"
+    )
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        senses = _data()["senses"]
+        related = _data()["subject"]["related"]
+        keys = [
+            *pledge.topics,
+            *(r[1:] for t in pledge.topics for r in related.get(t, []) if r[:1] == "@"),
+        ]
+        keys += [s for s in pledge.side if pledge.kind == BODY]
+        keys += [t for n in pledge.names for t in _terms(n)]
+        draft.exclude += [s for key in keys for s in senses.get(key, [])]
+
+
+class ReverseExcluded(Rule):
+    """Something given "to" another party: the same thing given to the actor's
+    side is the reverse (arms sold to China, for China's pledge not to sell)."""
+
+    name = "reverse excluded"
+    example = (
+        'China will not sell weapons to Russia | Xi Jinping -> NOT (@weapons ONEAR/4 "to china")'
+    )
+
+    def apply(self, pledge: PledgeParse, draft: Draft) -> None:
+        if not (
+            pledge.side and pledge.topics and re.search(r"\bto\s+(?:the\s+)?[A-Z]", pledge.text)
+        ):
+            return
+        if pledge.side[0] not in aliases.alias_names():
+            return
+        to_side = [
+            f'"to {" ".join(seq)}"' for seq in aliases.expand(pledge.side[0]) if len(seq) <= 2
+        ]
+        topics = _group([f"@{t}" for t in pledge.topics])
+        draft.exclude.append(f"({topics} ONEAR/4 {_group(to_side)})")
+
+
+RULES: tuple[Rule, ...] = (
+    ActorNamed(),
+    OtherPartyRequired(),
+    TopicsNamed(),
+    ObjectNamed(),
+    ThingsNamed(),
+    DefenceSpending(),
+    FiguresKept(),
+    AgreementNames(),
+    LegislationNews(),
+    WordsWhenNothingElse(),
+    OtherSensesExcluded(),
+    ReverseExcluded(),
+)
+
+
+def _defence(pledge: PledgeParse) -> bool:
+    return bool(_DEFENCE_MONEY.search(pledge.text)) and pledge.kind != BODY
+
+
+def derive_query(text: str, actor: str, rules: tuple[Rule, ...] = RULES) -> str:
+    """A query for evidence about the pledge ``text`` made by ``actor``."""
+    pledge = parse_pledge(text, actor)
+    draft = Draft()
+    for rule in rules:
+        rule.apply(pledge, draft)
+    actor_clause = _unique([a for a in draft.actor if a])
+    subject = _unique([s for s in draft.subject if s])
+    core = [_group(c) for c in draft.parties if c]
+    if subject:
+        core.append(_group(subject))
+    clauses: list[str] = []
+    if actor_clause:
+        clauses.append(_group(actor_clause))
+    if core:
+        together = " AND ".join(core)
+        bypass = [b for b in _unique(draft.bypass) if b]
+        if bypass and draft.parties:
+            together = (
+                f"(({together}) OR {_group(bypass)})"
+                if len(core) > 1
+                else (f"({together} OR {_group(bypass)})")
+            )
+        clauses.append(together)
+    clauses += [_group(r) for r in draft.required if r]
+    if not clauses:
+        fallback = _quote(" ".join(pledge.terms[:12]) or " ".join(_terms(actor)[:12]))
         if not fallback:
             raise ValidationError("text", "has no words to derive a query from; give it a query")
         return fallback
-    query = " AND ".join(parts)
-    related = [rel[1:] for name in topics for rel in _RELATED.get(name, []) if rel[:1] == "@"]
-    senses_of = [*topics, *related, *(side if actor_is_body else [])]
-    senses = [s for name in senses_of for s in _OTHER_SENSES.get(name, [])]
+    if len(clauses) == 1 and not actor_clause:
+        # A topic alone is never the whole query: the text's own words must stand with it.
+        words = _distinctive(list(pledge.terms), set(), 2)
+        if words:
+            clauses.append(_group(words))
+    query = " AND ".join(clauses)
+    exclude = _unique(draft.exclude)
+    senses = [e for e in exclude if not e.startswith("(")]
     if senses:
         query += f" AND NOT {_group(senses)}"
-    if side and topics and re.search(r"\bto\s+(?:the\s+)?[A-Z]", text):
-        # Giving something "to" another party: the same thing given to the actor's
-        # side is the reverse ("Russian arms sold to China").
-        to_side = [f'"to {" ".join(seq)}"' for seq in aliases.expand(side[0]) if len(seq) <= 2]
-        query += f" AND NOT ({_group([f'@{t}' for t in topics])} ONEAR/4 {_group(to_side)})"
+    for reverse in (e for e in exclude if e.startswith("(")):
+        query += f" AND NOT {reverse}"
     return query
+
+
+def actor_side(text: str, actor: str) -> list[str]:
+    """The alias sets of the pledge's own side: the actor's country or body, and
+    the pledge's subject when it is a country ("China will not ..." by Xi Jinping)."""
+    return list(parse_pledge(text, actor).side)
 
 
 def _group(items: list[str]) -> str:

@@ -50,8 +50,11 @@ _SKIP = frozenset(
 # The act's object ends where one of these begins.
 _OBJECT_END = frozenset(
     "by before until within in to from for on at with against over under per than "
-    "but which that who so as after during through across into while whilst".split()
+    "but which that who so as after during through across into while whilst towards toward "
+    "under".split()
 )
+# Acts whose object says little without what follows it: "make changes to ...".
+_LIGHT_ACTS = frozenset("make take have give do put".split())
 # What a pledge that wants less of its object does.
 REDUCING = frozenset(
     "cut reduce halve lower end eliminate stop ban phase curb limit cap abolish scrap "
@@ -130,7 +133,11 @@ def read_pledge(text: str) -> Reading:
             continue
         if not (currency or scale) and float(number.replace(",", "") or 0) < 10:
             continue  # "two new", "2 crore" aside: too small to stand for the pledge
-        if unit in ("percent", "per") or (unit and unit in _OBJECT_END):
+        if unit and (
+            unit in ("percent", "per", "a", "an", "the", "each", "every")
+            or unit in _OBJECT_END
+            or any(c.isdigit() for c in unit)
+        ):
             unit = None
         figure = " ".join(x for x in ((currency or "") + number, scale, unit) if x)
         figures.append(figure.replace("$ ", "$"))
@@ -183,12 +190,13 @@ def _act(lowered: str) -> tuple[str | None, bool, tuple[str, ...]]:
     if act in ("phase", "roll", "pull", "bring", "carry", "set", "scale") and i + 1 < len(words):
         i += 1  # "phase out", "roll back": the particle is part of the act
     obj: list[str] = []
+    light = act in _LIGHT_ACTS
     for word in words[i + 1 :]:
+        if light and obj and word in ("to", "on", "of", "for"):
+            continue  # "make changes to negative gearing": what is changed is the object
         if not word or word in _OBJECT_END or not word[0].isalpha():
             if obj:
                 break
-            if word in _OBJECT_END and word not in ("to",):
-                continue
             continue
         if word not in _FUNCTION:
             obj.append(word)

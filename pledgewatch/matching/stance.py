@@ -603,6 +603,9 @@ def _clause_votes(
             continue
         if hedged and _in_scope(terms, found.get("hedge", []), scopes.get("hedge"), hit.start):
             continue
+        infinitive = scopes.get("infinitive")
+        if hedged and _in_scope(terms, found.get("infinitive", []), infinitive, hit.start):
+            continue
         goal = scopes.get("goal")
         if (group is None or group.trend or group.goal_named) and goal is not None:
             named = _in_scope(terms, found.get("goal", []), goal, hit.start)
@@ -610,9 +613,12 @@ def _clause_votes(
             if named or behind:
                 continue  # "targets 400,000 homes", "a 46% cut goal": the goal named
         restatement = scopes.get("restatement")
+        # A failure after a restatement is still a finding: "its promise falls short".
+        finding = group is not None and not group.hedged and vote == BROKEN
         if (
             restatement
             and vote in restatement.cancels
+            and not finding
             and (restated or _in_scope(terms, found.get("restatement", []), restatement, hit.start))
         ):
             continue
@@ -624,14 +630,20 @@ def _clause_votes(
         ):
             continue
         hit.vote = vote
-    if "qualifies" not in lex.off:
-        qualified = {h.vote for h in hits if h.group is not None and h.group.qualifies and h.vote}
-        if len(qualified) == 1:
-            # "Only 180,000 homes were completed": the shortfall is the finding.
-            (kept_or_broken,) = qualified
-            for hit in hits:
-                if hit.vote is not None and hit.vote != kept_or_broken:
-                    hit.vote = None
+    if pledge.polarity == NEGATIVE and "objects" not in lex.off:
+        # "Drops plan to raise income tax", "MPs vote to drop the bill": the ruled-out
+        # act failing or stopped is the pledge kept.
+        own = [h for h in hits if h.group is None] + [
+            h for h in hits if h.group is not None and not h.group.trend
+        ]
+        for hit in hits:
+            if hit.group is None or hit.group.name not in ("failure", "stopped"):
+                continue
+            after = terms[hit.end : hit.end + 6]
+            promised = any(w in words.get("promise", ()) for w in after)  # "violates the pledge"
+            acted = any(h.group is None and 0 <= h.start - hit.end < 6 for h in own)
+            if acted or (not promised and any(w in pledge.object_terms for w in after)):
+                hit.vote = KEPT
     for name in ("restatement", "claim"):
         scope = scopes.get(name)
         if scope is None:
@@ -682,6 +694,20 @@ def _valence(
 
 
 def _sentence_votes(text: str, pledge: _Pledge, lex: Lexicon) -> list[_Hit]:
+    hits = _clause_hits(text, pledge, lex)
+    if "qualifies" not in lex.off:
+        qualified = {h.vote for h in hits if h.group is not None and h.group.qualifies and h.vote}
+        if len(qualified) == 1:
+            # "Only 180,000 homes were completed", "on course for 40%, short of the
+            # goal": the shortfall is the sentence's finding.
+            (kept_or_broken,) = qualified
+            for hit in hits:
+                if hit.vote is not None and hit.vote != kept_or_broken:
+                    hit.vote = None
+    return hits
+
+
+def _clause_hits(text: str, pledge: _Pledge, lex: Lexicon) -> list[_Hit]:
     hits: list[_Hit] = []
     restated = claimed = False
     asks = text.rstrip().endswith("?") and "questions" not in lex.off

@@ -27,7 +27,7 @@ Pure: plain strings in, a string out; a ValidationError when neither the
 text nor the actor has a word.
 
 May import pledgewatch.errors, pledgewatch.matching.analysis, .aliases,
-.reading and lemminflect.
+.reading and .inflect (lemminflect, imported on first use).
 """
 
 from __future__ import annotations
@@ -39,11 +39,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from lemminflect import getAllInflections, getAllLemmas
-
 from pledgewatch.errors import ValidationError
 from pledgewatch.matching import aliases
 from pledgewatch.matching.analysis import analyse, plain
+from pledgewatch.matching.inflect import all_inflections, all_lemmas
 from pledgewatch.matching.reading import Reading, read_pledge
 
 # Words that say nothing about what was pledged.
@@ -318,7 +317,7 @@ def _leaders() -> dict[tuple[str, ...], dict[str, Any]]:
 def _forms(word: str, upos: str) -> list[str]:
     """``word`` and its inflections as lemminflect has them for one part of speech."""
     forms = [word]
-    for found in getAllInflections(word, upos=upos).values():
+    for found in all_inflections(word, upos=upos).values():
         forms.extend(found)
     return _unique(forms)
 
@@ -327,16 +326,16 @@ def _noun(word: str, head: bool = False) -> str | None:
     """The noun lemma of ``word``, or None when it is not (only) a noun: an
     adjective or adverb ("negative", "net", "publicly") names no object on its
     own, nor does a verb's "-ing" form ("handling")."""
-    noun_lemmas = getAllLemmas(word, upos="NOUN").get("NOUN")
-    if getAllLemmas(word, upos="ADV") or (
-        getAllLemmas(word, upos="ADJ") and not (noun_lemmas and head)
+    noun_lemmas = all_lemmas(word, upos="NOUN").get("NOUN")
+    if all_lemmas(word, upos="ADV") or (
+        all_lemmas(word, upos="ADJ") and not (noun_lemmas and head)
     ):
         return None  # an adjective is a noun only as the head of the object: "its capital"
-    if word.endswith("ing") and getAllLemmas(word, upos="VERB"):
+    if word.endswith("ing") and all_lemmas(word, upos="VERB"):
         return None
     if noun_lemmas:
         return str(noun_lemmas[0])
-    return None if getAllLemmas(word, upos="VERB") else word
+    return None if all_lemmas(word, upos="VERB") else word
 
 
 # --- the parse ----------------------------------------------------------------------
@@ -847,7 +846,7 @@ class ThingsNamed(Rule):
             # A short form of such a name ("Chagos" of "Chagos Islands", "Abrams"
             # of "M1 Abrams"), of a word no dictionary has, stands for it too.
             derived = any(thing in longer and thing != longer for longer in pledge.things)
-            rare = len(terms) == 1 and len(terms[0]) >= 5 and not getAllLemmas(terms[0])
+            rare = len(terms) == 1 and len(terms[0]) >= 5 and not all_lemmas(terms[0])
             if len(terms) >= 2 or (rare and derived):
                 draft.actor.append(thing)
 

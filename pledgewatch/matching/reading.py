@@ -21,7 +21,7 @@ mention) and stance (what news of it happening, or not, looks like):
 Pure and cheap: plain strings in, a frozen value out; English pledges are
 read, others get only their figures and deadline.
 
-May import pledgewatch.matching.analysis and lemminflect.
+May import pledgewatch.matching.analysis and .inflect.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from lemminflect import getAllLemmas, getLemma
-
 from pledgewatch.matching.analysis import plain
+from pledgewatch.matching.inflect import all_lemmas
+from pledgewatch.matching.inflect import lemma as verb_lemma
 
 # Where the act starts: after one of these.
 _MODAL = re.compile(
@@ -109,7 +109,7 @@ def lemma(word: str) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def _lemma(word: str) -> str:
-    found = getLemma(word, upos="VERB")
+    found = verb_lemma(word, "VERB")
     return found[0] if found else word
 
 
@@ -155,7 +155,7 @@ def read_pledge(text: str) -> Reading:
 
 
 def _adverb(word: str) -> bool:
-    return word.endswith("ly") and not getAllLemmas(word, upos="VERB")
+    return word.endswith("ly") and not all_lemmas(word, upos="VERB")
 
 
 def _participle(word: str) -> bool:

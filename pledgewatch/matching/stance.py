@@ -37,7 +37,7 @@ The vocabulary is data (``pledgewatch/data/stance.toml``, read by
 ``Lexicon`` can be built without an entry, a group or a scope, which is how
 ``bench/stance_ablation.py`` measures what each carries.
 
-May import pledgewatch.matching.analysis, .reading and lemminflect.
+May import pledgewatch.matching.analysis, .reading and .inflect.
 """
 
 from __future__ import annotations
@@ -51,9 +51,8 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
-from lemminflect import getAllInflections, getAllLemmas
-
 from pledgewatch.matching.analysis import analyse, plain
+from pledgewatch.matching.inflect import all_inflections, all_lemmas
 from pledgewatch.matching.reading import Reading, read_pledge
 
 KEPT, BROKEN, NEUTRAL = "kept", "broken", "neutral"
@@ -186,7 +185,7 @@ def _primary(tokens: Iterable[Any]) -> list[str]:
 def inflections(word: str) -> tuple[str, ...]:
     """``word`` and its inflections as lemminflect has them (verbs and nouns)."""
     forms = {word}
-    for found in getAllInflections(word).values():
+    for found in all_inflections(word).values():
         forms.update(found)
     return tuple(sorted(forms))
 
@@ -335,10 +334,21 @@ def _index(lex: Lexicon) -> dict[str, list[tuple[Pattern, int, Cue]]]:
     return table
 
 
-def _find(terms: Sequence[str], patterns: Iterable[Pattern]) -> list[tuple[int, int]]:
-    spans = []
+@functools.cache
+def _by_first(patterns: tuple[Pattern, ...]) -> dict[str, tuple[Pattern, ...]]:
+    """Patterns by their first term, so a clause is scanned once per word."""
+    table: dict[str, list[Pattern]] = {}
     for pattern in patterns:
-        for i in range(len(terms)):
+        table.setdefault(pattern[0], []).append(pattern)
+    return {first: tuple(found) for first, found in table.items()}
+
+
+def _find(terms: Sequence[str], patterns: tuple[Pattern, ...]) -> list[tuple[int, int]]:
+    """Every (start, end) where one of ``patterns`` matches in ``terms``."""
+    table = _by_first(patterns)
+    spans = []
+    for i, term in enumerate(terms):
+        for pattern in table.get(term, ()):
             end = _match_at(terms, i, pattern)
             if end is not None:
                 spans.append((i, end))
@@ -365,7 +375,7 @@ def _pledge(text: str, lex: Lexicon) -> _Pledge:
             act,
             *(
                 f
-                for tag, found in getAllInflections(act, upos="VERB").items()
+                for tag, found in all_inflections(act, upos="VERB").items()
                 if tag != "VBG"
                 for f in found
             ),
@@ -374,13 +384,13 @@ def _pledge(text: str, lex: Lexicon) -> _Pledge:
     objects = frozenset(
         t
         for word in reading.object
-        for form in (word, *getAllInflections(word, upos="NOUN").get("NNS", ()))
+        for form in (word, *all_inflections(word, upos="NOUN").get("NNS", ()))
         for t in _terms(form)
         if len(t) > 2
     ) | frozenset(
         lemma
         for word in reading.object
-        for lemma in getAllLemmas(word, upos="NOUN").get("NOUN", ())
+        for lemma in all_lemmas(word, upos="NOUN").get("NOUN", ())
         if len(lemma) > 2
     )
     meets = act in lex.words.get("meeting_acts", frozenset())

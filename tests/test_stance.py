@@ -135,9 +135,10 @@ def test_progress_with_something_unwanted_suggests_broken() -> None:
     assert stance(pledge, "Provinces approved 106 GW of coal plants last year").label == "broken"
 
 
-def test_signing_a_pact_is_a_promise_not_the_promised_act() -> None:
+def test_approving_a_plan_is_a_promise_not_the_promised_act() -> None:
     pledge = "The US will provide Ukraine with long-term security assistance."
-    assert stance(pledge, "Biden and Zelensky sign ten-year security pact").label == "neutral"
+    assert stance(pledge, "Pentagon approves a plan for air defence deliveries").label == "neutral"
+    assert stance(pledge, "Pentagon approves air defence deliveries").label == "kept"
 
 
 @pytest.mark.parametrize(

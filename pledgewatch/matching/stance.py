@@ -26,7 +26,7 @@ The vocabulary is data (``pledgewatch/data/stance.toml``, read by
    cancels a kept vote only.
 4. Objects: a cue right after a governing cue is what it governs ("halts
    aid deliveries"); a step whose object is a commitment is a promise, not
-   the act ("signs a pact"); a step of something pledges want less of is
+   the act ("approves a plan"); a step of something pledges want less of is
    news against ("approves new coal plants"), and a stop of it news for.
 5. Trends vote by what moves, the nearest wanted or unwanted word, or else
    the pledge's own object: emissions falling is good news for a pledge to
@@ -155,6 +155,7 @@ MECHANISMS = (
     "governs",
     "qualifies",
     "questions",
+    "restated headline",
     "title weight",
     "pledge object",
 )
@@ -589,9 +590,10 @@ def _clause_votes(
             commitments = words.get("commitment", frozenset()) - pledge.object_terms
             after = terms[hit.end : hit.end + lex.settings["object_window"]]
             if any(w in commitments for w in after) or any(
-                w in commitments for w in terms[max(0, hit.start - 2) : hit.start]
+                w in commitments
+                for w in terms[max(0, hit.start - lex.settings["object_window"]) : hit.start]
             ):
-                continue  # "signs a pact", "talks begin": a promise, not the act
+                continue  # "approves a plan", "talks begin": a promise, not the act
         negator = _in_scope(terms, found.get("negation", []), scopes.get("negation"), hit.start)
         negated_by = [
             (s, e)
@@ -611,7 +613,10 @@ def _clause_votes(
                 vote = BROKEN if vote == KEPT else KEPT
         if _in_scope(terms, found.get("background", []), scopes.get("background"), hit.start):
             continue
-        if hedged and _in_scope(terms, found.get("hedge", []), scopes.get("hedge"), hit.start):
+        hedge = _in_scope(terms, found.get("hedge", []), scopes.get("hedge"), hit.start)
+        # "Will not be reached": a kept cue negated and forecast is a failure.
+        forecast = hedge is not None and terms[hedge[0] : hedge[1]] in (["will"], ["would"])
+        if hedged and hedge is not None and not (forecast and hit.negator and vote == BROKEN):
             continue
         infinitive = scopes.get("infinitive")
         if hedged and _in_scope(terms, found.get("infinitive", []), infinitive, hit.start):
@@ -771,9 +776,14 @@ def suggest_stance(
     score = {KEPT: 0, BROKEN: 0}
     voted: list[tuple[_Hit, int]] = []
     every: list[_Hit] = []
-    for text, w in texts:
+    for number, (text, w) in enumerate(texts):
         if not text:
             continue
+        if number == 1 and not voted and "restated headline" not in lex.off:
+            if _restates(title_key, lex, ("restatement", "hedge")) or title_key.endswith("?"):
+                # "Johnson promises 40 new hospitals": a headline that says the pledge
+                # again, with no finding of its own, is what the item is.
+                break
         for hit in _sentence_votes(text, pledge, lex):
             every.append(hit)
             if hit.vote is not None:
@@ -790,6 +800,12 @@ def suggest_stance(
     top = max(weight_by_group, key=lambda name: weight_by_group[name])
     says = _says(top, label, lex, pledge)
     return Stance(label, f"{says} ({_quoted([hit for hit, _ in winners])})")
+
+
+def _restates(title: str, lex: Lexicon, names: tuple[str, ...]) -> bool:
+    """Whether a headline holds a trigger of one of the scopes ``names``."""
+    scopes = [lex.scopes[name] for name in names if name in lex.scopes]
+    return any(_find(terms, scope.triggers) for terms in _clauses(title) for scope in scopes)
 
 
 def _says(group_name: str, label: str, lex: Lexicon, pledge: _Pledge) -> str:

@@ -588,11 +588,12 @@ def _clause_votes(
             vote = BROKEN  # "approves new coal plants", "crossings reach 13,400"
         if commitment and "commitment" not in lex.off:
             commitments = words.get("commitment", frozenset()) - pledge.object_terms
-            after = terms[hit.end : hit.end + lex.settings["object_window"]]
-            if any(w in commitments for w in after) or any(
-                w in commitments
-                for w in terms[max(0, hit.start - lex.settings["object_window"]) : hit.start]
-            ):
+            reach = lex.settings["object_window"]
+            near = [
+                *terms[max(0, hit.start - reach) : hit.start],
+                *terms[hit.end : hit.end + reach],
+            ]
+            if any(w in commitments for w in near):
                 continue  # "approves a plan", "talks begin": a promise, not the act
         negator = _in_scope(terms, found.get("negation", []), scopes.get("negation"), hit.start)
         negated_by = [
@@ -779,11 +780,15 @@ def suggest_stance(
     for number, (text, w) in enumerate(texts):
         if not text:
             continue
-        if number == 1 and not voted and "restated headline" not in lex.off:
-            if _restates(title_key, lex, ("restatement", "hedge")) or title_key.endswith("?"):
-                # "Johnson promises 40 new hospitals": a headline that says the pledge
-                # again, with no finding of its own, is what the item is.
-                break
+        if (
+            number == 1
+            and not voted
+            and "restated headline" not in lex.off
+            and _silent(title_key, lex)
+        ):
+            # "Johnson promises 40 new hospitals": a headline that says the pledge again,
+            # hedges it or asks, with no finding of its own, is what the item is.
+            break
         for hit in _sentence_votes(text, pledge, lex):
             every.append(hit)
             if hit.vote is not None:
@@ -800,6 +805,11 @@ def suggest_stance(
     top = max(weight_by_group, key=lambda name: weight_by_group[name])
     says = _says(top, label, lex, pledge)
     return Stance(label, f"{says} ({_quoted([hit for hit, _ in winners])})")
+
+
+def _silent(title: str, lex: Lexicon) -> bool:
+    """Whether a headline restates the pledge, hedges or asks."""
+    return title.endswith("?") or _restates(title, lex, ("restatement", "hedge"))
 
 
 def _restates(title: str, lex: Lexicon, names: tuple[str, ...]) -> bool:

@@ -409,12 +409,12 @@ def _person_names(name: str) -> list[str]:
     start = last
     while start > 0 and _terms(words[start - 1]) and _terms(words[start - 1])[0] in particles:
         start -= 1
-    if len(words) > 1:
+    if len(words) > 1 and len(words[0]) <= 2:
+        names.append(words[0])  # "Xi Jinping", "Li Qiang": the family name comes first
+    elif len(words) > 1:
         names.append(" ".join(words[start:]))
         if start == last and len(words) >= 3 and words[last - 1][:1].isupper():
             names.append(" ".join(words[last - 1 :]))  # "López Obrador"
-        if len(words[0]) <= 2:
-            names.append(words[0])  # "Xi Jinping": Xi
     entry = _leaders().get(tuple(_terms(name)))
     if entry:
         names += entry.get("names", [])

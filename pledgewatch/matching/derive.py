@@ -45,32 +45,11 @@ from pledgewatch.matching.analysis import analyse, plain
 from pledgewatch.matching.inflect import all_inflections, all_lemmas
 from pledgewatch.matching.reading import Reading, read_pledge
 
-# Words that say nothing about what was pledged.
-_GENERIC = frozenset(
-    """
-    a about above after again against all also am an and any are as at be been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not now of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there
-    these they this those through to too under until up very was we were what when where which
-    while who whom why will with would you your yours shall may might must
-    aim aims aimed achieve achieving ensure make makes made take takes keep continue new next
-    pledge pledges pledged promise promised promises vow vowed commit committed commitment
-    plan plans intend intends seek seeks goal target targets year years month months week weeks
-    day days within per cent percent level levels future time times ten two three four five
-    first second last least start begin end by every around about nearly almost
-    leader leaders official officials senior government governments country countries nation
-    nations state states allies ally people signatories declaration president prime minister
-    """.split()
-)
 # Words of a pledge that mark where its subject ends.
 _VERB_MARKERS = frozenset(
     "will would shall to aims aim pledged pledges promised promises vowed vows intends plans "
     "is are has have must should can could commit commits".split()
 )
-# Person-name words that are not surnames.
-_NAME_STOP = frozenset({"de", "da", "van", "von", "der", "bin", "al", "la", "le", "jr", "sr"})
 # A duration names a pledge only beside one of these: "the '24 hours' pledge".
 _PROMISE_WORDS = "(pledge* OR promis* OR vow* OR boast* OR claim* OR deadline*)"
 # "Within 24 hours" as news reports it.
@@ -138,7 +117,6 @@ _MEET_GOAL = re.compile(
     r"(?:\d+(?:\.\d+)?\s*%|target|goal|requirement|need|demand|obligation)",
     re.IGNORECASE,
 )
-_FIRST_PERSON = re.compile(r"^\s*I\b")
 _NUMBER_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty"
@@ -222,7 +200,7 @@ def _summit_places(actor: str) -> list[str]:
             inside = inside[1:]
         place = " ".join(inside[:-1])
         words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", place) if w[:1].isupper()]
-        if words and not any(w.lower() in _GENERIC for w in words):
+        if words and not any(is_generic(w.lower()) for w in words):
             places.append(_quote(" ".join(words)))
     return places
 
@@ -232,7 +210,7 @@ def _distinctive(terms: list[str], skip: set[int], limit: int) -> list[str]:
     words = [
         t
         for i, t in enumerate(terms)
-        if i not in skip and t not in _GENERIC and t.isalpha() and len(t) >= 4
+        if i not in skip and not is_generic(t) and t.isalpha() and len(t) >= 4
     ]
     ranked = sorted(dict.fromkeys(words), key=lambda w: -len(w))[:limit]
     # A light stem, so "agreement" finds "agreements" and "security" "securities".
@@ -246,7 +224,7 @@ def actor_sets(actor: str) -> list[str]:
 
 def is_generic(term: str) -> bool:
     """Whether an analysed term says nothing of who or what ("the", "government")."""
-    return term in _GENERIC
+    return term in _words("subject", "generic")
 
 
 def _actor_sets(actor: str) -> list[str]:

@@ -117,7 +117,6 @@ def _lemma(word: str) -> str:
 def read_pledge(text: str) -> Reading:
     """Read one pledge's text."""
     lowered = plain(text)
-    words = re.findall(r"[a-z][a-z'-]*|\d[\d,.]*%?", lowered)
     act, negative, obj = _act(lowered)
     percents = tuple(
         float(re.match(r"\d+(?:\.\d+)?", m.group()).group())  # type: ignore[union-attr]
@@ -142,7 +141,6 @@ def read_pledge(text: str) -> Reading:
         figure = " ".join(x for x in ((currency or "") + number, scale, unit) if x)
         figures.append(figure.replace("$ ", "$"))
     year = _YEAR.search(lowered) or _IN_YEAR.search(lowered)
-    del words
     return Reading(
         text=lowered,
         act=act,

@@ -1,12 +1,16 @@
 """Errors a user can fix, as one tree.
 
 Every error pledgewatch raises on purpose derives from PledgewatchError and
-carries what failed (the config key, the pledge id, the feed URL, the row)
-and how to fix it. The command line prints ``error: <message>`` and exits with
-``exit_code``; anything else is a bug and keeps its traceback.
+carries what failed as fields (the config key, the field, the pledge id, the
+feed URL, the rows) and a message in the library's words. Each front end says
+it in its own: the command line maps classes to exit codes and fields to its
+option names (``cli/errors.py``). Anything else is a bug and keeps its traceback.
 
-    PledgewatchError                  exit 1
-    ├── InputError                    exit 2: what was typed or given is wrong
+    PledgewatchError
+    ├── InputError                    what was typed or given is wrong; nothing written
+    │   ├── NothingToChange           an edit that names no field
+    │   ├── FinalStatusNeedsSource    kept/compromise/broken citing nothing confirmed
+    │   ├── UnchangedStatus           a verdict that would change nothing
     │   ├── ConfigError               a bad config file or key
     │   ├── ValidationError           one field of a pledge (or other record)
     │   ├── ImportFileError           bad rows of an import file, all of them
@@ -17,7 +21,7 @@ and how to fix it. The command line prints ``error: <message>`` and exits with
     │   ├── DatabaseBusy              another process kept the write lock: try again
     │   └── DatabaseNotReady          missing or behind the code: run init
     ├── FeedError                     one feed could not be fetched or parsed
-    └── SweepLocked                   exit 75: another sweep holds the lock
+    └── SweepLocked                   another sweep holds the lock
         └── SweepLockLost             another sweep took the lock over; this one stopped
 
 Every message is one line (line breaks and control characters in a value it
@@ -37,7 +41,6 @@ from pledgewatch.characters import printable
 class PledgewatchError(Exception):
     """Root of every error a user can act on."""
 
-    exit_code = 1
     multiline = False
 
     def __init__(self, message: str) -> None:
@@ -52,8 +55,6 @@ class PledgewatchError(Exception):
 
 class InputError(PledgewatchError):
     """Bad input: nothing was written."""
-
-    exit_code = 2
 
 
 class ConfigError(InputError):
@@ -88,7 +89,13 @@ class ImportFileError(InputError):
 
     multiline = True
 
-    def __init__(self, path: str, problems: Sequence[tuple[int, str]]) -> None:
+    def __init__(
+        self,
+        path: str,
+        problems: Sequence[tuple[int, str]],
+        *,
+        duplicates: Sequence[tuple[int, int]] = (),
+    ) -> None:
         count = len(problems)
         head = (
             f"{path}: {count} bad row{'s' if count != 1 else ''}, nothing imported"
@@ -104,17 +111,17 @@ class ImportFileError(InputError):
         super().__init__("\n".join([printable(head, one_line=True), *shown]))
         self.path = path
         self.problems = list(problems)
+        # (line, id of the logged pledge it repeats): rows a caller may choose to skip.
+        self.duplicates = list(duplicates)
 
 
 class DuplicatePledgeError(InputError):
     """A pledge with the same actor and normalised text already exists."""
 
     def __init__(self, existing_id: int, actor: str) -> None:
-        super().__init__(
-            f"pledge #{existing_id} already records this pledge by {actor}; "
-            "use --force to log it again"
-        )
+        super().__init__(f"pledge #{existing_id} already records this pledge by {actor}")
         self.existing_id = existing_id
+        self.actor = actor
 
 
 class NotFoundError(InputError):
@@ -125,6 +132,34 @@ class NotFoundError(InputError):
         super().__init__(f"{message}; {hint}" if hint else message)
         self.kind = kind
         self.ident = ident
+
+
+class NothingToChange(InputError):
+    """An edit that names no field to change."""
+
+    def __init__(self) -> None:
+        super().__init__("give at least one field to change")
+
+
+class FinalStatusNeedsSource(InputError):
+    """A final status (kept, compromise, broken) that cites no confirmed evidence
+    and no source."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f'"{status}" is a final status: cite at least one confirmed evidence item '
+            "or give a source URL"
+        )
+        self.status = status
+
+
+class UnchangedStatus(InputError):
+    """A verdict that would leave the status as it is, not asked for on purpose."""
+
+    def __init__(self, pledge_id: int, status: str) -> None:
+        super().__init__(f"pledge #{pledge_id} is already {status}; a verdict would change nothing")
+        self.pledge_id = pledge_id
+        self.status = status
 
 
 class QuerySyntaxError(InputError):
@@ -173,8 +208,6 @@ class FeedError(PledgewatchError):
 
 class SweepLocked(PledgewatchError):
     """Another sweep holds the lock on this database."""
-
-    exit_code = 75
 
 
 class SweepLockLost(SweepLocked):

@@ -195,7 +195,9 @@ class PledgeMatcher:
     def load(cls, session: Session) -> PledgeMatcher:
         """Every pledge, with the newest stored articles as the sample."""
         version = pledge_version(session)
-        pledges = list(session.scalars(select(Pledge).order_by(Pledge.id)))
+        pledges = list(
+            session.scalars(select(Pledge).where(Pledge.archived_at.is_(None)).order_by(Pledge.id))
+        )
         if not pledges:
             return cls([], version=version)
         newest = session.execute(
@@ -211,6 +213,8 @@ class PledgeMatcher:
             if pledge.id in self.targets:
                 del self.targets[pledge.id]
                 self.monitor.remove(pledge.id)
+            if pledge.archived_at is not None:
+                continue  # archived: out of the sweep, its evidence kept
             try:
                 target, node = _target(pledge)
             except ValidationError as exc:
@@ -510,9 +514,10 @@ def rederivations(
     if pledge_id is not None:
         pledge = get_pledge(session, pledge_id)
         if pledge.query and not pledge.query_derived:
-            raise InputError(
+            raise ValidationError(
+                "query",
                 f"pledge #{pledge_id}'s query was written, not derived; rederive changes "
-                "only derived queries (edit it with pledge edit --query)"
+                "only derived queries",
             )
         chosen = [pledge]
     else:

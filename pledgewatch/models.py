@@ -127,6 +127,10 @@ class Pledge(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(100))
+    # Archived: off the board and out of the sweep, its history kept.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    archived_by: Mapped[str | None] = mapped_column(String(100))
+    archive_reason: Mapped[str | None] = mapped_column(Text)
 
     tag_rows: Mapped[list[PledgeTag]] = relationship(
         back_populates="pledge",

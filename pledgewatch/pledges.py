@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from pledgewatch.errors import (
     ImportFileError,
     InputError,
     NotFoundError,
+    NothingToChange,
     QuerySyntaxError,
     ValidationError,
 )
@@ -337,7 +338,7 @@ def get_pledge(session: Session, pledge_id: int, *, for_update: bool = False) ->
         # populate_existing: the row as it is once the lock is ours, not as first read.
         pledge = session.get(Pledge, pledge_id, with_for_update=lock, populate_existing=for_update)
     if pledge is None:
-        raise NotFoundError("pledge", f"#{pledge_id}", 'see "pledgewatch pledge list"')
+        raise NotFoundError("pledge", f"#{pledge_id}")
     return pledge
 
 
@@ -501,7 +502,7 @@ def preview_edit(
     """The pledge as ``changes`` would make it, and the fields that would change;
     the same checks as an edit, nothing written."""
     if not changes:
-        raise InputError("give at least one field to change, e.g. --deadline 2025-12-31")
+        raise NothingToChange
     before = data_of(pledge)
     merged: dict[str, Any] = {
         key: value for key, value in asdict(before).items() if value not in (None, ())
@@ -592,6 +593,7 @@ def edit_pledge(
 class ImportResult:
     imported: list[int]
     skipped: list[tuple[int, int]]  # (line, id of the existing pledge)
+    warnings: list[str] = field(default_factory=list)
 
 
 Rows = list[tuple[int, dict[str, Any]]]
@@ -736,6 +738,7 @@ def import_pledges(
     valid: list[tuple[int, PledgeData]] = []
     seen: dict[tuple[str, str], int] = {}
     skipped: list[tuple[int, int]] = []
+    duplicates: list[tuple[int, int]] = []
     for line, raw in rows:
         try:
             data = validate(raw, today=today)
@@ -752,13 +755,12 @@ def import_pledges(
             if skip_existing:
                 skipped.append((line, existing))
                 continue
-            problems.append(
-                (line, f"pledge #{existing} already records this pledge; use --skip-existing")
-            )
+            problems.append((line, f"pledge #{existing} already records this pledge"))
+            duplicates.append((line, existing))
             continue
         valid.append((line, data))
     if problems:
-        raise ImportFileError(str(path), sorted(problems))
+        raise ImportFileError(str(path), sorted(problems), duplicates=duplicates)
     pledges = [_new_pledge(data, by=by, now=now) for _line, data in valid]
     session.add_all(pledges)
     session.flush()

@@ -22,7 +22,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pledgewatch.characters import first_unsafe
-from pledgewatch.errors import InputError, NotFoundError, ValidationError
+from pledgewatch.errors import (
+    FinalStatusNeedsSource,
+    InputError,
+    NotFoundError,
+    UnchangedStatus,
+    ValidationError,
+)
 from pledgewatch.models import (
     FINAL_STATUSES,
     STANCE_VALUES,
@@ -57,6 +63,21 @@ def _note(note: str | None, *, required: bool) -> str | None:
     return text
 
 
+def check_note(note: str | None) -> str | None:
+    """An optional note for the record: stripped, one that a database can store."""
+    return _note(note, required=False)
+
+
+def check_stance(stance: str, field: str = "stance") -> str:
+    """A stance as people type it ("Broken", " kept "), or the error naming the values."""
+    value = stance.strip().lower()
+    if value not in STANCE_VALUES:
+        raise ValidationError(
+            field, f'"{stance}" is not a stance; use one of {", ".join(STANCE_VALUES)}'
+        )
+    return value
+
+
 def get_evidence(
     session: Session, evidence_id: int, *, for_update: bool = False, for_share: bool = False
 ) -> Evidence:
@@ -74,7 +95,7 @@ def get_evidence(
             Evidence, evidence_id, with_for_update=lock, populate_existing=lock is not None
         )
     if item is None:
-        raise NotFoundError("evidence", f"#{evidence_id}", 'see "pledgewatch evidence list"')
+        raise NotFoundError("evidence", f"#{evidence_id}")
     return item
 
 
@@ -91,8 +112,8 @@ def review_evidence(
     """Confirm or reject one evidence item; the review is appended to its history."""
     if decision not in (Review.CONFIRMED.value, Review.REJECTED.value):
         raise InputError(f'"{decision}" is not a review; use confirmed or rejected')
-    if stance is not None and stance not in STANCE_VALUES:
-        raise InputError(f'"{stance}" is not a stance; use one of {", ".join(STANCE_VALUES)}')
+    if stance is not None:
+        stance = check_stance(stance)
     text = _note(note, required=False)
     by = check_person("by", by)
     item = get_evidence(session, evidence_id, for_update=True)
@@ -131,8 +152,14 @@ def record_verdict(
     now: datetime,
     evidence_ids: Sequence[int] = (),
     source_url: str | None = None,
+    same_status: bool = False,
 ) -> StatusChange:
-    """Append a status change to a pledge and set its status."""
+    """Append a status change to a pledge and set its status.
+
+    A verdict that leaves the status as it is (a second "broken", say) is refused
+    unless ``same_status``: it adds nothing to the record but noise, and is most
+    often a verdict meant for another pledge.
+    """
     value = check_status(status)
     text = _note(note, required=True)
     assert text is not None
@@ -140,6 +167,8 @@ def record_verdict(
     # The pledge's row is locked first: the change's "from" is then the status
     # the previous verdict set, however many verdicts arrive at once.
     pledge = get_pledge(session, pledge_id, for_update=True)
+    if value == pledge.status and not same_status:
+        raise UnchangedStatus(pledge.id, value)
     if source_url is not None:
         source_url = check_url("source_url", source_url.strip())
     cited: list[Evidence] = []
@@ -156,10 +185,7 @@ def record_verdict(
         cited.append(item)
     confirmed = any(item.review == Review.CONFIRMED.value for item in cited)
     if Status(value) in FINAL_STATUSES and source_url is None and not confirmed:
-        raise InputError(
-            f'"{value}" is a final status: cite at least one confirmed evidence item '
-            "(--evidence ID, after pledgewatch evidence confirm ID) or give --source-url"
-        )
+        raise FinalStatusNeedsSource(value)
     change = StatusChange(
         pledge_id=pledge.id,
         from_status=pledge.status,
@@ -284,7 +310,7 @@ def status_board(
         )
     }
     rows = []
-    for pledge in session.scalars(select(Pledge)):
+    for pledge in session.scalars(select(Pledge).where(Pledge.archived_at.is_(None))):
         evidence = counts.get(pledge.id, {"pending": 0, "kept": 0, "broken": 0, "neutral": 0})
         last = latest.get(pledge.id)
         if last is not None and last.tzinfo is None:

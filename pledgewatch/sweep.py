@@ -63,7 +63,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pledgewatch.characters import clean, printable
-from pledgewatch.config import Config, FeedConfig
+from pledgewatch.config import Config, FeedConfig, SweepConfig
 from pledgewatch.db import Database, lock_pledges
 from pledgewatch.errors import (
     DatabaseBusy,
@@ -931,14 +931,7 @@ class Sweep:
             yield session
 
     async def _fetch_all(self, requests: list[FeedRequest]) -> None:
-        settings = FetchSettings(
-            concurrency=self.config.sweep.concurrency,
-            per_host=self.config.sweep.per_host,
-            timeout=self.config.sweep.timeout,
-            connect_timeout=min(10.0, self.config.sweep.timeout),
-            max_bytes=self.config.sweep.max_bytes,
-            user_agent=self.config.sweep.user_agent,
-        )
+        settings = fetch_settings(self.config.sweep)
         queue: asyncio.Queue[tuple[FetchResult, _Parsed] | None] = asyncio.Queue()
         parser = FeedParser.shared()
         async with Fetcher(settings, transport=self.transport, stop=self._halt) as fetcher:
@@ -1225,6 +1218,18 @@ class Sweep:
 
 
 # -- reading feed state --------------------------------------------------------------------------
+
+
+def fetch_settings(sweep: SweepConfig, *, one: bool = False) -> FetchSettings:
+    """The fetch limits of the ``[sweep]`` config; ``one`` for a single feed's check."""
+    return FetchSettings(
+        concurrency=1 if one else sweep.concurrency,
+        per_host=1 if one else sweep.per_host,
+        timeout=sweep.timeout,
+        connect_timeout=min(10.0, sweep.timeout),
+        max_bytes=sweep.max_bytes,
+        user_agent=sweep.user_agent,
+    )
 
 
 def feed_states(session: Session) -> list[tuple[Feed, int]]:

@@ -163,7 +163,10 @@ def test_evidence_list_filters(newsroom: Cli) -> None:
     )
     bad = newsroom("evidence", "list", "--stance", "maybe")
     assert bad.code == 2
-    assert bad.err.strip() == 'error: "maybe" is not a stance; use one of kept, broken, neutral'
+    assert (
+        bad.err.strip()
+        == 'error: --stance: "maybe" is not a stance; use one of kept, broken, neutral'
+    )
     bad = newsroom("evidence", "list", "--since", "last week")
     assert bad.code == 2
     assert "--since" in bad.err

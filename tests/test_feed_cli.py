@@ -68,5 +68,5 @@ def test_feed_check_of_an_unreachable_url_is_one_clear_error(cli: Cli) -> None:
 
 def test_feed_check_of_a_missing_file(cli: Cli, tmp_path: Path) -> None:
     result = cli("feed", "check", str(tmp_path / "nope.xml"))
-    assert result.code == 1
+    assert result.code == 2, "a file that is not there is an input error, like a bad URL"
     assert "nope.xml" in result.err

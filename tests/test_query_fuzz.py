@@ -346,6 +346,20 @@ def test_a_derived_query_parses_and_runs_on_any_article(
     event("derived query matches its own pledge" if match(node, own) else "derived")
 
 
+@pytest.mark.parametrize("letter", ["\u037a", "\u02b0", "\u1d2c", "\u3005", "\uff70"])
+def test_a_word_of_letters_the_analyser_drops_derives_no_term(letter: str) -> None:
+    """Modifier letters are word characters to Python, but fold to nothing or to a
+    combining mark: as a pledge's act or object they are no query term and no
+    stance pattern (the family of "will \u037a.\u037a", found by the fuzzer)."""
+    text = f"US and Ukrainian officials will {letter}.{letter}"
+    query = derive_query(text, "Xi Jinping")
+    node = parse(query)
+    own = Document.from_fields(title=f"{text} Xi Jinping")
+    found = match(node, own)
+    assert found is not None, query
+    assess(text, found, own)
+
+
 # --- the analyser -------------------------------------------------------------------
 
 

@@ -514,7 +514,7 @@ def test_a_verdict_shows_in_the_report_and_the_claimreview_export(
         ),
         (
             ("--since", "yesterday"),
-            'error: --since: "yesterday" is neither a date (YYYY-MM-DD) nor a span like 7d or 12h',
+            'error: --since: "yesterday" is neither a date (YYYY-MM-DD) nor a span like 7d, 1w or 1mo',
         ),
     ],
 )

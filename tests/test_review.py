@@ -53,7 +53,10 @@ def test_confirm_can_correct_the_stance(desk: Cli) -> None:
     assert document["stance"] == "neutral"
     bad = desk("evidence", "confirm", str(item["id"]), "--stance", "sure")
     assert bad.code == 2
-    assert bad.err.strip() == 'error: "sure" is not a stance; use one of kept, broken, neutral'
+    assert (
+        bad.err.strip()
+        == 'error: --stance: "sure" is not a stance; use one of kept, broken, neutral'
+    )
 
 
 def test_unknown_evidence_and_pledge_ids_are_clear_errors(desk: Cli) -> None:

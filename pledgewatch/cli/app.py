@@ -11,13 +11,12 @@ from typing import Annotated
 import typer
 
 from pledgewatch.characters import first_unsafe, printable, quoted
+from pledgewatch.cli import errors as cli_errors
 from pledgewatch.cli import evidence, feed, pledge, query, review
 from pledgewatch.cli import report as report_commands
 from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
 from pledgewatch.cli.output import say
-from pledgewatch.config import DEFAULT_CONFIG_TEXT, resolve_config_path
-from pledgewatch.db import describe_url, head_revision
 from pledgewatch.errors import ConfigError, PledgewatchError
 
 app = typer.Typer(
@@ -71,6 +70,9 @@ def init(ctx: typer.Context) -> None:
 
     Example: pledgewatch --config /srv/newsroom/config.toml init
     """
+    from pledgewatch.config import DEFAULT_CONFIG_TEXT, resolve_config_path
+    from pledgewatch.db import describe_url, head_revision
+
     st = state(ctx)
     try:
         config = st.config()
@@ -116,10 +118,47 @@ def _unreadable_argument(argv: list[str]) -> str | None:
     return None
 
 
+def verbose_first(args: list[str]) -> list[str]:
+    """-v or --verbose anywhere before "--" (and not an option's value), moved to
+    the front where the global option is read: "pledgewatch sweep -v" works."""
+    found = []
+    for position, arg in enumerate(args):
+        if arg == "--":
+            break
+        previous = args[position - 1] if position else ""
+        value_of_option = previous.startswith("-") and previous not in _FLAGS
+        if arg in ("-v", "--verbose") and not value_of_option:
+            found.append(position)
+    if not found:
+        return list(args)
+    return ["-v", *(a for i, a in enumerate(args) if i not in found)]
+
+
+# Options that take no value: a -v after one of them is the verbose flag.
+_FLAGS = frozenset(
+    {
+        "--json",
+        "--csv",
+        "--nl",
+        "--force",
+        "--dry-run",
+        "--all",
+        "--apply",
+        "--skip-existing",
+        "--same",
+        "--archived",
+        "--full",
+        "-v",
+        "--verbose",
+        "--help",
+    }
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _current[0] = None
-    args = sys.argv[1:] if argv is None else argv
+    args = verbose_first(sys.argv[1:] if argv is None else argv)
     unreadable = _unreadable_argument(args)
     if unreadable is not None:
         print(f"error: {unreadable}", file=sys.stderr)
@@ -132,21 +171,26 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         # Split at line feeds only: a message is one line, or an import
         # file's head line and its bad rows.
-        lines = printable(str(exc)).split("\n") if str(exc) else [type(exc).__name__]
+        said = cli_errors.message(exc)
+        lines = printable(said).split("\n") if said else [type(exc).__name__]
         print(f"error: {lines[0]}", file=sys.stderr)
         for line in lines[1:]:
             print(line, file=sys.stderr)
-        return exc.exit_code
+        return cli_errors.exit_code(exc)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
         print("aborted", file=sys.stderr)
         return 130
     except typer.TyperException as exc:
-        # Usage errors, in one line like every other error.
-        message = printable(exc.format_message().strip().rstrip("."))
-        message = message[:1].lower() + message[1:]
         ctx = getattr(exc, "ctx", None)
+        message = printable(exc.format_message().strip().rstrip("."))
+        if not message and ctx is not None:
+            # A group called without a command: its help, as --help would show it.
+            print(ctx.get_help())
+            return 0
+        # Usage errors, in one line like every other error.
+        message = message[:1].lower() + message[1:]
         hint = f' (see "{ctx.command_path} --help")' if ctx is not None else ""
         print(f"error: {message}{hint}", file=sys.stderr)
         return exc.exit_code

@@ -1,22 +1,30 @@
-"""What every command shares: the config, the database, the clock and the user."""
+"""What every command shares: the config, the Desk, the clock and the user.
+
+Imports of the library happen on first use, so that ``--help`` and a typo
+answer at once.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import typer
 
-from pledgewatch.config import Config, load_config
-from pledgewatch.db import Database
+from pledgewatch.cli.errors import option_error, options
 from pledgewatch.errors import InputError, ValidationError
-from pledgewatch.pledges import check_person
+
+if TYPE_CHECKING:
+    from pledgewatch.config import Config
+    from pledgewatch.db import Database
+    from pledgewatch.desk import Desk
 
 USER_ENV = "PLEDGEWATCH_USER"
+
+__all__ = ["State", "current_user", "now", "option_error", "options", "state", "today"]
 
 
 @dataclass
@@ -28,34 +36,31 @@ class State:
 
     def config(self) -> Config:
         if self._config is None:
+            from pledgewatch.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
     def database(self, *, check: bool = True) -> Database:
         """The configured database; with ``check`` it must be initialised and current."""
         if self._database is None:
+            from pledgewatch.db import Database
+
             self._database = Database(self.config().database.url)
         if check:
             self._database.ensure_ready()
         return self._database
 
+    def desk(self, user: str | None = None, option: str = "--user") -> Desk:
+        """The Desk over the configured database, acting as the user given with
+        ``option`` (else $PLEDGEWATCH_USER, else the login name)."""
+        from pledgewatch.desk import Desk
+
+        return Desk(self.config(), user=current_user(user, option), database=self.database())
+
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()
-
-
-def option_error(exc: ValidationError, names: Mapping[str, str]) -> InputError:
-    """A library error about a field, in the words of the command line: its option."""
-    return InputError(f"{names.get(exc.field, exc.field)}: {exc.reason}")
-
-
-@contextmanager
-def options(names: Mapping[str, str]) -> Iterator[None]:
-    """Say a library error about a field with the option that gave it."""
-    try:
-        yield
-    except ValidationError as exc:
-        raise option_error(exc, names) from None
 
 
 def state(ctx: typer.Context) -> State:
@@ -80,6 +85,8 @@ def current_user(explicit: str | None = None, option: str = "--user") -> str:
 
     The name is checked here so that the error names where it came from.
     """
+    from pledgewatch.pledges import check_person
+
     if explicit is not None and explicit.strip():
         name, source = explicit, option
     elif os.environ.get(USER_ENV, "").strip():

@@ -2,19 +2,63 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from pledgewatch import evidence, review
-from pledgewatch.cli.context import current_user, now, options, state
-from pledgewatch.cli.output import cell, print_json, progress, say, shorten, stdout
+from pledgewatch.cli.context import now, options, state
+from pledgewatch.cli.output import (
+    PAGE,
+    cell,
+    listing_format,
+    more_line,
+    print_json,
+    print_rows,
+    progress,
+    say,
+    stdout,
+)
 from pledgewatch.cli.parsing import since_option
 
-app = typer.Typer(help="List and review the evidence found for pledges.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from pledgewatch.views import EvidenceView
+
+app = typer.Typer(help="List, add and review the evidence found for pledges.", no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+LIST_OPTIONS = {
+    "review": "--review",
+    "stance": "--stance",
+    "limit": "--limit",
+    "since": "--since",
+}
+
+
+def evidence_table(items: list[EvidenceView]) -> Table:
+    """Evidence at any width: the pledge and the article's title give way first."""
+    from rich.table import Table
+
+    table = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("pledge", no_wrap=True, overflow="ellipsis", ratio=2, min_width=10)
+    table.add_column("published", no_wrap=True)
+    table.add_column("stance", no_wrap=True)
+    table.add_column("review", no_wrap=True)
+    table.add_column("article", no_wrap=True, overflow="ellipsis", ratio=3, min_width=12)
+    for item in items:
+        table.add_row(
+            cell(str(item.id)),
+            cell(f"#{item.pledge_id} {' '.join(item.pledge_text.split())}"),
+            cell(f"{item.article.published_at:%Y-%m-%d}"),
+            cell(item.stance),
+            cell(item.review),
+            cell(" ".join(item.article.title.split())),
+        )
+    return table
 
 
 @app.command("list")
@@ -28,43 +72,48 @@ def list_(
     since: Annotated[
         str | None, typer.Option("--since", help="Found since: a date or a span like 7d.")
     ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only pledges with this tag.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Only pledges by actors whose name has this.")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help=f"Rows to show (a table shows {PAGE} by default).", min=0),
+    ] = None,
     as_json: Json = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print every row as CSV.")] = False,
+    as_nl: Annotated[bool, typer.Option("--nl", help="Print every row as a line of JSON.")] = False,
 ) -> None:
-    """List evidence, newest article first.
+    """List evidence: pending first, then the newest article first.
 
-    Example: pledgewatch evidence list --pledge 1 --review pending
+    Example: pledgewatch evidence list --review pending --tag ukraine
     """
+    fmt = listing_format(as_json, as_csv, as_nl)
     found_since = since_option(since, now()) if since else None
-    with state(ctx).database().session(write=False) as session:
-        items = evidence.list_evidence(
-            session, pledge_id=pledge, review=review, stance=stance, since=found_since
+    shown = limit if limit is not None or fmt != "table" else PAGE
+    with options(LIST_OPTIONS):
+        page = (
+            state(ctx)
+            .desk()
+            .evidence(
+                pledge_id=pledge,
+                review=review,
+                stance=stance,
+                since=found_since,
+                tag=tag,
+                actor=actor,
+                limit=shown,
+            )
         )
-        feeds = evidence.feeds_of(session, [item.article_id for item in items])
-        documents = [evidence.evidence_to_dict(item, feeds[item.article_id]) for item in items]
-    if as_json:
-        print_json(documents)
+    if fmt != "table":
+        print_rows(page.to_json(), fmt)
         return
-    if not documents:
+    if not page.items:
         say("no evidence matches")
         return
-    table = Table(header_style="bold")
-    for column in ("id", "pledge", "published", "stance", "review", "score", "article"):
-        table.add_column(column, overflow="fold", no_wrap=column not in ("article",))
-    for doc in documents:
-        article = doc["article"]
-        table.add_row(
-            cell(str(doc["id"])),
-            cell(f"#{doc['pledge_id']}"),
-            cell(article["published_at"][:10]),
-            cell(doc["stance"]),
-            cell(doc["review"]),
-            cell(f"{doc['score']:.2f}"),
-            cell(
-                f"{shorten(article['title'], 90)}\n{shorten(doc['snippet'], 160)}\n"
-                f"{article['url']}\nstance: {doc['stance_reason']}"
-            ),
-        )
-    stdout.print(table)
+    stdout.print(evidence_table(list(page.items)))
+    more_line(len(page.items), page.total, "evidence items")
+    say('"pledgewatch pledge show ID" shows an item\'s snippet, address and stance reason')
 
 
 def rematch(
@@ -81,23 +130,44 @@ def rematch(
 
     Example: pledgewatch rematch 3
     """
-    with progress("matching", "articles") as update:
-        found = evidence.rematch_stored(
-            state(ctx).database(), now(), pledge_id=pledge_id, progress=update
-        )
+    desk = state(ctx).desk()
+    with progress("matching", "articles") as update, options({"query": "the pledge's query"}):
+        found = desk.rematch(pledge_id, progress=update)
     if as_json:
         print_json({"evidence_new": found})
     else:
         say(f"{found} new evidence item{'s' if found != 1 else ''}")
 
 
-REVIEW_OPTIONS = {"note": "--note", "stance": "--stance", "by": "--by"}
+REVIEW_OPTIONS = {"note": "--note", "stance": "--stance", "by": "--by", "url": "URL"}
 
 Note = Annotated[str | None, typer.Option("--note", help="Why, for the record.")]
 By = Annotated[
     str | None,
     typer.Option("--by", help="Who reviews (default: $PLEDGEWATCH_USER, else the OS user)."),
 ]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    pledge_id: Annotated[int, typer.Argument(help="The pledge it is evidence for.")],
+    url: Annotated[str, typer.Argument(help="The article's address.")],
+    title: Annotated[str | None, typer.Option("--title", help="The article's headline.")] = None,
+    note: Note = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    """Add evidence found outside the feeds; it waits for review like any other.
+
+    Example: pledgewatch evidence add 3 https://apnews.com/article/... --title "..."
+    """
+    with options({**REVIEW_OPTIONS, "title": "--title"}):
+        item = state(ctx).desk(by, "--by").add_evidence(pledge_id, url, title=title, note=note)
+    if as_json:
+        print_json(item.to_json())
+        return
+    say(f"added evidence #{item.id} for pledge #{item.pledge_id}, pending review")
 
 
 def _review(
@@ -109,38 +179,30 @@ def _review(
     by: str | None,
     as_json: bool,
 ) -> None:
-    reviewer = current_user(by, "--by")
-    documents = []
+    desk = state(ctx).desk(by, "--by")
     # Several items are reviewed in one transaction: all of them, or none.
-    with state(ctx).database().session() as session, options(REVIEW_OPTIONS):
-        for evidence_id in dict.fromkeys(evidence_ids):
-            item = review.review_evidence(
-                session, evidence_id, decision, by=reviewer, now=now(), stance=stance, note=note
-            )
-            feeds = evidence.feeds_of(session, [item.article_id])
-            document = evidence.evidence_to_dict(item, feeds[item.article_id])
-            document["reviews"] = [
-                {
-                    "at": r.at.isoformat(),
-                    "by": r.by,
-                    "review": r.review,
-                    "stance": r.stance,
-                    "note": r.note,
-                }
-                for r in review.review_history(session, evidence_id)
-            ]
-            documents.append(document)
+    with options(REVIEW_OPTIONS):
+        done = desk.review_evidence(evidence_ids, decision, stance=stance, note=note)
+    for evidence_id, changes in done.cited_rejections:
+        cited = ", ".join(f"#{i}" for i in changes)
+        print(
+            f"warning: evidence #{evidence_id} is cited by verdict {cited}; the verdict keeps "
+            "its record, but it now rests on rejected evidence: record a new verdict if it "
+            "no longer holds",
+            file=sys.stderr,
+        )
     if as_json:
+        documents = [item.to_json() for item in done.items]
         print_json(documents[0] if len(documents) == 1 else documents)
         return
-    for document in documents:
-        earlier = len(document["reviews"]) - 1
+    for item in done.items:
+        earlier = len(item.reviews) - 1
         again = (
             f" (reviewed {earlier} time{'s' if earlier != 1 else ''} before; kept in its history)"
         )
         say(
-            f"evidence #{document['id']} {decision} as {document['stance']} for pledge "
-            f"#{document['pledge_id']}{again if earlier else ''}"
+            f"evidence #{item.id} {decision} as {item.stance} for pledge "
+            f"#{item.pledge_id}{again if earlier > 0 else ''}"
         )
 
 
@@ -178,7 +240,7 @@ def reject(
     by: By = None,
     as_json: Json = False,
 ) -> None:
-    """Reject evidence items that are not about their pledge.
+    """Reject evidence items that are not about their pledge (many at once: 14 15 16).
 
     Example: pledgewatch evidence reject 14 15 --note "a drone light show, not weapons"
     """

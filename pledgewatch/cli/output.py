@@ -7,7 +7,9 @@ as a raw escape sequence.
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -21,9 +23,32 @@ from rich.text import Text
 
 from pledgewatch.characters import printable
 
-# Tables get room when piped (cron mail, files); a terminal keeps its own width.
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+# Tables get room when piped (cron mail, files); a terminal keeps its own width,
+# and $COLUMNS says what it is where it cannot be asked.
+PIPED_WIDTH = 160
 stderr = Console(stderr=True, highlight=False)
+
+# A table shows this many rows unless --limit says otherwise; --json, --csv and
+# --nl give every row, for scripts.
+PAGE = 50
+
+
+def width() -> int | None:
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return None if sys.stdout.isatty() else PIPED_WIDTH
+
+
+class _Stdout:
+    """A console on stdout made when printing, so $COLUMNS and a captured stdout
+    are seen as they are then."""
+
+    def print(self, *objects: Any) -> None:
+        Console(highlight=False, width=width()).print(*objects)
+
+
+stdout = _Stdout()
 
 
 def _default(value: Any) -> Any:
@@ -37,8 +62,10 @@ def _default(value: Any) -> Any:
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 
 
-def json_text(document: Any) -> str:
-    text = json.dumps(document, ensure_ascii=False, indent=2, default=_default)
+def json_text(document: Any, *, one_line: bool = False) -> str:
+    text = json.dumps(
+        document, ensure_ascii=False, indent=None if one_line else 2, default=_default
+    )
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -82,3 +109,63 @@ def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | Non
 def cell(text: str) -> Text:
     """Table text from feeds or people, shown as written: never read as rich markup."""
     return Text(printable(text))
+
+
+# -- listings: a table, or every row as JSON, CSV or JSON lines -------------------------------
+
+
+def listing_format(as_json: bool, as_csv: bool, as_nl: bool) -> str:
+    chosen = [name for name, on in (("json", as_json), ("csv", as_csv), ("nl", as_nl)) if on]
+    if len(chosen) > 1:
+        from pledgewatch.errors import InputError
+
+        raise InputError(f"give one of --json, --csv and --nl, not {' and '.join(chosen)}")
+    return chosen[0] if chosen else "table"
+
+
+def flat(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """One CSV row from a JSON object: nested objects as prefix_key, lists joined by ';'."""
+    row: dict[str, Any] = {}
+    for key, value in document.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            row.update(flat(value, f"{name}_"))
+        elif isinstance(value, list):
+            row[name] = ";".join(str(item) for item in value)
+        elif value is None:
+            row[name] = ""
+        else:
+            row[name] = value
+    return row
+
+
+def print_rows(documents: list[dict[str, Any]], fmt: str) -> None:
+    """Every row as one JSON document, CSV with a header row, or JSON lines."""
+    if fmt == "json":
+        print_json(documents)
+        return
+    if fmt == "nl":
+        for document in documents:
+            sys.stdout.write(json_text(document, one_line=True) + "\n")
+        return
+    rows = [flat(document) for document in documents]
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: printable_cell(row.get(key, "")) for key in columns})
+
+
+def printable_cell(value: Any) -> Any:
+    return printable(value) if isinstance(value, str) else value
+
+
+def more_line(shown: int, total: int, noun: str) -> None:
+    """Under a page of a table: how many more there are, and how to see them."""
+    if total > shown:
+        say(
+            f"showing {shown:,} of {total:,} {noun}; --limit {min(total, 10 * max(shown, 1)):,} "
+            "shows more, --csv or --json all of them"
+        )

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from pledgewatch import evidence, pledges
-from pledgewatch.cli.context import current_user, now, option_error, state, today
-from pledgewatch.cli.output import cell, print_json, progress, say, shorten, stdout
+from pledgewatch.cli.context import option_error, options, state
+from pledgewatch.cli.output import (
+    PAGE,
+    cell,
+    listing_format,
+    more_line,
+    print_json,
+    print_rows,
+    progress,
+    say,
+    shorten,
+    stdout,
+)
 from pledgewatch.cli.query import print_trial
-from pledgewatch.db import lock_pledges
-from pledgewatch.errors import DuplicatePledgeError, InputError, ValidationError
+from pledgewatch.errors import InputError, ValidationError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from pledgewatch.views import DryRun, PledgeDetail, PledgeView
 
 app = typer.Typer(
     help="Log, list, show, edit, import and export pledges.",
@@ -35,6 +48,9 @@ OPTION_NAMES = {
     "query": "--query",
     "notes": "--note",
     "by": "--user",
+    "reason": "--reason",
+    "limit": "--limit",
+    "format": "--format",
 }
 
 Actor = Annotated[str | None, typer.Option("--by", help="Who pledged: a person or a body.")]
@@ -60,7 +76,13 @@ User = Annotated[
     typer.Option("--user", help="Who is logging this (default: $PLEDGEWATCH_USER, OS user)."),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-DryRun = Annotated[
+Csv = Annotated[bool, typer.Option("--csv", help="Print every row as CSV.")]
+Nl = Annotated[bool, typer.Option("--nl", help="Print every row as a line of JSON.")]
+Limit = Annotated[
+    int | None,
+    typer.Option("--limit", help=f"Rows to show (a table shows {PAGE} by default).", min=0),
+]
+DryRunOption = Annotated[
     bool,
     typer.Option(
         "--dry-run",
@@ -91,16 +113,16 @@ def add(
         bool, typer.Option("--force", help="Log it even if the same pledge exists.")
     ] = False,
     user: User = None,
-    dry_run: DryRun = False,
+    dry_run: DryRunOption = False,
     as_json: Json = False,
 ) -> None:
-    """Log a pledge.
+    """Log a pledge (--by, --made-on and --source-url are required).
 
     Example: pledgewatch pledge add "China will not sell weapons to Russia"
     --by "Xi Jinping" --reported-by "Volodymyr Zelensky" --made-on 2024-06-13
     --source-url https://www.reuters.com/... --source-name Reuters --tag ukraine
     """
-    raw: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "text": text,
         "actor": actor,
         "made_on": made_on,
@@ -113,61 +135,68 @@ def add(
         "tags": list(tag or []),
         "notes": note,
     }
-    try:
-        data = pledges.validate(raw, today=today())
-    except ValidationError as exc:
-        raise _as_option_error(exc) from None
-    by = current_user(user)
-    database = state(ctx).database()
+    desk = state(ctx).desk(user)
     if dry_run:
-        with database.session(write=False) as session:
-            if not force:
-                existing = pledges.find_duplicate(session, data)
-                if existing is not None:
-                    raise DuplicatePledgeError(existing, data.actor)
-            _show_dry_run(session, data, as_json, heading="would log")
+        with options(OPTION_NAMES):
+            trial = desk.preview_pledge(fields, force=force)
+        _show_dry_run(trial, as_json, heading="would log")
         return
     # The pledge and the evidence found for it in stored articles are one
     # transaction: either both are stored, or neither and the error says why.
-    with database.session() as session, progress("matching", "articles") as update:
-        pledge = pledges.add_pledge(session, data, by=by, now=now(), force=force)
-        found = evidence.rematch(session, now(), pledge_id=pledge.id, progress=update)
-        document = pledges.pledge_to_dict(pledge)
-    document["evidence_new"] = found
+    with options(OPTION_NAMES), progress("matching", "articles") as update:
+        added = desk.add_pledge(fields, force=force, progress=update)
     if as_json:
-        print_json(document)
-    else:
-        say(f"logged pledge #{document['id']}: {shorten(data.text, 70)} ({data.actor})")
-        say(f"  {_found(found)} in stored articles")
-
-
-def _show_dry_run(session: Any, data: pledges.PledgeData, as_json: bool, *, heading: str) -> None:
-    query, derived = evidence.effective_query(data)
-    trial = evidence.try_query(
-        session,
-        query,
-        since=evidence.earliest_publication(data.made_on),
-        actor=data.actor,
-        pledge_text=data.text,
-    )
-    if as_json:
-        print_json(
-            {
-                "dry_run": True,
-                "pledge": pledges.export_row_of(data),
-                "query": query,
-                "query_derived": derived,
-                "trial": trial.to_json(),
-            }
-        )
+        print_json(added.to_json())
         return
-    say(f"{heading}: {shorten(data.text, 70)} ({data.actor}); nothing was written")
-    say(f"  query{' (derived)' if derived else ''}: {query}")
-    print_trial(trial)
+    pledge = added.pledge
+    say(f"logged pledge #{pledge.id}: {shorten(pledge.text, 70)} ({pledge.actor})")
+    say(f"  {_found(added.evidence_new)} in stored articles")
+    for other in added.similar:
+        say(
+            f"  note: pledge #{other.id} by {shorten(other.actor, 40)} reads much the same: "
+            f"{shorten(other.text, 60)}"
+        )
+
+
+def _show_dry_run(trial: DryRun, as_json: bool, *, heading: str) -> None:
+    if as_json:
+        print_json(trial.to_json())
+        return
+    say(
+        f"{heading}: {shorten(trial.pledge['text'], 70)} ({trial.pledge['actor']}); "
+        "nothing was written"
+    )
+    say(f"  query{' (derived)' if trial.query_derived else ''}: {trial.query}")
+    print_trial(trial.trial)
 
 
 def _found(count: int) -> str:
     return f"{count} evidence item{'s' if count != 1 else ''} found"
+
+
+def pledge_table(rows: list[PledgeView]) -> Table:
+    """Pledges at any width: the text gives way first, never the id or the status."""
+    from rich.table import Table
+
+    table = Table(header_style="bold", pad_edge=False, box=None, padding=(0, 1))
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("made on", no_wrap=True)
+    table.add_column("actor", no_wrap=True, overflow="ellipsis", max_width=22, ratio=1)
+    table.add_column("pledge", no_wrap=True, overflow="ellipsis", ratio=4, min_width=12)
+    table.add_column("status", no_wrap=True)
+    table.add_column("deadline", no_wrap=True)
+    table.add_column("tags", no_wrap=True, overflow="ellipsis", max_width=16, ratio=1)
+    for p in rows:
+        table.add_row(
+            cell(str(p.id)),
+            cell(p.made_on.isoformat()),
+            cell(" ".join(p.actor.split())),
+            cell(" ".join(p.text.split())),
+            cell(p.status),
+            cell(p.deadline.isoformat() if p.deadline else ""),
+            cell(", ".join(p.tags)),
+        )
+    return table
 
 
 @app.command("list")
@@ -176,39 +205,48 @@ def list_(
     status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="Only pledges with this tag.")] = None,
     actor: Annotated[
-        str | None, typer.Option("--actor", help="Only actors whose name contains this.")
+        str | None,
+        typer.Option("--actor", help="Only actors whose name contains this (any accents)."),
     ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search", help="Only pledges with all these words (text, actor, quote, notes)."
+        ),
+    ] = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="Archived pledges instead of current ones.")
+    ] = False,
+    limit: Limit = None,
     as_json: Json = False,
+    as_csv: Csv = False,
+    as_nl: Nl = False,
 ) -> None:
     """List pledges, newest first.
 
-    Example: pledgewatch pledge list --status not_yet_rated --tag ukraine
+    Example: pledgewatch pledge list --search "weapons russia" --status not_yet_rated
     """
-    database = state(ctx).database()
-    with database.session(write=False) as session:
-        rows = pledges.list_pledges(session, status=status, tag=tag, actor=actor)
-        documents = [pledges.pledge_to_dict(p) for p in rows]
-    if as_json:
-        print_json(documents)
-        return
-    if not documents:
-        say('no pledges match; log one with "pledgewatch pledge add"')
-        return
-    table = Table(show_lines=False, header_style="bold")
-    for column in ("id", "made on", "actor", "pledge", "status", "deadline", "tags"):
-        wraps = column in ("pledge", "actor", "tags")
-        table.add_column(column, no_wrap=not wraps, overflow="fold")
-    for doc in documents:
-        table.add_row(
-            cell(str(doc["id"])),
-            cell(doc["made_on"]),
-            cell(shorten(doc["actor"], 28)),
-            cell(shorten(doc["text"], 70)),
-            cell(doc["status"]),
-            cell(doc["deadline"] or ""),
-            cell(", ".join(doc["tags"])),
+    fmt = listing_format(as_json, as_csv, as_nl)
+    shown = limit if limit is not None or fmt != "table" else PAGE
+    desk = state(ctx).desk()
+    with options({"status": "--status", "limit": "--limit"}):
+        page = desk.pledges(
+            status=status, tag=tag, actor=actor, search=search, archived=archived, limit=shown
         )
-    stdout.print(table)
+    if fmt != "table":
+        print_rows(page.to_json(), fmt)
+        return
+    if not page.items:
+        filtered = any(v for v in (status, tag, actor, search))
+        if filtered:
+            say("no pledges match these filters; pledgewatch pledge list shows them all")
+        elif archived:
+            say("no pledges are archived")
+        else:
+            say('no pledges yet; log one with "pledgewatch pledge add"')
+        return
+    stdout.print(pledge_table(list(page.items)))
+    more_line(len(page.items), page.total, "pledges")
 
 
 @app.command("show")
@@ -217,96 +255,75 @@ def show(
     pledge_id: Annotated[int, typer.Argument(help="The pledge's id.")],
     as_json: Json = False,
 ) -> None:
-    """Show one pledge: its fields, query and history.
+    """Show one pledge: its fields, query, evidence and one timeline of its story.
 
     Example: pledgewatch pledge show 3
     """
-    database = state(ctx).database()
-    with database.session(write=False) as session:
-        pledge = pledges.get_pledge(session, pledge_id)
-        document = pledges.pledge_to_dict(pledge)
-        query, derived = evidence.effective_query(pledge)
-        document["effective_query"] = query
-        document["query_derived"] = derived
-        items = evidence.list_evidence(session, pledge_id=pledge_id)
-        feeds = evidence.feeds_of(session, [item.article_id for item in items])
-        document["evidence"] = [
-            evidence.evidence_to_dict(item, feeds[item.article_id]) for item in items
-        ]
-        changes, revisions = pledges.history(session, pledge_id)
-        document["history"] = [
-            {
-                "at": c.at.isoformat(),
-                "by": c.by,
-                "from": c.from_status,
-                "to": c.to_status,
-                "note": c.note,
-            }
-            for c in changes
-        ]
-        document["revisions"] = [
-            {
-                "at": r.at.isoformat(),
-                "by": r.by,
-                "field": r.field,
-                "old": r.old_value,
-                "new": r.new_value,
-            }
-            for r in revisions
-        ]
+    detail = state(ctx).desk().pledge(pledge_id)
     if as_json:
-        print_json(document)
+        print_json(detail.to_json())
         return
-    say(f"#{document['id']}  {document['text']}")
-    for label, key in (
-        ("actor", "actor"),
-        ("reported by", "reported_by"),
-        ("made on", "made_on"),
-        ("deadline", "deadline"),
-        ("status", "status"),
-        ("source", "source_name"),
-        ("source url", "source_url"),
-        ("quote", "quote"),
-        ("tags", "tags"),
-        ("notes", "notes"),
-        ("logged", "created_at"),
-    ):
-        value = document[key]
-        if key == "tags":
-            value = ", ".join(value)
-        if key == "created_at":
-            value = f"{value[:16].replace('T', ' ')} UTC by {document['created_by']}"
+    _print_detail(detail)
+
+
+def _when(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M}"
+
+
+def _print_detail(detail: PledgeDetail) -> None:
+    p = detail.pledge
+    say(f"#{p.id}  {p.text}")
+    values = (
+        ("actor", p.actor),
+        ("reported by", p.reported_by),
+        ("made on", p.made_on.isoformat()),
+        ("deadline", p.deadline.isoformat() if p.deadline else None),
+        ("status", p.status),
+        (
+            "archived",
+            f"{_when(p.archived_at)} UTC by {p.archived_by}: {p.archive_reason}"
+            if p.archived_at
+            else None,
+        ),
+        ("source", p.source_name),
+        ("source url", p.source_url),
+        ("quote", p.quote),
+        ("tags", ", ".join(p.tags)),
+        ("notes", p.notes),
+        ("logged", f"{_when(p.created_at)} UTC by {p.created_by}"),
+    )
+    for label, value in values:
         if value:
             say(f"  {label + ':':<13}{value}")
     label = (
-        "query (derived; refine it with pledge edit --query):"
-        if document["query_derived"]
-        else "query:"
+        "query (derived; refine it with pledge edit --query):" if detail.query_derived else "query:"
     )
     say(f"  {label}")
-    say(f"    {document['effective_query']}")
-    say("history:")
-    for item in document["history"]:
-        moved = f"{item['from'] or '-'} -> {item['to']}" if item["from"] else f"{item['to']}"
-        say(f"  {item['at'][:16].replace('T', ' ')}  {moved}  by {item['by']}: {item['note']}")
-    for item in document["revisions"]:
-        say(
-            f"  {item['at'][:16].replace('T', ' ')}  edited {item['field']} by {item['by']}: "
-            f"{shorten(item['old'] or '(empty)', 60)} -> {shorten(item['new'] or '(empty)', 60)}"
-        )
-    say(f"evidence: {len(document['evidence'])}")
+    say(f"    {detail.effective_query}")
+    say("timeline:")
+    for entry in detail.timeline:
+        line = f"  {_when(entry.at)}  {shorten(entry.summary, 90)}"
+        if entry.by:
+            line += f"  by {entry.by}"
+        say(line)
+        if entry.note:
+            say(f"                    note: {shorten(entry.note, 100)}")
+        if entry.cites:
+            say(f"                    cites evidence {', '.join(f'#{i}' for i in entry.cites)}")
+        if entry.source_url and entry.kind in ("verdict", "logged"):
+            say(f"                    source: {entry.source_url}")
+    say(f"evidence: {len(detail.evidence)}")
     for review in ("pending", "confirmed", "rejected"):
-        group = [e for e in document["evidence"] if e["review"] == review]
+        group = [e for e in detail.evidence if e.review == review]
         if not group:
             continue
         say(f"  {review} ({len(group)}):")
         for item in group:
-            article = item["article"]
             say(
-                f"    #{item['id']}  {article['published_at'][:10]}  {item['stance']:<7} "
-                f"{shorten(article['title'], 80)}"
+                f"    #{item.id}  {item.article.published_at:%Y-%m-%d}  {item.stance:<7} "
+                f"{shorten(item.article.title, 80)}"
             )
-            say(f"          {shorten(item['snippet'], 110)}")
+            say(f"          {shorten(item.snippet, 110)}")
 
 
 @app.command("edit")
@@ -328,7 +345,7 @@ def edit(
         bool, typer.Option("--force", help="Allow wording that repeats another pledge.")
     ] = False,
     user: User = None,
-    dry_run: DryRun = False,
+    dry_run: DryRunOption = False,
     as_json: Json = False,
 ) -> None:
     """Change a pledge's fields; old values are kept in its history.
@@ -351,48 +368,59 @@ def edit(
         "notes": note,
     }
     changes = {key: value for key, value in given.items() if value is not None}
-    by = current_user(user)
-    database = state(ctx).database()
-    found = 0
-    unmatched: list[int] = []
+    desk = state(ctx).desk(user)
     try:
         if dry_run:
-            with database.session(write=False) as session:
-                current = pledges.get_pledge(session, pledge_id)
-                after, _ = pledges.preview_edit(
-                    session, current, changes, today=today(), force=force
-                )
-                _show_dry_run(session, after, as_json, heading=f"pledge #{pledge_id} would be")
+            trial = desk.preview_edit(pledge_id, changes, force=force)
+            _show_dry_run(trial, as_json, heading=f"pledge #{pledge_id} would be")
             return
-        with database.session() as session, progress("matching", "articles") as update:
-            pledge, changed = pledges.edit_pledge(
-                session, pledge_id, changes, by=by, now=now(), today=today(), force=force
-            )
-            if set(changed) & {"text", "actor", "query", "made_on"}:
-                found = evidence.rematch(session, now(), pledge_id=pledge_id, progress=update)
-                unmatched = evidence.unmatched_pending(session, pledge)
-            document = pledges.pledge_to_dict(pledge)
+        with progress("matching", "articles") as update:
+            edited = desk.edit_pledge(pledge_id, changes, force=force, progress=update)
     except ValidationError as exc:
         raise _as_option_error(exc, editing=True) from None
     if as_json:
-        print_json(
-            {**document, "changed": changed, "evidence_new": found, "pending_unmatched": unmatched}
-        )
-    elif changed:
-        say(f"pledge #{pledge_id}: changed {', '.join(changed)}")
-        if found:
-            say(f"  {_found(found)} with the new wording")
-        if unmatched:
-            count = len(unmatched)
-            ids = " ".join(str(i) for i in unmatched)
-            say(
-                f"  {count} pending evidence item{'s' if count != 1 else ''} no longer "
-                f"match{'es' if count == 1 else ''} the query; to reject "
-                f"{'it' if count == 1 else 'them'}: pledgewatch evidence reject {ids} "
-                '--note "no longer matches the query"'
-            )
-    else:
+        print_json(edited.to_json())
+        return
+    if not edited.changed:
         say(f"pledge #{pledge_id}: nothing changed")
+        return
+    say(f"pledge #{pledge_id}: changed {', '.join(edited.changed)}")
+    if edited.evidence_new:
+        say(f"  {_found(edited.evidence_new)} with the new wording")
+    if edited.pending_unmatched:
+        count = len(edited.pending_unmatched)
+        ids = " ".join(str(i) for i in edited.pending_unmatched)
+        say(
+            f"  {count} pending evidence item{'s' if count != 1 else ''} no longer "
+            f"match{'es' if count == 1 else ''} the query; to reject "
+            f"{'it' if count == 1 else 'them'}: pledgewatch evidence reject {ids} "
+            '--note "no longer matches the query"'
+        )
+
+
+@app.command("archive")
+def archive(
+    ctx: typer.Context,
+    pledge_id: Annotated[int, typer.Argument(help="The pledge's id.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, for the record (required).")
+    ] = None,
+    user: User = None,
+    as_json: Json = False,
+) -> None:
+    """Archive a pledge: it leaves the status board and the sweep; its verdicts,
+    evidence and reviews are kept, and "pledge list --archived" still shows it.
+
+    Example: pledgewatch pledge archive 7 --reason "logged twice; see #6"
+    """
+    with options(OPTION_NAMES):
+        done = state(ctx).desk(user).archive_pledge(pledge_id, reason or "")
+    if as_json:
+        print_json(done.to_json())
+        return
+    say(f"archived pledge #{pledge_id}: {shorten(done.pledge.text, 70)}")
+    if done.pending_left:
+        say(f"  its {done.pending_left} pending evidence items stay, unreviewed, in its history")
 
 
 @app.command("rederive")
@@ -421,32 +449,20 @@ def rederive(
     """
     if (pledge_id is None) == (not all_pledges):
         raise InputError("give a pledge id or --all, e.g. pledgewatch pledge rederive 3")
-    by = current_user(user) if apply else ""
-    database = state(ctx).database()
-    applied: dict[int, int] = {}
-    if apply:
-        with database.session() as session:
-            lock_pledges(session, exclusive=True)
-            found = evidence.rederivations(session, pledge_id)
-            for item in found:
-                pledge = pledges.get_pledge(session, item.pledge_id, for_update=True)
-                pledges.store_derived_query(session, pledge, item.new, by=by, now=now())
-                applied[item.pledge_id] = evidence.rematch(session, now(), pledge_id=item.pledge_id)
-    else:
-        with database.session(write=False) as session:
-            found = evidence.rederivations(session, pledge_id)
+    desk = state(ctx).desk(user if apply else None)
+    try:
+        found = desk.rederive(pledge_id, apply=apply)
+    except ValidationError as exc:
+        raise InputError(f"{exc.reason} (edit it with pledge edit --query)") from None
     if as_json:
         print_json(
-            [
-                {**item.to_json(), "applied": apply, "evidence_new": applied.get(item.pledge_id)}
-                for item in found
-            ]
+            [{**item.to_json(), "applied": apply, "evidence_new": new} for item, new in found]
         )
         return
     if not found:
         say("every derived query is what today's rules derive; nothing to change")
         return
-    for item in found:
+    for item, new in found:
         say(f"pledge #{item.pledge_id}:")
         say(f"  old: {item.old or '(none recorded)'}")
         say(f"  new: {item.new}")
@@ -455,8 +471,8 @@ def rederive(
             say(f"    + {shorten(title, 90)}")
         for title in item.dropped:
             say(f"    - {shorten(title, 90)}")
-        if apply:
-            say(f"  recorded; {_found(applied[item.pledge_id])}")
+        if new is not None:
+            say(f"  recorded; {_found(new)}")
     if not apply:
         say("nothing was written; add --apply to record these queries")
 
@@ -475,36 +491,27 @@ def import_(
     """Import pledges: every row is checked first, and nothing is written if any is bad.
 
     Columns: text, actor, made_on, source_url (required), source_name, quote,
-    reported_by, deadline, tags (separated by ;), query, notes.
+    reported_by, deadline, tags (separated by ;), query, notes. Headers are
+    matched loosely ("Made On", "Source URL"), other columns are ignored with a
+    warning, and a CSV may be separated by , or ; (as European Excel saves it).
+    From Excel (.xlsx): save as "CSV UTF-8" first.
 
     Example: pledgewatch pledge import examples/pledges.csv
     """
-    by = current_user(user)
-    database = state(ctx).database()
+    desk = state(ctx).desk(user)
     # Like `add`, the pledges and the evidence found for them are one transaction.
-    with database.session() as session, progress("matching", "articles") as update:
-        result = pledges.import_pledges(
-            session, path, by=by, now=now(), today=today(), skip_existing=skip_existing
-        )
-        found = (
-            evidence.rematch(session, now(), pledge_ids=result.imported, progress=update)
-            if result.imported
-            else 0
-        )
+    with progress("matching", "articles") as update:
+        result = desk.import_pledges(path, skip_existing=skip_existing, progress=update)
     if as_json:
-        print_json(
-            {
-                "imported": result.imported,
-                "skipped": [{"line": line, "existing_id": pid} for line, pid in result.skipped],
-                "evidence_new": found,
-            }
-        )
+        print_json(result.to_json())
         return
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     count = len(result.imported)
     ids = f" (#{result.imported[0]}-#{result.imported[-1]})" if count else ""
     say(f"imported {count} pledge{'s' if count != 1 else ''} from {path}{ids}")
     if count:
-        say(f"  {_found(found)} in stored articles")
+        say(f"  {_found(result.evidence_new)} in stored articles")
     for line, pid in result.skipped:
         say(f"  skipped line {line}: already logged as pledge #{pid}")
 
@@ -519,19 +526,22 @@ def export(
 ) -> None:
     """Export every pledge as CSV or JSON Lines (the columns `import` reads).
 
+    This is the pledges only, not a backup: statuses, verdicts, evidence and
+    reviews are not in it (back up the database itself; see the README).
+
     Example: pledgewatch pledge export --format jsonl --output pledges.jsonl
     """
-    if fmt not in ("csv", "jsonl"):
+    if fmt.strip().lower() not in ("csv", "jsonl"):
         raise InputError(f'--format: "{fmt}" is not an export format; use csv or jsonl')
-    database = state(ctx).database()
-    with database.session(write=False) as session:
-        rows = pledges.all_pledges(session)
+    desk = state(ctx).desk()
+    with options({"format": "--format"}):
         if output is None:
-            pledges.export_pledges(rows, fmt, sys.stdout)
+            desk.export_pledges(fmt, sys.stdout)
             return
         try:
+            output.parent.mkdir(parents=True, exist_ok=True)
             with output.open("w", encoding="utf-8", newline="") as handle:
-                count = pledges.export_pledges(rows, fmt, handle)
+                count = desk.export_pledges(fmt, handle)
         except OSError as exc:
             raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
     print(f"exported {count} pledges to {output}", file=sys.stderr)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pledgewatch import evidence, pledges
-from pledgewatch.cli.context import now, state
+from pledgewatch.cli.context import now, options, state
 from pledgewatch.cli.output import print_json, say, shorten
 from pledgewatch.cli.parsing import since_option
 from pledgewatch.errors import InputError, QuerySyntaxError
+
+if TYPE_CHECKING:
+    from pledgewatch import evidence
 
 app = typer.Typer(help="Try a search query on the stored articles.", no_args_is_help=True)
 
@@ -48,22 +50,12 @@ def test(
 
     Example: pledgewatch query test '@china AND @russia AND drone*' --since 90d
     """
-    if limit < 0:
-        raise InputError("--limit: give 0 or more articles to show")
     start = since_option(since, now()) if since else None
-    with state(ctx).database().session(write=False) as session:
-        actor = text = None
-        if pledge is not None:
-            found = pledges.get_pledge(session, pledge)
-            actor, text = found.actor, found.text
-            if start is None:
-                start = evidence.earliest_publication(found.made_on)
-        try:
-            trial = evidence.try_query(
-                session, query, since=start, limit=limit, actor=actor, pledge_text=text
-            )
-        except QuerySyntaxError as exc:
-            raise InputError(f"QUERY: {exc}") from None
+    try:
+        with options({"limit": "--limit"}):
+            trial = state(ctx).desk().test_query(query, since=start, limit=limit, pledge_id=pledge)
+    except QuerySyntaxError as exc:
+        raise InputError(f"QUERY: {exc}") from None
     if as_json:
         print_json(trial.to_json())
     else:

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pledgewatch.characters import first_unsafe
-from pledgewatch.cli.context import now, state, today
+from pledgewatch.cli.context import now, options, state
 from pledgewatch.cli.parsing import since_option
 from pledgewatch.errors import InputError
-from pledgewatch.feeds.urls import http_url_problem
-from pledgewatch.report.claimreview import claim_review, to_json_ld
-from pledgewatch.report.collect import final_verdicts
-from pledgewatch.report.render import FORMATS, render
-from pledgewatch.report.weekly import report_data
 
 export_app = typer.Typer(help="Export verdicts for other systems.", no_args_is_help=True)
 
@@ -31,6 +24,7 @@ def _write(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         return
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
@@ -40,7 +34,8 @@ def _write(text: str, output: Path | None) -> None:
 def report(
     ctx: typer.Context,
     since: Annotated[
-        str, typer.Option("--since", help="Start of the period: a span like 7d, or a date.")
+        str,
+        typer.Option("--since", help="Start of the period: a span like 7d, 1w or 1mo, or a date."),
     ] = "7d",
     fmt: Annotated[str, typer.Option("--format", help="md, html, json or csv.")] = "md",
     output: Output = None,
@@ -48,20 +43,22 @@ def report(
     """The report: statuses and changes, verdicts, new evidence, new, overdue and due-soon
     pledges, and feed health, for the period up to now.
 
-    Example: pledgewatch report --since 7d --format html --output week.html
+    The title names the period (weekly for 7d or 1w, monthly for 1mo); a missing
+    folder for --output is made.
+
+    Example: pledgewatch report --since 7d --format html --output reports/week.html
     """
-    if fmt not in FORMATS:
+    from pledgewatch.report.render import FORMATS, render
+
+    chosen = fmt.strip().lower()
+    if chosen not in FORMATS:
         raise InputError(
             f'--format: "{fmt}" is not a report format; use one of {", ".join(FORMATS)}'
         )
-    st = state(ctx)
     until = now()
     start = since_option(since, until)
-    with st.database().session(write=False) as session:
-        data = report_data(
-            session, since=start, until=until, today=today(), review=st.config().review
-        )
-    _write(render(data, fmt), output)
+    data = state(ctx).desk().report(start, until)
+    _write(render(data, chosen), output)
 
 
 @export_app.command("claimreview")
@@ -87,21 +84,6 @@ def claimreview(
     Example: pledgewatch export claimreview --publisher "The Daily Example"
     --url-template "https://news.example.org/pledges/{id}" -o claims.jsonld
     """
-    problem = first_unsafe(publisher, multiline=False)
-    if problem is not None or not publisher.strip():
-        raise InputError(f"--publisher: {problem or 'is empty'}")
-    if url_template is not None and (
-        "{id}" not in url_template or http_url_problem(url_template.replace("{id}", "1"))
-    ):
-        raise InputError(
-            "--url-template: give an http(s) address with {id}, e.g. "
-            '"https://news.example.org/pledges/{id}"'
-        )
-    with state(ctx).database().session(write=False) as session:
-        verdicts = final_verdicts(session)
-    if url_template is not None:
-        verdicts = [
-            replace(v, url=url_template.replace("{id}", str(v.pledge_id))) for v in verdicts
-        ]
-    reviews = [claim_review(v, publisher=publisher) for v in verdicts]
-    _write(to_json_ld(reviews), output)
+    with options({"publisher": "--publisher", "url_template": "--url-template"}):
+        text = state(ctx).desk().claimreview(publisher=publisher, url_template=url_template)
+    _write(text, output)

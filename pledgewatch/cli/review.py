@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from pledgewatch import review
-from pledgewatch.cli.context import current_user, now, options, state, today
-from pledgewatch.cli.output import cell, print_json, say, shorten, stdout
+from pledgewatch.cli.context import options, state
+from pledgewatch.cli.output import (
+    PAGE,
+    cell,
+    listing_format,
+    more_line,
+    print_json,
+    print_rows,
+    say,
+    stdout,
+)
 
-VERDICT_OPTIONS = {"note": "--note", "source_url": "--source-url", "by": "--by"}
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+    from pledgewatch.review import BoardRow
+
+VERDICT_OPTIONS = {
+    "note": "--note",
+    "source_url": "--source-url",
+    "by": "--by",
+    "status": "STATUS",
+}
 
 
 STATUS_STYLES = {
@@ -31,13 +49,19 @@ def verdict(
         str,
         typer.Argument(help="not_yet_rated, in_the_works, stalled, kept, compromise or broken."),
     ],
-    note: Annotated[str | None, typer.Option("--note", help="Why: kept in the history.")] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Why: kept in the history (required).")
+    ] = None,
     evidence_ids: Annotated[
         list[int] | None, typer.Option("--evidence", help="An evidence id it rests on; repeat.")
     ] = None,
     source_url: Annotated[
         str | None, typer.Option("--source-url", help="A source it rests on, if not evidence.")
     ] = None,
+    same: Annotated[
+        bool,
+        typer.Option("--same", help="Record it even though the status stays as it is."),
+    ] = False,
     by: Annotated[
         str | None,
         typer.Option("--by", help="Who decides (default: $PLEDGEWATCH_USER, else the OS user)."),
@@ -51,86 +75,80 @@ def verdict(
 
     Example: pledgewatch verdict 1 broken --evidence 12 --note "Chinese parts in Russian drones"
     """
-    editor = current_user(by, "--by")
-    with state(ctx).database().session() as session, options(VERDICT_OPTIONS):
-        change = review.record_verdict(
-            session,
+    desk = state(ctx).desk(by, "--by")
+    with options(VERDICT_OPTIONS):
+        change = desk.record_verdict(
             pledge_id,
             status,
             note=note or "",
-            by=editor,
-            now=now(),
             evidence_ids=evidence_ids or (),
             source_url=source_url,
+            same_status=same,
         )
-        cited = review.cited_evidence(session, [change.id])[change.id]
-        document = {
-            "id": change.id,
-            "pledge_id": change.pledge_id,
-            "from": change.from_status,
-            "to": change.to_status,
-            "at": change.at.isoformat(),
-            "by": change.by,
-            "note": change.note,
-            "evidence": cited,
-            "source_url": change.source_url,
-        }
     if as_json:
-        print_json(document)
+        print_json(change.to_json())
     else:
-        say(f"pledge #{pledge_id}: {document['from']} -> {document['to']} ({document['by']})")
+        say(f"pledge #{pledge_id}: {change.from_status} -> {change.to_status} ({change.by})")
+
+
+def styled_status(status: str) -> Text:
+    from rich.text import Text
+
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def board_table(rows: list[BoardRow]) -> Table:
+    """The board at any width: the pledge gives way first, never the id or status."""
+    from rich.table import Table
+
+    table = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("actor", no_wrap=True, overflow="ellipsis", max_width=18, ratio=1)
+    table.add_column("pledge", no_wrap=True, overflow="ellipsis", ratio=4, min_width=12)
+    table.add_column("status", no_wrap=True)
+    table.add_column("flags", no_wrap=True, overflow="ellipsis", max_width=24, ratio=1)
+    table.add_column("pend", no_wrap=True, justify="right")
+    table.add_column("deadline", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            cell(str(row.id)),
+            cell(" ".join(row.actor.split())),
+            cell(" ".join(row.text.split())),
+            styled_status(row.status),
+            cell(", ".join(row.flags)),
+            cell(str(row.evidence["pending"]) if row.evidence["pending"] else ""),
+            cell(row.deadline.isoformat() if row.deadline else ""),
+        )
+    return table
 
 
 def status(
     ctx: typer.Context,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help=f"Rows to show (a table shows {PAGE} by default).", min=0),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print every row as CSV.")] = False,
+    as_nl: Annotated[bool, typer.Option("--nl", help="Print every row as a line of JSON.")] = False,
 ) -> None:
     """The status board: one row a pledge, what needs attention first.
 
     Flags: overdue (deadline passed, no final verdict), needs_review (pending
-    evidence), due_soon (deadline within [review].due_soon), stale (no new
-    evidence for [review].stale_after).
+    evidence), due_soon (deadline within the review settings' due_soon), stale
+    (no new evidence for the review settings' stale_after).
 
     Example: pledgewatch status
     """
-    st = state(ctx)
-    settings = st.config().review
-    with st.database().session(write=False) as session:
-        rows = review.status_board(
-            session, today=today(), stale_after=settings.stale_after, due_soon=settings.due_soon
-        )
-    if as_json:
-        print_json([row.to_json() for row in rows])
+    fmt = listing_format(as_json, as_csv, as_nl)
+    rows = state(ctx).desk().status_board()
+    if fmt != "table":
+        chosen = rows if limit is None else rows[:limit]
+        print_rows([row.to_json() for row in chosen], fmt)
         return
     if not rows:
         say('no pledges yet; log one with "pledgewatch pledge add"')
         return
-    table = Table(header_style="bold")
-    for column in (
-        "id",
-        "actor",
-        "pledge",
-        "status",
-        "flags",
-        "pending",
-        "kept",
-        "broken",
-        "last evidence",
-        "deadline",
-    ):
-        table.add_column(column, overflow="fold", no_wrap=column not in ("actor", "pledge"))
-    for row in rows:
-        style = STATUS_STYLES.get(row.status, "")
-        table.add_row(
-            cell(str(row.id)),
-            cell(shorten(row.actor, 24)),
-            cell(shorten(row.text, 60)),
-            f"[{style}]{row.status}[/]" if style else row.status,
-            cell(", ".join(row.flags)),
-            cell(str(row.evidence["pending"])),
-            cell(str(row.evidence["kept"])),
-            cell(str(row.evidence["broken"])),
-            cell(row.last_evidence_at.strftime("%Y-%m-%d") if row.last_evidence_at else ""),
-            cell(row.deadline.isoformat() if row.deadline else ""),
-        )
-    stdout.print(table)
+    shown = rows[: PAGE if limit is None else limit]
+    stdout.print(board_table(shown))
+    more_line(len(shown), len(rows), "pledges")

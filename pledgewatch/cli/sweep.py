@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pledgewatch.cli.context import state
 from pledgewatch.cli.output import print_json, say
-from pledgewatch.scheduler import Watcher, describe
-from pledgewatch.sweep import Sweep, SweepSummary
+
+if TYPE_CHECKING:
+    from pledgewatch.sweep import Sweep, SweepSummary
 
 
 def sweep(
@@ -33,11 +34,17 @@ def sweep(
 
     Example: */15 * * * * cd /srv/pledgewatch && pledgewatch sweep >> sweep.log 2>&1
     """
-    st = state(ctx)
-    config = st.config()
-    database = st.database()
+    desk = state(ctx).desk()
     show_progress = sys.stderr.isatty() and not as_json
     if show_progress:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         with Progress(
             TextColumn("sweeping"),
             BarColumn(),
@@ -53,26 +60,32 @@ def sweep(
             def advance(done: int, total: int, name: str) -> None:
                 progress.update(task, completed=done, total=total, description=name)
 
-            summary = Sweep(
-                database, config, names=feed or (), all_feeds=all_feeds, on_progress=advance
-            ).run()
+            summary = desk.sweep(names=feed or (), all_feeds=all_feeds, on_progress=advance)
     else:
-        summary = Sweep(database, config, names=feed or (), all_feeds=all_feeds).run()
+        summary = desk.sweep(names=feed or (), all_feeds=all_feeds)
     if as_json:
         print_json(summary.to_json())
     else:
         _print_summary(summary)
 
 
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _print_summary(summary: SweepSummary) -> None:
+    """Lines for a cron log: each with the time, each failed feed with its reason."""
+    from pledgewatch.scheduler import describe
+
+    stamp = _stamp()
     if summary.feeds_due == 0:
-        say('no feeds are due; "pledgewatch feed list" shows when each is next polled')
+        say(f'{stamp} no feeds are due; "pledgewatch feed list" shows when each is next polled')
         return
-    say(describe(summary))
+    say(f"{stamp} {describe(summary)}")
     for item in summary.errors:
-        say(f"  {item['feed']}: {item['error']}")
+        say(f"{stamp}   {item['feed']} failed: {item['error']}")
     for item in summary.warnings:
-        say(f"  {item['feed']} (warning): {item['warning']}")
+        say(f"{stamp}   {item['feed']} (warning): {item['warning']}")
 
 
 def watch(ctx: typer.Context) -> None:
@@ -82,6 +95,9 @@ def watch(ctx: typer.Context) -> None:
 
     Example: pledgewatch --config /srv/pledgewatch/config.toml watch
     """
+    from pledgewatch.scheduler import Watcher
+    from pledgewatch.sweep import Sweep
+
     st = state(ctx)
     config = st.config()
     database = st.database()

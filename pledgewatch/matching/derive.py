@@ -41,7 +41,7 @@ from typing import Any
 
 from pledgewatch.errors import ValidationError
 from pledgewatch.matching import aliases
-from pledgewatch.matching.analysis import analyse, plain
+from pledgewatch.matching.analysis import analyse, phrase_variants, plain
 from pledgewatch.matching.inflect import all_inflections, all_lemmas
 from pledgewatch.matching.reading import Reading, read_pledge
 
@@ -173,7 +173,9 @@ def _quote(words: str) -> str:
     """Words as one query term or phrase: characters that mean something in a
     query are dropped, and a lone operator word ("NEAR") is quoted."""
     words = " ".join(re.sub(r'["()*:@]', " ", words).split())
-    if not re.search(r"[^\W_]", words):
+    # Searchable as the query language reads it: word characters alone are not
+    # enough (a modifier letter such as U+037A folds to nothing).
+    if not re.search(r"[^\W_]", words) or not phrase_variants(words):
         return ""
     return f'"{words}"' if " " in words or _OPERATOR_WORD.match(words) else words
 
@@ -684,8 +686,14 @@ def parse_pledge(text: str, actor: str) -> PledgeParse:
         others=tuple(others),
         topics=tuple(_topics(text, terms, found)),
         things=tuple(things),
+        # Only what the query language can search: the reading splits raw words,
+        # and one may hold no letter the analyser keeps (U+037A folds to nothing).
         objects=tuple(
-            _object_terms(reading, lowered, skip, capitalised, compounds) if english else ()
+            term
+            for term in (
+                _object_terms(reading, lowered, skip, capitalised, compounds) if english else ()
+            )
+            if term.endswith("*") or phrase_variants(term.replace('"', " "))
         ),
         reading=reading,
         terms=tuple(terms),

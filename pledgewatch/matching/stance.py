@@ -381,7 +381,8 @@ def _pledge(text: str, lex: Lexicon) -> _Pledge:
                 for f in found
             ),
         }
-        act_patterns = tuple(sorted({_terms(form) for form in forms}))
+        # A form with no term the analyser keeps (a modifier letter) is no pattern.
+        act_patterns = tuple(sorted({_terms(form) for form in forms} - {()}))
     objects = frozenset(
         t
         for word in reading.object

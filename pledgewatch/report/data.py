@@ -86,8 +86,31 @@ class ReportInput:
     articles_total: int
     articles_new: int
     sweeps: int
-    title: str = "Pledge tracker: weekly report"
+    title: str | None = None  # else named after the period: weekly, monthly, ...
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def period_title(since: datetime, until: datetime) -> str:
+    """The report's title, named for the period it covers."""
+    days = (until - since).total_seconds() / 86400
+    if 0.9 <= days <= 1.1:
+        name = "daily report"
+    elif 6.5 <= days <= 7.5:
+        name = "weekly report"
+    elif 13.5 <= days <= 14.5:
+        name = "fortnightly report"
+    elif 27.5 <= days <= 31.5:
+        name = "monthly report"
+    elif 89 <= days <= 93:
+        name = "quarterly report"
+    elif 364 <= days <= 366.5:
+        name = "yearly report"
+    elif days < 1:
+        hours = max(1, round(days * 24))
+        name = f"report on the last {hours} hour{'s' if hours != 1 else ''}"
+    else:
+        name = f"report on {round(days)} days"
+    return f"Pledge tracker: {name}"
 
 
 def _status_at(pledge: PledgeRecord, changes: list[ChangeRecord], moment: datetime) -> str | None:
@@ -187,7 +210,7 @@ def build_report(data: ReportInput) -> dict[str, Any]:
     changed_ids = {c["pledge_id"] for c in status_changes}
     evidence_counts = Counter(e.pledge_id for e in data.evidence)
     return {
-        "title": data.title,
+        "title": data.title or period_title(data.since, data.until),
         "since": data.since.isoformat(),
         "until": data.until.isoformat(),
         "counts": counts,

@@ -1,0 +1,34 @@
+"""pledge archive: a pledge can leave the board and the sweep, keeping its history
+
+Archiving is how a newsroom takes back a pledge logged by mistake, or one it no
+longer follows, without deleting the verdicts and evidence it has: who
+archived it, when and why are kept on the pledge (and as a revision).
+
+Revision ID: 9d4f3a6b2c11
+Revises: 7c1d2e8f9a40
+Create Date: 2026-12-02 05:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "9d4f3a6b2c11"
+down_revision: str | None = "7c1d2e8f9a40"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("pledges", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("archived_by", sa.String(100), nullable=True))
+        batch_op.add_column(sa.Column("archive_reason", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("pledges", schema=None) as batch_op:
+        batch_op.drop_column("archive_reason")
+        batch_op.drop_column("archived_by")
+        batch_op.drop_column("archived_at")

@@ -1,0 +1,1105 @@
+"""The Desk: pledgewatch as a library, one method per command.
+
+    from pledgewatch import open_desk, load_config
+
+    with open_desk(load_config("config.toml"), user="ana") as desk:
+        added = desk.add_pledge(
+            {"text": "China will not sell weapons to Russia", "actor": "Xi Jinping",
+             "made_on": "2024-06-13", "source_url": "https://www.reuters.com/..."}
+        )
+        for row in desk.status_board():
+            print(row.id, row.status, row.flags)
+
+Each method holds one command's rules: it validates what it is given, stores
+it and matches it in one transaction, and returns frozen values (``views``)
+with ``to_json()``; no session or row escapes. The clock and the acting user
+are given when the Desk is opened (``acting`` gives the same Desk for another
+person). Errors are pledgewatch errors with fields (the field, the id, the
+URL), never exit codes or option names: the command line and the web desk each
+say them in their own words.
+
+May import anything in pledgewatch but the front ends (cli, web).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from pledgewatch import evidence as evidence_store
+from pledgewatch import pledges as registry
+from pledgewatch import review as reviews
+from pledgewatch.characters import first_unsafe
+from pledgewatch.config import Config, FeedConfig, normalise_feed_url
+from pledgewatch.db import Database, lock_pledges
+from pledgewatch.errors import (
+    ConfigError,
+    DuplicatePledgeError,
+    FeedError,
+    InputError,
+    ValidationError,
+)
+from pledgewatch.feeds.urls import canonical_url, http_url_problem
+from pledgewatch.models import (
+    REVIEW_VALUES,
+    Article,
+    Evidence,
+    EvidenceReview,
+    Pledge,
+    PledgeRevision,
+    PledgeTag,
+    StatusChange,
+    StatusChangeEvidence,
+)
+from pledgewatch.views import (
+    Added,
+    Archived,
+    ArticleView,
+    DryRun,
+    Edited,
+    EvidenceView,
+    FeedCheck,
+    FeedEntryView,
+    FeedView,
+    Imported,
+    Page,
+    PledgeDetail,
+    PledgeView,
+    Reviewed,
+    ReviewView,
+    RevisionView,
+    TimelineEntry,
+    VerdictView,
+)
+
+Progress = Callable[[int, int], None]
+
+# The fields whose change makes a pledge collect other evidence: an edit of
+# one of them matches the stored articles again.
+MATCHED_FIELDS = frozenset({"text", "actor", "query", "made_on"})
+MAX_REASON = 2000
+MAX_LIMIT = 100_000
+
+
+class SystemClock:
+    """Now in UTC; today where the journalist is or in UTC, whichever is later (so a
+    pledge made today is never "in the future" on either side of midnight)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        return max(date.today(), self.now().date())  # noqa: DTZ011
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    """A clock that stands still (for tests, replays and reports as of a date)."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+    def today(self) -> date:
+        return self.at.date()
+
+
+def fold(text: str) -> str:
+    """Case and accents folded, for searching: "Inácio" finds "Inacio" and back."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def open_desk(
+    config: Config,
+    *,
+    user: str = "pledgewatch",
+    clock: SystemClock | FixedClock | None = None,
+    database: Database | None = None,
+) -> Desk:
+    """The Desk over ``config``'s database (initialised and current), acting as ``user``."""
+    desk = Desk(config, user=user, clock=clock, database=database)
+    desk.database.ensure_ready()
+    return desk
+
+
+class Desk:
+    """One method per command; see the module's docstring."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        user: str = "pledgewatch",
+        clock: SystemClock | FixedClock | None = None,
+        database: Database | None = None,
+    ) -> None:
+        self.config = config
+        self.user = registry.check_person("by", user)
+        self.clock = clock or SystemClock()
+        self._database = database
+        self._owns_database = database is None
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = Database(self.config.database.url)
+        return self._database
+
+    def acting(self, user: str) -> Desk:
+        """The same Desk (database, clock) acting as ``user``."""
+        other = Desk(self.config, user=user, clock=self.clock, database=self.database)
+        other._owns_database = False
+        return other
+
+    def close(self) -> None:
+        if self._owns_database and self._database is not None:
+            self._database.dispose()
+            self._database = None
+
+    def __enter__(self) -> Desk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def init(self) -> tuple[str | None, str | None]:
+        """Create or upgrade the database; (revision before, revision after)."""
+        return self.database.migrate()
+
+    # -- pledges -----------------------------------------------------------------------------
+
+    def add_pledge(
+        self,
+        fields: Mapping[str, Any],
+        *,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> Added:
+        """Log a pledge and the evidence its query finds among stored articles, in one
+        transaction. ``fields`` are the import columns (text, actor, made_on,
+        source_url, ...). A pledge that repeats one by the same actor is refused
+        unless ``force``."""
+        data = registry.validate(fields, today=self.clock.today())
+        with self.database.session() as session:
+            pledge = registry.add_pledge(
+                session, data, by=self.user, now=self.clock.now(), force=force
+            )
+            found = evidence_store.rematch(
+                session, self.clock.now(), pledge_id=pledge.id, progress=progress
+            )
+            similar = self._similar(session, pledge)
+            return Added(pledge_view(pledge), found, similar)
+
+    def preview_pledge(self, fields: Mapping[str, Any], *, force: bool = False) -> DryRun:
+        """What ``add_pledge`` would log and what its query finds; nothing is written."""
+        data = registry.validate(fields, today=self.clock.today())
+        with self.database.session(write=False) as session:
+            if not force:
+                existing = registry.find_duplicate(session, data)
+                if existing is not None:
+                    raise DuplicatePledgeError(existing, data.actor)
+            return self._dry_run(session, data)
+
+    def edit_pledge(
+        self,
+        pledge_id: int,
+        changes: Mapping[str, Any],
+        *,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> Edited:
+        """Change a pledge's fields (old values go to its history). A change of its
+        text, actor, query or date matches stored articles again, in the same
+        transaction; pending evidence the new query no longer matches is named."""
+        with self.database.session() as session:
+            pledge, changed = registry.edit_pledge(
+                session,
+                pledge_id,
+                changes,
+                by=self.user,
+                now=self.clock.now(),
+                today=self.clock.today(),
+                force=force,
+            )
+            found = 0
+            unmatched: list[int] = []
+            if set(changed) & MATCHED_FIELDS:
+                found = evidence_store.rematch(
+                    session, self.clock.now(), pledge_id=pledge_id, progress=progress
+                )
+                unmatched = evidence_store.unmatched_pending(session, pledge)
+            return Edited(pledge_view(pledge), tuple(changed), found, tuple(unmatched))
+
+    def preview_edit(
+        self, pledge_id: int, changes: Mapping[str, Any], *, force: bool = False
+    ) -> DryRun:
+        with self.database.session(write=False) as session:
+            current = registry.get_pledge(session, pledge_id)
+            after, _ = registry.preview_edit(
+                session, current, changes, today=self.clock.today(), force=force
+            )
+            return self._dry_run(session, after)
+
+    def _dry_run(self, session: Session, data: registry.PledgeData) -> DryRun:
+        query, derived = evidence_store.effective_query(data)
+        trial = evidence_store.try_query(
+            session,
+            query,
+            since=evidence_store.earliest_publication(data.made_on),
+            actor=data.actor,
+            pledge_text=data.text,
+        )
+        return DryRun(registry.export_row_of(data), query, derived, trial)
+
+    def archive_pledge(self, pledge_id: int, reason: str) -> Archived:
+        """Take a pledge off the board and out of the sweep; its verdicts, evidence
+        and reviews stay, and the archive (who, when, why) joins its history."""
+        text = (reason or "").strip()
+        if not text:
+            raise ValidationError("reason", "is required: say why, for the record")
+        if len(text) > MAX_REASON:
+            raise ValidationError(
+                "reason", f"is {len(text):,} characters long; the limit is {MAX_REASON:,}"
+            )
+        problem = first_unsafe(text, multiline=False)
+        if problem is not None:
+            raise ValidationError("reason", problem)
+        now = self.clock.now()
+        with self.database.session() as session:
+            # Under the pledges lock, like an edit: a sweep sees it archived or not.
+            lock_pledges(session, exclusive=True)
+            pledge = registry.get_pledge(session, pledge_id, for_update=True)
+            if pledge.archived_at is not None:
+                raise InputError(
+                    f"pledge #{pledge_id} was archived on {pledge.archived_at:%Y-%m-%d} "
+                    f"by {pledge.archived_by}"
+                )
+            pledge.archived_at = now
+            pledge.archived_by = self.user
+            pledge.archive_reason = text
+            pledge.updated_at = now
+            pledge.updated_by = self.user
+            session.add(
+                PledgeRevision(
+                    pledge_id=pledge.id,
+                    at=now,
+                    by=self.user,
+                    field="archived",
+                    old_value=None,
+                    new_value=text,
+                )
+            )
+            session.flush()
+            pending = session.scalar(
+                select(func.count())
+                .select_from(Evidence)
+                .where(Evidence.pledge_id == pledge.id, Evidence.review == "pending")
+            )
+            return Archived(pledge_view(pledge), int(pending or 0))
+
+    def pledge(self, pledge_id: int) -> PledgeDetail:
+        """One pledge: its fields, effective query, evidence and one timeline of its
+        story (logged, edits, evidence found, reviews, verdicts with what they cite)."""
+        with self.database.session(write=False) as session:
+            pledge = registry.get_pledge(session, pledge_id)
+            query, derived = evidence_store.effective_query(pledge)
+            items = evidence_store.list_evidence(session, pledge_id=pledge_id)
+            views = self._evidence_views(session, items, with_reviews=True)
+            changes, revisions = registry.history(session, pledge_id)
+            cited = reviews.cited_evidence(session, [c.id for c in changes])
+            verdicts = tuple(verdict_view(c, cited[c.id]) for c in changes)
+            revision_views = tuple(
+                RevisionView(r.at, r.by, r.field, r.old_value, r.new_value) for r in revisions
+            )
+            view = pledge_view(pledge)
+            return PledgeDetail(
+                view,
+                query,
+                derived,
+                views,
+                verdicts,
+                revision_views,
+                timeline(view, views, verdicts, revision_views),
+            )
+
+    def pledges(
+        self,
+        *,
+        status: str | None = None,
+        tag: str | None = None,
+        actor: str | None = None,
+        search: str | None = None,
+        archived: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Page[PledgeView]:
+        """Pledges newest first (by date made), filtered; ``actor`` and ``search``
+        are accent- and case-insensitive (``search`` wants every word given, in the
+        text, actor, quote, notes or tags). Archived pledges only with ``archived``."""
+        check_page(limit, offset)
+        with self.database.session(write=False) as session:
+            query = select(Pledge)
+            query = query.where(
+                Pledge.archived_at.is_not(None) if archived else Pledge.archived_at.is_(None)
+            )
+            if status is not None:
+                query = query.where(Pledge.status == registry.check_status(status))
+            if tag is not None:
+                query = query.where(
+                    Pledge.id.in_(
+                        select(PledgeTag.pledge_id).where(PledgeTag.tag == tag.strip().lower())
+                    )
+                )
+            ids: list[int] | None = None
+            if (actor and actor.strip()) or (search and search.strip()):
+                ids = self._search(session, query, actor=actor, search=search)
+                query = select(Pledge).where(Pledge.id.in_(ids)) if ids else None  # type: ignore[assignment]
+            if query is None:
+                return Page((), 0, offset)
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            ordered = query.order_by(Pledge.made_on.desc(), Pledge.id.desc()).offset(offset)
+            if limit is not None:
+                ordered = ordered.limit(limit)
+            rows = session.scalars(ordered)
+            return Page(tuple(pledge_view(p) for p in rows), int(total), offset)
+
+    def _search(
+        self, session: Session, query: Any, *, actor: str | None, search: str | None
+    ) -> list[int]:
+        """Ids among ``query``'s pledges whose folded actor and words contain what was
+        asked; folding is done here, the same on SQLite and PostgreSQL."""
+        actor_needle = fold(actor.strip()) if actor and actor.strip() else None
+        words = fold(search).split() if search else []
+        found = []
+        rows = session.execute(
+            select(
+                Pledge.id,
+                Pledge.actor,
+                Pledge.text,
+                Pledge.quote,
+                Pledge.notes,
+                Pledge.reported_by,
+                Pledge.source_name,
+            ).where(Pledge.id.in_(query.with_only_columns(Pledge.id).scalar_subquery()))
+        )
+        tags: dict[int, list[str]] = {}
+        if words:
+            for pledge_id, tag in session.execute(select(PledgeTag.pledge_id, PledgeTag.tag)):
+                tags.setdefault(pledge_id, []).append(tag)
+        for pledge_id, who, text, quote, notes, reported_by, source in rows:
+            if actor_needle is not None and actor_needle not in fold(who):
+                continue
+            if words:
+                haystack = fold(
+                    " ".join(filter(None, (who, text, quote, notes, reported_by, source)))
+                    + " "
+                    + " ".join(tags.get(pledge_id, ()))
+                )
+                if not all(word in haystack for word in words):
+                    continue
+            found.append(pledge_id)
+        return found
+
+    def _similar(self, session: Session, pledge: Pledge) -> tuple[PledgeView, ...]:
+        """Other pledges whose actor is a variant of this one's name ("Macron",
+        "President Macron") and whose words are mostly the same."""
+        mine = set(registry.normalise_key(pledge.actor).split())
+        words = set(registry.normalise_key(pledge.text).split())
+        if not mine or not words:
+            return ()
+        similar = []
+        candidates = session.scalars(
+            select(Pledge).where(Pledge.id != pledge.id, Pledge.archived_at.is_(None))
+        )
+        for other in candidates:
+            theirs = set(registry.normalise_key(other.actor).split())
+            if not (mine <= theirs or theirs <= mine):
+                continue
+            other_words = set(registry.normalise_key(other.text).split())
+            overlap = len(words & other_words) / max(1, len(words | other_words))
+            if overlap >= 0.6:
+                similar.append(pledge_view(other))
+        return tuple(similar[:5])
+
+    def import_pledges(
+        self,
+        path: Path,
+        *,
+        skip_existing: bool = False,
+        progress: Progress | None = None,
+    ) -> Imported:
+        """Import a CSV or JSON Lines file: every row checked first, nothing written
+        if any is bad; the pledges and their evidence in one transaction."""
+        with self.database.session() as session:
+            result = registry.import_pledges(
+                session,
+                path,
+                by=self.user,
+                now=self.clock.now(),
+                today=self.clock.today(),
+                skip_existing=skip_existing,
+            )
+            found = (
+                evidence_store.rematch(
+                    session, self.clock.now(), pledge_ids=result.imported, progress=progress
+                )
+                if result.imported
+                else 0
+            )
+            return Imported(
+                tuple(result.imported), tuple(result.skipped), found, tuple(result.warnings)
+            )
+
+    def export_pledges(self, fmt: str, out: IO[str]) -> int:
+        """Every pledge (archived too) as CSV or JSON Lines, the columns import reads."""
+        fmt = fmt.strip().lower()
+        if fmt not in ("csv", "jsonl"):
+            raise ValidationError("format", f'"{fmt}" is not an export format; use csv or jsonl')
+        with self.database.session(write=False) as session:
+            return registry.export_pledges(registry.all_pledges(session), fmt, out)
+
+    def rederive(
+        self, pledge_id: int | None = None, *, apply: bool = False
+    ) -> list[tuple[evidence_store.Rederivation, int | None]]:
+        """Derive queries again with today's rules (one pledge, or every derived one):
+        each new query with what it adds or drops; with ``apply``, recorded and
+        matched, with the evidence found."""
+        if not apply:
+            with self.database.session(write=False) as session:
+                return [(item, None) for item in evidence_store.rederivations(session, pledge_id)]
+        done: list[tuple[evidence_store.Rederivation, int | None]] = []
+        with self.database.session() as session:
+            lock_pledges(session, exclusive=True)
+            for item in evidence_store.rederivations(session, pledge_id):
+                pledge = registry.get_pledge(session, item.pledge_id, for_update=True)
+                registry.store_derived_query(
+                    session, pledge, item.new, by=self.user, now=self.clock.now()
+                )
+                found = evidence_store.rematch(session, self.clock.now(), pledge_id=item.pledge_id)
+                done.append((item, found))
+        return done
+
+    def test_query(
+        self,
+        query: str,
+        *,
+        since: datetime | None = None,
+        limit: int = 10,
+        pledge_id: int | None = None,
+    ) -> evidence_store.QueryTrial:
+        """What ``query`` matches among stored articles; nothing is written. With a
+        pledge, it is checked against the pledge's actor and date."""
+        if limit < 0:
+            raise ValidationError("limit", "give 0 or more articles to show")
+        with self.database.session(write=False) as session:
+            actor = text = None
+            if pledge_id is not None:
+                found = registry.get_pledge(session, pledge_id)
+                actor, text = found.actor, found.text
+                if since is None:
+                    since = evidence_store.earliest_publication(found.made_on)
+            return evidence_store.try_query(
+                session, query, since=since, limit=limit, actor=actor, pledge_text=text
+            )
+
+    # -- feeds and sweeps --------------------------------------------------------------------
+
+    def feeds(self) -> list[FeedView]:
+        """The configured feeds with their state, then feeds no longer configured."""
+        from pledgewatch.feeds.state import describe_feed
+        from pledgewatch.sweep import feed_states
+
+        with self.database.session(write=False) as session:
+            states = {feed.name: (feed, count) for feed, count in feed_states(session)}
+        rows = []
+        for conf in self.config.feeds:
+            feed, articles = states.get(conf.name, (None, 0))
+            rows.append(describe_feed(conf, feed, articles))
+        for name, (feed, articles) in states.items():
+            if self.config.feed(name) is None:
+                rows.append(describe_feed(None, feed, articles))
+        return rows
+
+    def check_feed(self, target: str, *, base: Path | None = None) -> FeedCheck:
+        """Fetch and parse one feed once (a URL, a file, or a configured feed's name)
+        with the config's limits; nothing is stored. A feed that fails raises
+        FeedError with its URL."""
+        return check_feed(self.config, target, base=base)
+
+    def sweep(
+        self,
+        *,
+        names: Sequence[str] = (),
+        all_feeds: bool = False,
+        on_progress: Callable[[int, int, str], None] | None = None,
+        stop: Any = None,
+    ) -> Any:
+        """One pass over the due feeds (or the ``names``, or ``all_feeds``); the
+        sweep's summary (``sweep.SweepSummary``)."""
+        from pledgewatch.sweep import Sweep
+
+        return Sweep(
+            self.database,
+            self.config,
+            names=names,
+            all_feeds=all_feeds,
+            on_progress=on_progress,
+            stop=stop,
+            clock=self.clock.now,
+        ).run()
+
+    def rematch(self, pledge_id: int | None = None, *, progress: Progress | None = None) -> int:
+        """Match stored articles again (every pledge, or one); new evidence found.
+        Reviews and evidence already found stay as they are."""
+        return evidence_store.rematch_stored(
+            self.database, self.clock.now(), pledge_id=pledge_id, progress=progress
+        )
+
+    # -- evidence, reviews and verdicts ----------------------------------------------------
+
+    def evidence(
+        self,
+        *,
+        pledge_id: int | None = None,
+        review: str | None = None,
+        stance: str | None = None,
+        since: datetime | None = None,
+        tag: str | None = None,
+        actor: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        pending_first: bool = True,
+    ) -> Page[EvidenceView]:
+        """Evidence, paged in SQL: pending first (when not filtered by review), then
+        the newest article first. Article bodies are never read for a list."""
+        check_page(limit, offset)
+        query = select(Evidence).join(Article, Evidence.article_id == Article.id)
+        query = query.join(Pledge, Pledge.id == Evidence.pledge_id)
+        if pledge_id is not None:
+            if not registry.in_id_range(pledge_id):
+                return Page((), 0, offset)
+            query = query.where(Evidence.pledge_id == pledge_id)
+        if review is not None:
+            value = review.strip().lower()
+            if value not in REVIEW_VALUES:
+                raise ValidationError(
+                    "review",
+                    f'"{review}" is not a review state; use one of {", ".join(REVIEW_VALUES)}',
+                )
+            query = query.where(Evidence.review == value)
+        if stance is not None:
+            query = query.where(Evidence.stance == reviews.check_stance(stance))
+        if since is not None:
+            query = query.where(Evidence.found_at >= since)
+        if tag is not None:
+            query = query.where(
+                Evidence.pledge_id.in_(
+                    select(PledgeTag.pledge_id).where(PledgeTag.tag == tag.strip().lower())
+                )
+            )
+        with self.database.session(write=False) as session:
+            if actor is not None and actor.strip():
+                needle = fold(actor.strip())
+                ids = [
+                    pid
+                    for pid, who in session.execute(select(Pledge.id, Pledge.actor))
+                    if needle in fold(who)
+                ]
+                query = query.where(Evidence.pledge_id.in_(ids))
+            total = session.scalar(
+                select(func.count()).select_from(query.with_only_columns(Evidence.id).subquery())
+            )
+            order: list[Any] = [Article.published_at.desc(), Evidence.id.desc()]
+            if pending_first and review is None:
+                order.insert(0, (Evidence.review != "pending"))
+            rows = session.execute(
+                query.with_only_columns(
+                    Evidence.id,
+                    Evidence.pledge_id,
+                    Evidence.article_id,
+                    Evidence.score,
+                    Evidence.stance,
+                    Evidence.stance_reason,
+                    Evidence.snippet,
+                    Evidence.review,
+                    Evidence.found_at,
+                    Evidence.reviewed_by,
+                    Evidence.reviewed_at,
+                    Evidence.review_note,
+                    Evidence.query,
+                    Article.url,
+                    Article.title,
+                    Article.published_at,
+                    Pledge.text,
+                    Pledge.actor,
+                )
+                .order_by(*order)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            feeds = evidence_store.feeds_of(session, [row.article_id for row in rows])
+            items = tuple(
+                EvidenceView(
+                    id=row.id,
+                    pledge_id=row.pledge_id,
+                    article=ArticleView(
+                        row.url, row.title, row.published_at, tuple(feeds[row.article_id])
+                    ),
+                    score=row.score,
+                    stance=row.stance,
+                    stance_reason=row.stance_reason,
+                    snippet=row.snippet,
+                    review=row.review,
+                    found_at=row.found_at,
+                    reviewed_by=row.reviewed_by,
+                    reviewed_at=row.reviewed_at,
+                    review_note=row.review_note,
+                    query=row.query,
+                    pledge_text=row.text,
+                    pledge_actor=row.actor,
+                )
+                for row in rows
+            )
+            return Page(items, int(total or 0), offset)
+
+    def add_evidence(
+        self, pledge_id: int, url: str, *, title: str | None = None, note: str | None = None
+    ) -> EvidenceView:
+        """Evidence found outside the feeds: an article by its URL, stored as pending
+        evidence for the pledge (its title is the one given, else its address)."""
+        return self._add_evidence(pledge_id, url, title=title, note=note)
+
+    def _add_evidence(
+        self, pledge_id: int, url: str, *, title: str | None, note: str | None
+    ) -> EvidenceView:
+        address = registry.check_url("url", url.strip())
+        heading = (title or "").strip() or address
+        problem = first_unsafe(heading, multiline=False)
+        if problem is not None:
+            raise ValidationError("title", problem)
+        text = reviews.check_note(note)
+        now = self.clock.now()
+        with self.database.session() as session:
+            pledge = registry.get_pledge(session, pledge_id)
+            canonical = canonical_url(address)
+            article = session.scalars(
+                select(Article).where(or_(Article.url == canonical, Article.url == address))
+            ).first()
+            if article is None:
+                article = Article(
+                    url=canonical,
+                    title=heading[:1000],
+                    summary="",
+                    content="",
+                    published_at=now,
+                    fetched_at=now,
+                    updated_at=now,
+                    content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+                )
+                session.add(article)
+                session.flush()
+            existing = session.scalars(
+                select(Evidence).where(
+                    Evidence.pledge_id == pledge.id, Evidence.article_id == article.id
+                )
+            ).first()
+            if existing is not None:
+                raise InputError(
+                    f"evidence #{existing.id} already links this article to pledge #{pledge.id}"
+                )
+            item = Evidence(
+                pledge_id=pledge.id,
+                article_id=article.id,
+                score=1.0,
+                stance="neutral",
+                stance_reason=f"added by hand by {self.user}",
+                snippet=(text or heading)[:500],
+                review="pending",
+                found_at=now,
+                query=None,
+            )
+            session.add(item)
+            session.flush()
+            return self._evidence_views(session, [item])[0]
+
+    def review_evidence(
+        self,
+        evidence_ids: Iterable[int],
+        decision: str,
+        *,
+        stance: str | None = None,
+        note: str | None = None,
+    ) -> Reviewed:
+        """Confirm or reject evidence items, all of them or none. Rejecting an item a
+        verdict cites is allowed (the verdict keeps its record) and said in
+        ``cited_rejections``."""
+        decision = decision.strip().lower()
+        with self.database.session() as session:
+            done = []
+            for evidence_id in dict.fromkeys(evidence_ids):
+                done.append(
+                    reviews.review_evidence(
+                        session,
+                        evidence_id,
+                        decision,
+                        by=self.user,
+                        now=self.clock.now(),
+                        stance=stance,
+                        note=note,
+                    )
+                )
+            views = self._evidence_views(session, done, with_reviews=True)
+            cited = (
+                tuple((v.id, v.cited_by) for v in views if v.cited_by)
+                if decision == "rejected"
+                else ()
+            )
+            return Reviewed(views, cited)
+
+    def record_verdict(
+        self,
+        pledge_id: int,
+        status: str,
+        *,
+        note: str,
+        evidence_ids: Sequence[int] = (),
+        source_url: str | None = None,
+        same_status: bool = False,
+    ) -> VerdictView:
+        """Record a new status for a pledge with why and on what; the history is
+        append-only. A verdict that changes nothing is refused unless ``same_status``."""
+        with self.database.session() as session:
+            change = reviews.record_verdict(
+                session,
+                pledge_id,
+                status,
+                note=note,
+                by=self.user,
+                now=self.clock.now(),
+                evidence_ids=evidence_ids,
+                source_url=source_url,
+                same_status=same_status,
+            )
+            cited = reviews.cited_evidence(session, [change.id])[change.id]
+            return verdict_view(change, cited)
+
+    def status_board(self) -> list[reviews.BoardRow]:
+        """One row a pledge (archived ones left out), what needs attention first."""
+        settings = self.config.review
+        with self.database.session(write=False) as session:
+            return reviews.status_board(
+                session,
+                today=self.clock.today(),
+                stale_after=settings.stale_after,
+                due_soon=settings.due_soon,
+            )
+
+    # -- reports -----------------------------------------------------------------------------
+
+    def report(self, since: datetime, until: datetime | None = None) -> dict[str, Any]:
+        """The report's data for a period (render it with ``report.render``)."""
+        from pledgewatch.report.weekly import report_data
+
+        end = until or self.clock.now()
+        if since > end:
+            raise ValidationError("since", "is after the end of the period")
+        with self.database.session(write=False) as session:
+            return report_data(
+                session, since=since, until=end, today=self.clock.today(), review=self.config.review
+            )
+
+    def claimreview(self, *, publisher: str, url_template: str | None = None) -> str:
+        """schema.org ClaimReview JSON-LD for every pledge with a final verdict."""
+        from pledgewatch.report.claimreview import claim_review, to_json_ld
+        from pledgewatch.report.collect import final_verdicts
+
+        problem = first_unsafe(publisher, multiline=False)
+        if problem is not None or not publisher.strip():
+            raise ValidationError("publisher", problem or "is empty")
+        if url_template is not None and (
+            "{id}" not in url_template or http_url_problem(url_template.replace("{id}", "1"))
+        ):
+            raise ValidationError(
+                "url_template",
+                'give an http(s) address with {id}, e.g. "https://news.example.org/pledges/{id}"',
+            )
+        with self.database.session(write=False) as session:
+            verdicts = final_verdicts(session)
+        if url_template is not None:
+            verdicts = [
+                replace(v, url=url_template.replace("{id}", str(v.pledge_id))) for v in verdicts
+            ]
+        return to_json_ld([claim_review(v, publisher=publisher) for v in verdicts])
+
+    # -- reading rows into views -------------------------------------------------------------
+
+    def _evidence_views(
+        self, session: Session, items: Sequence[Evidence], *, with_reviews: bool = False
+    ) -> tuple[EvidenceView, ...]:
+        ids = [item.id for item in items]
+        feeds = evidence_store.feeds_of(session, [item.article_id for item in items])
+        history: dict[int, list[ReviewView]] = {}
+        citing: dict[int, list[int]] = {}
+        if ids:
+            if with_reviews:
+                for r in session.scalars(
+                    select(EvidenceReview)
+                    .where(EvidenceReview.evidence_id.in_(ids))
+                    .order_by(EvidenceReview.id)
+                ):
+                    history.setdefault(r.evidence_id, []).append(
+                        ReviewView(r.at, r.by, r.review, r.stance, r.note)
+                    )
+            for change_id, evidence_id in session.execute(
+                select(StatusChangeEvidence.status_change_id, StatusChangeEvidence.evidence_id)
+                .where(StatusChangeEvidence.evidence_id.in_(ids))
+                .order_by(StatusChangeEvidence.status_change_id)
+            ):
+                citing.setdefault(evidence_id, []).append(change_id)
+        texts = dict(
+            session.execute(
+                select(Pledge.id, Pledge.text).where(
+                    Pledge.id.in_({item.pledge_id for item in items})
+                )
+            ).all()
+        )
+        return tuple(
+            evidence_view(
+                item,
+                feeds[item.article_id],
+                pledge_text=texts.get(item.pledge_id, ""),
+                reviews=history.get(item.id, ()),
+                cited_by=citing.get(item.id, ()),
+            )
+            for item in items
+        )
+
+
+def check_page(limit: int | None, offset: int) -> None:
+    if limit is not None and not 0 <= limit <= MAX_LIMIT:
+        raise ValidationError("limit", f"give a number from 0 to {MAX_LIMIT:,}")
+    if offset < 0:
+        raise ValidationError("offset", "give 0 or more")
+
+
+def pledge_view(pledge: Pledge) -> PledgeView:
+    return PledgeView(
+        id=pledge.id,
+        text=pledge.text,
+        actor=pledge.actor,
+        made_on=pledge.made_on,
+        source_url=pledge.source_url,
+        source_name=pledge.source_name,
+        quote=pledge.quote,
+        reported_by=pledge.reported_by,
+        deadline=pledge.deadline,
+        tags=tuple(pledge.tags),
+        query=None if pledge.query_derived else pledge.query,
+        notes=pledge.notes,
+        status=pledge.status,
+        created_at=pledge.created_at,
+        created_by=pledge.created_by,
+        updated_at=pledge.updated_at,
+        updated_by=pledge.updated_by,
+        archived_at=pledge.archived_at,
+        archived_by=pledge.archived_by,
+        archive_reason=pledge.archive_reason,
+    )
+
+
+def evidence_view(
+    item: Evidence,
+    feeds: Sequence[str],
+    *,
+    pledge_text: str = "",
+    reviews: Sequence[ReviewView] = (),
+    cited_by: Sequence[int] = (),
+) -> EvidenceView:
+    article = item.article
+    return EvidenceView(
+        id=item.id,
+        pledge_id=item.pledge_id,
+        article=ArticleView(article.url, article.title, article.published_at, tuple(feeds)),
+        score=item.score,
+        stance=item.stance,
+        stance_reason=item.stance_reason,
+        snippet=item.snippet,
+        review=item.review,
+        found_at=item.found_at,
+        reviewed_by=item.reviewed_by,
+        reviewed_at=item.reviewed_at,
+        review_note=item.review_note,
+        query=item.query,
+        pledge_text=pledge_text,
+        cited_by=tuple(cited_by),
+        reviews=tuple(reviews),
+    )
+
+
+def verdict_view(change: StatusChange, cited: Sequence[int]) -> VerdictView:
+    return VerdictView(
+        id=change.id,
+        pledge_id=change.pledge_id,
+        from_status=change.from_status,
+        to_status=change.to_status,
+        at=change.at,
+        by=change.by,
+        note=change.note,
+        evidence=tuple(cited),
+        source_url=change.source_url,
+    )
+
+
+def timeline(
+    pledge: PledgeView,
+    evidence: Sequence[EvidenceView],
+    verdicts: Sequence[VerdictView],
+    revisions: Sequence[RevisionView],
+) -> tuple[TimelineEntry, ...]:
+    """A pledge's story in time order: logged (with its source), edits, evidence
+    found, reviews, verdicts (with the evidence and source each cites) and the
+    archive. Events at the same moment keep that order."""
+    entries: list[tuple[datetime, int, int, TimelineEntry]] = [
+        (
+            pledge.created_at,
+            0,
+            0,
+            TimelineEntry(
+                pledge.created_at,
+                "logged",
+                pledge.created_by,
+                f"logged: {pledge.text}",
+                source_url=pledge.source_url,
+            ),
+        )
+    ]
+    for n, r in enumerate(revisions):
+        if r.field == "archived":
+            entry = TimelineEntry(r.at, "archived", r.by, "archived", note=r.new)
+        else:
+            entry = TimelineEntry(
+                r.at,
+                "edit",
+                r.by,
+                f"edited {r.field}: {r.old or '(empty)'} -> {r.new or '(empty)'}",
+            )
+        entries.append((r.at, 1, n, entry))
+    for item in evidence:
+        entries.append(
+            (
+                item.found_at,
+                2,
+                item.id,
+                TimelineEntry(
+                    item.found_at,
+                    "evidence",
+                    "sweep" if item.query is not None else "",
+                    f"evidence #{item.id} found: {item.article.title}",
+                    evidence_id=item.id,
+                    source_url=item.article.url,
+                ),
+            )
+        )
+        for m, rv in enumerate(item.reviews):
+            entries.append(
+                (
+                    rv.at,
+                    3,
+                    item.id * 1000 + m,
+                    TimelineEntry(
+                        rv.at,
+                        "review",
+                        rv.by,
+                        f"evidence #{item.id} {rv.review} as {rv.stance}",
+                        note=rv.note,
+                        evidence_id=item.id,
+                    ),
+                )
+            )
+    for v in verdicts:
+        moved = f"{v.from_status} -> {v.to_status}" if v.from_status else v.to_status
+        entries.append(
+            (
+                v.at,
+                4,
+                v.id,
+                TimelineEntry(
+                    v.at,
+                    "verdict",
+                    v.by,
+                    f"verdict: {moved}",
+                    note=v.note,
+                    cites=v.evidence,
+                    source_url=v.source_url,
+                ),
+            )
+        )
+    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    return tuple(entry for *_, entry in entries)
+
+
+# -- feed check --------------------------------------------------------------------------------
+
+
+def check_feed(config: Config | None, target: str, *, base: Path | None = None) -> FeedCheck:
+    """Fetch and parse one feed once; nothing is stored (no database is needed)."""
+    from pledgewatch.feeds.fetch import FeedRequest, Fetcher, FetchSettings
+    from pledgewatch.feeds.parse import parse_feed
+    from pledgewatch.sweep import fetch_settings
+
+    settings = FetchSettings() if config is None else fetch_settings(config.sweep, one=True)
+    url = target
+    named: FeedConfig | None = config.feed(target) if config is not None else None
+    if named is not None:
+        url = named.url
+    else:
+        try:
+            url = normalise_feed_url(target, base or Path.cwd(), "url", "the request")
+        except ConfigError:
+            raise ValidationError(
+                "url", f'"{target}" is not an http(s) URL, a file: URL or a path'
+            ) from None
+        if url.startswith("file:"):
+            from urllib.parse import unquote, urlsplit
+
+            local = Path(unquote(urlsplit(url).path))
+            if not local.is_file():
+                raise ValidationError("url", f"there is no file {local}")
+
+    async def fetch() -> Any:
+        async with Fetcher(settings) as fetcher:
+            return await fetcher.fetch(FeedRequest(name="check", url=url))
+
+    result = asyncio.run(fetch())
+    if result.outcome != "ok":
+        raise FeedError(url, f"{url}: {result.error or result.outcome}")
+    assert result.body is not None
+    parsed = parse_feed(
+        result.body, url=url, fetched_at=datetime.now(UTC), content_type=result.content_type
+    )
+    return FeedCheck(
+        url=url,
+        http_status=result.http_status,
+        content_type=result.content_type,
+        bytes=len(result.body),
+        seconds=round(result.elapsed, 3),
+        title=parsed.title,
+        entries=tuple(
+            FeedEntryView(e.url, e.title, e.published_at, e.summary) for e in parsed.entries
+        ),
+        warnings=tuple(parsed.warnings),
+        permanent_redirect=result.permanent_redirect,
+    )

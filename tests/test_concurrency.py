@@ -621,8 +621,10 @@ def test_eight_verdicts_at_once_on_one_pledge_form_one_unbroken_history(
     statuses = ["in_the_works", "stalled", "kept", "broken"] * 2
     commands = [
         # --same: two of the eight may name the status the other left.
-        ["verdict", "1", status, "--note", f"n{i}", "--source-url", source_url(i)]
-        + ["--same", "--json"]
+        [
+            *("verdict", "1", status, "--note", f"n{i}"),
+            *("--source-url", source_url(i), "--same", "--json"),
+        ]
         for i, status in enumerate(statuses, start=1)
     ]
     procs = start_together(tmp_path, config, commands)

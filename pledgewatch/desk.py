@@ -729,7 +729,7 @@ class Desk:
                 snippet=(text or heading)[:500],
                 review="pending",
                 found_at=now,
-                query=None,
+                query="",  # found by a person, not by a query
             )
             session.add(item)
             session.flush()
@@ -1006,7 +1006,7 @@ def timeline(
                 TimelineEntry(
                     item.found_at,
                     "evidence",
-                    "sweep" if item.query is not None else "",
+                    "sweep" if item.query else "",
                     f"evidence #{item.id} found: {item.article.title}",
                     evidence_id=item.id,
                     source_url=item.article.url,
@@ -1030,6 +1030,8 @@ def timeline(
                 )
             )
     for v in verdicts:
+        if v.from_status is None:
+            continue  # the status a pledge is logged with: the "logged" entry
         moved = f"{v.from_status} -> {v.to_status}" if v.from_status else v.to_status
         entries.append(
             (

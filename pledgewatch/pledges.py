@@ -143,9 +143,7 @@ def parse_date(field: str, value: Any) -> date:
         text = str(value).strip() if not isinstance(value, str) else value.strip()
         if not _ISO_DATE.fullmatch(text):
             shown = quoted(text)
-            raise ValidationError(
-                field, f'"{shown}" is not a date; write it as YYYY-MM-DD, e.g. 2024-06-14'
-            )
+            raise ValidationError(field, f'"{shown}" is not a date; {_date_hint(text)}')
         try:
             day = date.fromisoformat(text)
         except ValueError:
@@ -159,6 +157,29 @@ def parse_date(field: str, value: Any) -> date:
             field, f"{day.isoformat()} is after 2200-12-31, the latest date pledgewatch takes"
         )
     return day
+
+
+_NUMERIC_DATE = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})")
+
+
+def _date_hint(text: str) -> str:
+    """How to write a date given as 14/06/2024: the ISO form when only one reading
+    is a real date, both when day and month could be either."""
+    m = _NUMERIC_DATE.fullmatch(text)
+    readings = []
+    if m:
+        first, second, year = (int(g) for g in m.groups())
+        for day, month in ((first, second), (second, first)):
+            try:
+                readings.append(date(year, month, day).isoformat())
+            except ValueError:
+                continue
+    readings = list(dict.fromkeys(readings))
+    if len(readings) == 1:
+        return f"write it as YYYY-MM-DD: {readings[0]}"
+    if len(readings) == 2:
+        return f"write it as YYYY-MM-DD: {readings[0]} (day first) or {readings[1]} (month first)"
+    return "write it as YYYY-MM-DD, e.g. 2024-06-14"
 
 
 def _optional_text(raw: Mapping[str, Any], field: str) -> str | None:
@@ -252,49 +273,91 @@ def parse_tags(value: Any) -> tuple[str, ...]:
 
 def validate(raw: Mapping[str, Any], *, today: date) -> PledgeData:
     """Check every field of one pledge; raise ValidationError on the first bad one."""
+    data, errors = check_fields(raw, today=today)
+    if errors:
+        raise errors[0]
+    assert data is not None
+    return data
+
+
+def check_fields(
+    raw: Mapping[str, Any], *, today: date
+) -> tuple[PledgeData | None, list[ValidationError]]:
+    """Check every field of one pledge: the pledge, or every field's error."""
+    errors: list[ValidationError] = []
+
+    def checked(check: Any, *args: Any) -> Any:
+        try:
+            return check(*args)
+        except ValidationError as exc:
+            errors.append(exc)
+            return None
+
     unknown = sorted(set(raw) - set(COLUMNS))
     if unknown:
-        raise ValidationError(
-            quoted(unknown[0]), f"is not a pledge field; known fields: {', '.join(COLUMNS)}"
-        )
-    text = _required_text(raw, "text")
-    actor = _required_text(raw, "actor")
+        return None, [
+            ValidationError(
+                quoted(unknown[0]), f"is not a pledge field; known fields: {', '.join(COLUMNS)}"
+            )
+        ]
+    text = checked(_required_text, raw, "text")
+    actor = checked(_required_text, raw, "actor")
+    made_on = None
     if raw.get("made_on") in (None, ""):
-        raise ValidationError("made_on", "is required")
-    made_on = parse_date("made_on", raw["made_on"])
-    if made_on > today:
-        raise ValidationError(
-            "made_on", f"{made_on.isoformat()} is in the future (today is {today.isoformat()})"
+        errors.append(ValidationError("made_on", "is required"))
+    else:
+        made_on = checked(parse_date, "made_on", raw["made_on"])
+    if made_on is not None and made_on > today:
+        errors.append(
+            ValidationError(
+                "made_on",
+                f"{made_on.isoformat()} is in the future (today is {today.isoformat()})",
+            )
         )
-    source_url = check_url("source_url", _required_text(raw, "source_url"))
+    source = checked(_required_text, raw, "source_url")
+    source_url = checked(check_url, "source_url", source) if source is not None else None
     deadline = None
     if raw.get("deadline") not in (None, ""):
-        deadline = parse_date("deadline", raw["deadline"])
-        if deadline < made_on:
-            raise ValidationError(
-                "deadline",
-                f"{deadline.isoformat()} is before the pledge was made ({made_on.isoformat()})",
+        deadline = checked(parse_date, "deadline", raw["deadline"])
+        if deadline is not None and made_on is not None and deadline < made_on:
+            errors.append(
+                ValidationError(
+                    "deadline",
+                    f"{deadline.isoformat()} is before the pledge was made ({made_on.isoformat()})",
+                )
             )
-    query = _optional_text(raw, "query")
+    query = checked(_optional_text, raw, "query")
     if query is not None:
         try:
             parse_query(query)
         except QuerySyntaxError as exc:
-            raise ValidationError("query", str(exc)) from None
-    else:
-        derive_query(text, actor)  # a pledge without words has no query to find evidence by
-    return PledgeData(
-        text=text,
-        actor=actor,
-        made_on=made_on,
-        source_url=source_url,
-        source_name=_optional_text(raw, "source_name"),
-        quote=_optional_text(raw, "quote"),
-        reported_by=_optional_text(raw, "reported_by"),
-        deadline=deadline,
-        tags=parse_tags(raw.get("tags")),
-        query=query,
-        notes=_optional_text(raw, "notes"),
+            errors.append(ValidationError("query", str(exc)))
+    elif text is not None and actor is not None and "query" not in {e.field for e in errors}:
+        # A pledge without words has no query to find evidence by.
+        checked(derive_query, text, actor)
+    optional = {
+        name: checked(_optional_text, raw, name)
+        for name in ("source_name", "quote", "reported_by", "notes")
+    }
+    tags = checked(parse_tags, raw.get("tags"))
+    if errors:
+        return None, errors
+    assert made_on is not None and source_url is not None
+    return (
+        PledgeData(
+            text=text,
+            actor=actor,
+            made_on=made_on,
+            source_url=source_url,
+            source_name=optional["source_name"],
+            quote=optional["quote"],
+            reported_by=optional["reported_by"],
+            deadline=deadline,
+            tags=tags,
+            query=query,
+            notes=optional["notes"],
+        ),
+        [],
     )
 
 
@@ -600,7 +663,7 @@ Rows = list[tuple[int, dict[str, Any]]]
 Problems = list[tuple[int, str]]
 
 
-def read_rows(path: Path) -> tuple[Rows, Problems]:
+def read_rows(path: Path) -> tuple[Rows, Problems, list[str]]:
     """Rows of a CSV (header row) or JSON Lines file, each with its line number, and
     the lines that are not rows at all (bad JSON, wrong cell counts).
 
@@ -620,6 +683,11 @@ def read_rows(path: Path) -> tuple[Rows, Problems]:
             f"{path} is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; an import file of "
             "pledges is far smaller: check the file, or split it"
         )
+    if path.suffix.lower() in (".xlsx", ".xls", ".ods", ".numbers") or raw[:4] == b"PK\x03\x04":
+        raise InputError(
+            f"{path} is a spreadsheet, not CSV: in Excel or LibreOffice choose "
+            '"Save as" > "CSV UTF-8" and import that file'
+        )
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -627,7 +695,8 @@ def read_rows(path: Path) -> tuple[Rows, Problems]:
             str(path), [(raw[: exc.start].count(b"\n") + 1, "not UTF-8 text; save it as UTF-8")]
         ) from None
     if _looks_like_jsonl(path, content):
-        return _read_jsonl(path, content)
+        rows, problems = _read_jsonl(path, content)
+        return rows, problems, []
     return _read_csv(path, content)
 
 
@@ -671,8 +740,41 @@ def _listed(names: list[str], most: int = 5) -> str:
     return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
 
 
-def _read_csv(path: Path, content: str) -> tuple[Rows, Problems]:
-    reader = csv.reader(io.StringIO(content, newline=""))
+# Header names people give a column, by their normalised form ("Made On",
+# "Source URL", "made-on" all normalise to the column's name itself).
+HEADER_NAMES = {
+    "pledge": "text",
+    "promise": "text",
+    "by": "actor",
+    "who": "actor",
+    "speaker": "actor",
+    "date": "made_on",
+    "made": "made_on",
+    "url": "source_url",
+    "link": "source_url",
+    "source": "source_name",
+    "outlet": "source_name",
+    "due": "deadline",
+    "due_date": "deadline",
+    "tag": "tags",
+    "note": "notes",
+}
+
+
+def header_column(name: str) -> str:
+    """The column a header names: case, spaces, hyphens and accents folded."""
+    folded = normalise_key(name).replace(" ", "_")
+    return HEADER_NAMES.get(folded, folded)
+
+
+def _delimiter(content: str) -> str:
+    """ "," or ";" (as European spreadsheets save CSV), read off the header row."""
+    first = content.split("\n", 1)[0]
+    return ";" if first.count(";") > first.count(",") else ","
+
+
+def _read_csv(path: Path, content: str) -> tuple[Rows, Problems, list[str]]:
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_delimiter(content))
     try:
         header = next(reader)
     except StopIteration:
@@ -681,15 +783,20 @@ def _read_csv(path: Path, content: str) -> tuple[Rows, Problems]:
         ) from None
     except csv.Error as exc:
         raise ImportFileError(str(path), [(1, f"not valid CSV: {exc}")]) from None
-    names = [name.strip().lower() for name in header]
-    counts = Counter(names)
-    unknown = [name for name in counts if name not in COLUMNS]
+    names = [header_column(name) for name in header]
+    counts = Counter(name for name in names if name in COLUMNS)
+    extra = [
+        header[i].strip() or f"column {i + 1}" for i, n in enumerate(names) if n not in COLUMNS
+    ]
     missing = [name for name in REQUIRED_COLUMNS if name not in counts]
     duplicated = sorted(name for name, n in counts.items() if n > 1)
-    if unknown or missing or duplicated:
+    warnings = []
+    if extra and not missing:
+        warnings.append(f"{path}: ignored column {_listed(extra)} (not a pledge field)")
+    if missing or duplicated:
         parts = []
-        if unknown:
-            parts.append(f"unknown column {_listed(unknown)}")
+        if extra:
+            parts.append(f"unknown column {_listed(extra)}")
         if missing:
             parts.append(f"missing column {_listed(missing)}")
         if duplicated:
@@ -713,13 +820,20 @@ def _read_csv(path: Path, content: str) -> tuple[Rows, Problems]:
         line_end = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
+        if len(record) > len(names) and not any(c.strip() for c in record[len(names) :]):
+            record = record[: len(names)]  # a spreadsheet's trailing empty cells
         if len(record) != len(names):
             problems.append(
                 (start, f"has {len(record)} cells; the header has {len(names)} columns")
             )
             continue
-        rows.append((start, dict(zip(names, record, strict=True))))
-    return rows, problems
+        rows.append(
+            (
+                start,
+                {name: value for name, value in zip(names, record, strict=True) if name in COLUMNS},
+            )
+        )
+    return rows, problems, warnings
 
 
 def import_pledges(
@@ -733,17 +847,17 @@ def import_pledges(
 ) -> ImportResult:
     """Validate every row first; write all of them or, if any row is bad, none."""
     by = check_person("by", by)
-    rows, problems = read_rows(path)
+    rows, problems, warnings = read_rows(path)
     lock_pledges(session, exclusive=True)
     valid: list[tuple[int, PledgeData]] = []
     seen: dict[tuple[str, str], int] = {}
     skipped: list[tuple[int, int]] = []
     duplicates: list[tuple[int, int]] = []
     for line, raw in rows:
-        try:
-            data = validate(raw, today=today)
-        except ValidationError as exc:
-            problems.append((line, str(exc)))
+        data, errors = check_fields(raw, today=today)
+        if data is None:
+            # Every bad field of the row, so one pass over the file fixes it.
+            problems.append((line, "; ".join(str(exc) for exc in errors)))
             continue
         key = (normalise_key(data.actor), normalise_key(data.text))
         if key in seen:
@@ -764,7 +878,7 @@ def import_pledges(
     pledges = [_new_pledge(data, by=by, now=now) for _line, data in valid]
     session.add_all(pledges)
     session.flush()
-    return ImportResult(imported=[p.id for p in pledges], skipped=skipped)
+    return ImportResult(imported=[p.id for p in pledges], skipped=skipped, warnings=warnings)
 
 
 def export_row(pledge: Pledge) -> dict[str, Any]:

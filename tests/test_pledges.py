@@ -353,12 +353,23 @@ def test_jsonl_import_with_a_bad_row_writes_nothing(cli: Cli, tmp_path: Path) ->
     assert count(cli) == 0
 
 
-def test_csv_with_an_unknown_column_names_it(cli: Cli, tmp_path: Path) -> None:
+def test_csv_with_an_extra_column_imports_and_warns(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text("text,actor,made_on,source_url,colour\nA,B,2024-01-01,https://x.org,red\n")
     result = cli("pledge", "import", str(path))
+    assert result.code == 0, result.err
+    assert "warning: " in result.err and 'ignored column "colour"' in result.err
+    assert count(cli) == 1
+
+
+def test_csv_missing_a_required_column_names_it_and_the_extra_ones(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("text,who said it,made_on,source_url\nA,B,2024-01-01,https://x.org\n")
+    result = cli("pledge", "import", str(path))
     assert result.code == 2
-    assert 'line 1: unknown column "colour"' in result.err
+    assert 'line 1: unknown column "who said it"; missing column "actor"' in result.err
     assert count(cli) == 0
 
 

@@ -185,9 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     except typer.TyperException as exc:
         ctx = getattr(exc, "ctx", None)
         message = printable(exc.format_message().strip().rstrip("."))
-        if not message and ctx is not None:
-            # A group called without a command: its help, as --help would show it.
-            print(ctx.get_help())
+        if not message:
+            return 0  # a group called without arguments: typer has shown its help
+        if message == "Missing command" and ctx is not None:
+            # Options but no command ("pledgewatch --config x"): the help, not an error.
+            help_text = ctx.get_help()
+            if help_text:
+                print(help_text)
             return 0
         # Usage errors, in one line like every other error.
         message = message[:1].lower() + message[1:]

@@ -10,8 +10,8 @@ import typer
 from pledgewatch.cli.context import now, options, state
 from pledgewatch.cli.output import (
     PAGE,
-    cell,
     listing_format,
+    listing_table,
     more_line,
     print_json,
     print_rows,
@@ -40,25 +40,26 @@ LIST_OPTIONS = {
 
 def evidence_table(items: list[EvidenceView]) -> Table:
     """Evidence at any width: the pledge and the article's title give way first."""
-    from rich.table import Table
-
-    table = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False)
-    table.add_column("id", no_wrap=True, justify="right")
-    table.add_column("pledge", no_wrap=True, overflow="ellipsis", ratio=2, min_width=10)
-    table.add_column("published", no_wrap=True)
-    table.add_column("stance", no_wrap=True)
-    table.add_column("review", no_wrap=True)
-    table.add_column("article", no_wrap=True, overflow="ellipsis", ratio=3, min_width=12)
-    for item in items:
-        table.add_row(
-            cell(str(item.id)),
-            cell(f"#{item.pledge_id} {' '.join(item.pledge_text.split())}"),
-            cell(f"{item.article.published_at:%Y-%m-%d}"),
-            cell(item.stance),
-            cell(item.review),
-            cell(" ".join(item.article.title.split())),
-        )
-    return table
+    columns = [
+        ("id", 0),
+        ("pledge", 2),
+        ("published", 0),
+        ("stance", 0),
+        ("review", 0),
+        ("article", 3),
+    ]
+    values = [
+        [
+            str(item.id),
+            f"#{item.pledge_id} {item.pledge_text}",
+            f"{item.article.published_at:%Y-%m-%d}",
+            item.stance,
+            item.review,
+            item.article.title,
+        ]
+        for item in items
+    ]
+    return listing_table(columns, values, right=("id",))  # type: ignore[no-any-return]
 
 
 @app.command("list")

@@ -8,8 +8,8 @@ import typer
 
 from pledgewatch.cli.context import options, state
 from pledgewatch.cli.output import (
-    cell,
     listing_format,
+    listing_table,
     print_json,
     print_rows,
     say,
@@ -29,27 +29,28 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
 def feed_table(rows: list[FeedView]) -> Table:
-    from rich.table import Table
-
     from pledgewatch.feeds.state import when
 
-    table = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False)
-    table.add_column("feed", no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)
-    table.add_column("last poll (UTC)", no_wrap=True)
-    table.add_column("errors", no_wrap=True, justify="right")
-    table.add_column("next poll (UTC)", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("articles", no_wrap=True, justify="right")
-    table.add_column("result", no_wrap=True, overflow="ellipsis", ratio=2, min_width=8)
-    for row in rows:
-        table.add_row(
-            cell(row.name),
-            cell(when(row.last_polled_at)),
-            cell(str(row.consecutive_errors)),
-            cell(row.next if row.next_poll_at is None or row.removed else when(row.next_poll_at)),
-            cell(str(row.articles)),
-            cell(row.result),
-        )
-    return table
+    columns = [
+        ("feed", 1),
+        ("last poll (UTC)", 0),
+        ("errors", 0),
+        ("next poll (UTC)", 0),
+        ("articles", 0),
+        ("result", 2),
+    ]
+    values = [
+        [
+            row.name,
+            when(row.last_polled_at),
+            str(row.consecutive_errors),
+            when(row.next_poll_at) if row.next_poll_at and not row.removed else row.next[:16],
+            str(row.articles),
+            row.result,
+        ]
+        for row in rows
+    ]
+    return listing_table(columns, values, right=("errors", "articles"))  # type: ignore[no-any-return]
 
 
 @app.command("list")

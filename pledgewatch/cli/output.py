@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -169,3 +169,26 @@ def more_line(shown: int, total: int, noun: str) -> None:
             f"showing {shown:,} of {total:,} {noun}; --limit {min(total, 10 * max(shown, 1)):,} "
             "shows more, --csv or --json all of them"
         )
+
+
+def listing_table(
+    columns: list[tuple[str, int]], rows: list[list[str]], *, right: tuple[str, ...] = ()
+) -> Any:
+    """A table that reads at any width, one line a row: columns with a ratio of 0
+    keep their values whole (ids, statuses, dates, counts); the others share what
+    is left in that ratio and end in "…" when they must."""
+    from rich.table import Table
+
+    table = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False, expand=True)
+    for index, (header, ratio) in enumerate(columns):
+        justify: Literal["left", "right"] = "right" if header in right else "left"
+        if ratio:
+            table.add_column(
+                header, no_wrap=True, overflow="ellipsis", ratio=ratio, min_width=4, justify=justify
+            )
+        else:
+            widest = max([len(header), *(len(row[index]) for row in rows)])
+            table.add_column(header, no_wrap=True, width=widest, justify=justify)
+    for row in rows:
+        table.add_row(*(cell(" ".join(value.split())) for value in row))
+    return table

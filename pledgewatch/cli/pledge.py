@@ -11,8 +11,8 @@ import typer
 from pledgewatch.cli.context import option_error, options, state
 from pledgewatch.cli.output import (
     PAGE,
-    cell,
     listing_format,
+    listing_table,
     more_line,
     print_json,
     print_rows,
@@ -175,28 +175,27 @@ def _found(count: int) -> str:
 
 
 def pledge_table(rows: list[PledgeView]) -> Table:
-    """Pledges at any width: the text gives way first, never the id or the status."""
-    from rich.table import Table
-
-    table = Table(header_style="bold", pad_edge=False, box=None, padding=(0, 1))
-    table.add_column("id", no_wrap=True, justify="right")
-    table.add_column("made on", no_wrap=True)
-    table.add_column("actor", no_wrap=True, overflow="ellipsis", max_width=22, ratio=1)
-    table.add_column("pledge", no_wrap=True, overflow="ellipsis", ratio=4, min_width=12)
-    table.add_column("status", no_wrap=True)
-    table.add_column("deadline", no_wrap=True)
-    table.add_column("tags", no_wrap=True, overflow="ellipsis", max_width=16, ratio=1)
-    for p in rows:
-        table.add_row(
-            cell(str(p.id)),
-            cell(p.made_on.isoformat()),
-            cell(" ".join(p.actor.split())),
-            cell(" ".join(p.text.split())),
-            cell(p.status),
-            cell(p.deadline.isoformat() if p.deadline else ""),
-            cell(", ".join(p.tags)),
-        )
-    return table
+    """Pledges at any width: who and what give way first, never the id or the status."""
+    columns = [
+        ("id", 0),
+        ("made on", 0),
+        ("status", 0),
+        ("deadline", 0),
+        ("pledge", 4),
+        ("tags", 1),
+    ]
+    values = [
+        [
+            str(p.id),
+            p.made_on.isoformat(),
+            p.status,
+            p.deadline.isoformat() if p.deadline else "",
+            f"{p.actor}: {p.text}",
+            ", ".join(p.tags),
+        ]
+        for p in rows
+    ]
+    return listing_table(columns, values, right=("id",))  # type: ignore[no-any-return]
 
 
 @app.command("list")

@@ -9,8 +9,8 @@ import typer
 from pledgewatch.cli.context import options, state
 from pledgewatch.cli.output import (
     PAGE,
-    cell,
     listing_format,
+    listing_table,
     more_line,
     print_json,
     print_rows,
@@ -98,28 +98,28 @@ def styled_status(status: str) -> Text:
 
 
 def board_table(rows: list[BoardRow]) -> Table:
-    """The board at any width: the pledge gives way first, never the id or status."""
-    from rich.table import Table
-
-    table = Table(header_style="bold", box=None, padding=(0, 1), pad_edge=False)
-    table.add_column("id", no_wrap=True, justify="right")
-    table.add_column("actor", no_wrap=True, overflow="ellipsis", max_width=18, ratio=1)
-    table.add_column("pledge", no_wrap=True, overflow="ellipsis", ratio=4, min_width=12)
-    table.add_column("status", no_wrap=True)
-    table.add_column("flags", no_wrap=True, overflow="ellipsis", max_width=24, ratio=1)
-    table.add_column("pend", no_wrap=True, justify="right")
-    table.add_column("deadline", no_wrap=True)
-    for row in rows:
-        table.add_row(
-            cell(str(row.id)),
-            cell(" ".join(row.actor.split())),
-            cell(" ".join(row.text.split())),
-            styled_status(row.status),
-            cell(", ".join(row.flags)),
-            cell(str(row.evidence["pending"]) if row.evidence["pending"] else ""),
-            cell(row.deadline.isoformat() if row.deadline else ""),
-        )
-    return table
+    """The board at any width: who and what give way first, never the id, the status,
+    the flags or the dates."""
+    columns = [
+        ("id", 0),
+        ("status", 0),
+        ("flags", 0),
+        ("pend", 0),
+        ("deadline", 0),
+        ("pledge", 1),
+    ]
+    values = [
+        [
+            str(row.id),
+            row.status,
+            ", ".join(row.flags),
+            str(row.evidence["pending"]) if row.evidence["pending"] else "",
+            row.deadline.isoformat() if row.deadline else "",
+            f"{row.actor}: {row.text}",
+        ]
+        for row in rows
+    ]
+    return listing_table(columns, values, right=("id", "pend"))  # type: ignore[no-any-return]
 
 
 def status(

@@ -179,6 +179,17 @@ class Desk:
         """Create or upgrade the database; (revision before, revision after)."""
         return self.database.migrate()
 
+    def where(self) -> str:
+        """The database, described for people (no password)."""
+        from pledgewatch.db import describe_url
+
+        return describe_url(self.config.database.url)
+
+
+def check_user(field: str, name: str) -> str:
+    """A name of who acts: one line, at most 100 characters."""
+    return registry.check_person(field, name)
+
     # -- pledges -----------------------------------------------------------------------------
 
     def add_pledge(

@@ -19,7 +19,6 @@ from pledgewatch.errors import InputError, ValidationError
 
 if TYPE_CHECKING:
     from pledgewatch.config import Config
-    from pledgewatch.db import Database
     from pledgewatch.desk import Desk
 
 USER_ENV = "PLEDGEWATCH_USER"
@@ -32,7 +31,7 @@ class State:
     config_path: str | None = None
     verbose: bool = False
     _config: Config | None = field(default=None, repr=False)
-    _database: Database | None = field(default=None, repr=False)
+    _desk: Desk | None = field(default=None, repr=False)
 
     def config(self) -> Config:
         if self._config is None:
@@ -41,26 +40,21 @@ class State:
             self._config = load_config(self.config_path)
         return self._config
 
-    def database(self, *, check: bool = True) -> Database:
-        """The configured database; with ``check`` it must be initialised and current."""
-        if self._database is None:
-            from pledgewatch.db import Database
-
-            self._database = Database(self.config().database.url)
-        if check:
-            self._database.ensure_ready()
-        return self._database
-
-    def desk(self, user: str | None = None, option: str = "--user") -> Desk:
+    def desk(self, user: str | None = None, option: str = "--user", *, check: bool = True) -> Desk:
         """The Desk over the configured database, acting as the user given with
-        ``option`` (else $PLEDGEWATCH_USER, else the login name)."""
+        ``option`` (else $PLEDGEWATCH_USER, else the login name); with ``check`` the
+        database must be initialised and current."""
         from pledgewatch.desk import Desk
 
-        return Desk(self.config(), user=current_user(user, option), database=self.database())
+        if self._desk is None:
+            self._desk = Desk(self.config())
+        if check:
+            self._desk.database.ensure_ready()
+        return self._desk.acting(current_user(user, option))
 
     def close(self) -> None:
-        if self._database is not None:
-            self._database.dispose()
+        if self._desk is not None:
+            self._desk.close()
 
 
 def state(ctx: typer.Context) -> State:
@@ -85,7 +79,7 @@ def current_user(explicit: str | None = None, option: str = "--user") -> str:
 
     The name is checked here so that the error names where it came from.
     """
-    from pledgewatch.pledges import check_person
+    from pledgewatch.desk import check_user
 
     if explicit is not None and explicit.strip():
         name, source = explicit, option
@@ -97,6 +91,6 @@ def current_user(explicit: str | None = None, option: str = "--user") -> str:
         except (KeyError, OSError):
             return "unknown"
     try:
-        return check_person(source, name)
+        return check_user(source, name)
     except ValidationError as exc:
         raise InputError(f"{source}: {exc.reason}") from None

@@ -100,7 +100,7 @@ def watch(ctx: typer.Context) -> None:
 
     st = state(ctx)
     config = st.config()
-    database = st.database()
+    database = st.desk().database
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",

@@ -185,11 +185,6 @@ class Desk:
 
         return describe_url(self.config.database.url)
 
-
-def check_user(field: str, name: str) -> str:
-    """A name of who acts: one line, at most 100 characters."""
-    return registry.check_person(field, name)
-
     # -- pledges -----------------------------------------------------------------------------
 
     def add_pledge(
@@ -1116,3 +1111,8 @@ def check_feed(config: Config | None, target: str, *, base: Path | None = None) 
         warnings=tuple(parsed.warnings),
         permanent_redirect=result.permanent_redirect,
     )
+
+
+def check_user(field: str, name: str) -> str:
+    """A name of who acts: one line, at most 100 characters."""
+    return registry.check_person(field, name)

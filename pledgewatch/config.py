@@ -29,9 +29,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-
 from pledgewatch.characters import first_unsafe, printable, quoted
 from pledgewatch.errors import ConfigError
 from pledgewatch.feeds.urls import MAX_URL_LENGTH, http_url_problem
@@ -357,6 +354,10 @@ def normalise_database_url(text: str, base: Path, key: str, path: str) -> str:
     unsafe = first_unsafe(text, multiline=False)
     if unsafe is not None:
         raise _error(unsafe, path=path, key=key)
+    # Imported here: reading a URL is the only use, and --help needs none of it.
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
     shown = _shown(_URL_PASSWORD.sub(r"\1***@", text.strip()))
     example = 'use e.g. "sqlite:///pledgewatch.db" or "postgresql+psycopg://user@host/db"'
     try:

@@ -4,7 +4,10 @@ and writes the weekly report on [report].weekday at [report].time.
 The sweep job has ``max_instances=1`` and coalescing, so a slow sweep never
 overlaps the next one and missed runs collapse into one. SIGINT and SIGTERM
 set a stop flag: the sweep finishes the feeds in hand, records its run and the
-process exits cleanly.
+process exits cleanly. SIGHUP reads the config again: the next sweep polls the
+feeds it names, on its interval, and the report moves to its time; a config
+that does not load is logged and the old one kept (the database URL takes
+effect at the next start).
 
 May import: pledgewatch.config, pledgewatch.db, pledgewatch.errors, pledgewatch.report,
 pledgewatch.sweep.
@@ -12,6 +15,7 @@ pledgewatch.sweep.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
@@ -53,11 +57,20 @@ def describe(summary: SweepSummary) -> str:
 class Watcher:
     """The long-running process: sweeps on schedule until told to stop."""
 
-    def __init__(self, database: Database, config: Config, make_sweep: SweepFactory) -> None:
+    def __init__(
+        self,
+        database: Database,
+        config: Config,
+        make_sweep: SweepFactory,
+        *,
+        reload: Callable[[], Config] | None = None,
+    ) -> None:
         self.database = database
         self.config = config
         self.make_sweep = make_sweep
+        self.reload = reload
         self.stop = threading.Event()
+        self.reload_requested = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
 
     def sweep_job(self) -> None:
@@ -79,6 +92,8 @@ class Watcher:
             log.exception("sweep crashed")
             return
         log.info(describe(summary))
+        for item in summary.errors:
+            log.warning("feed %s failed: %s", item["feed"], item["error"])
 
     def report_job(self) -> None:
         try:
@@ -110,7 +125,7 @@ class Watcher:
         )
         self.scheduler.add_job(
             self.sweep_job,
-            IntervalTrigger(seconds=self.config.sweep.interval.total_seconds(), timezone=UTC),
+            self.sweep_trigger(),
             id="sweep",
             name="sweep",
             max_instances=1,
@@ -118,6 +133,35 @@ class Watcher:
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
         )
+
+    def sweep_trigger(self) -> IntervalTrigger:
+        return IntervalTrigger(seconds=self.config.sweep.interval.total_seconds(), timezone=UTC)
+
+    def request_reload(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        self.reload_requested.set()
+
+    def reload_config(self) -> bool:
+        """Read the config again and reschedule; False (logged) when it does not load."""
+        if self.reload is None:
+            return False
+        try:
+            config = self.reload()
+        except PledgewatchError as exc:
+            log.error("config not reloaded; the one in use stays: %s", exc)
+            return False
+        if config.database.url != self.config.database.url:
+            log.warning("the database URL changed; it takes effect at the next start")
+            config = dataclasses.replace(config, database=self.config.database)
+        self.config = config
+        if self.scheduler.running:
+            self.scheduler.reschedule_job("sweep", trigger=self.sweep_trigger())
+            self.scheduler.reschedule_job("weekly-report", trigger=self.report_trigger())
+        log.info(
+            "config reloaded: %d feeds; sweeping every %s",
+            len(config.feeds),
+            config.sweep.interval,
+        )
+        return True
 
     def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         if signum is not None:
@@ -131,6 +175,7 @@ class Watcher:
         if install_signals:
             signal.signal(signal.SIGINT, self.request_stop)
             signal.signal(signal.SIGTERM, self.request_stop)
+            signal.signal(signal.SIGHUP, self.request_reload)
         self.schedule()
         self.scheduler.start()
         log.info(
@@ -140,7 +185,9 @@ class Watcher:
         )
         try:
             while not self.stop.wait(0.5):
-                pass
+                if self.reload_requested.is_set():
+                    self.reload_requested.clear()
+                    self.reload_config()
         finally:
             self.scheduler.shutdown(wait=True)
             log.info("stopped")

@@ -15,18 +15,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 from pledgewatch.characters import printable
 
 # Tables get room when piped (cron mail, files); a terminal keeps its own width,
 # and $COLUMNS says what it is where it cannot be asked.
 PIPED_WIDTH = 160
-stderr = Console(stderr=True, highlight=False)
 
 # A table shows this many rows unless --limit says otherwise; --json, --csv and
 # --nl give every row, for scripts.
@@ -45,6 +43,8 @@ class _Stdout:
     are seen as they are then."""
 
     def print(self, *objects: Any) -> None:
+        from rich.console import Console
+
         Console(highlight=False, width=width()).print(*objects)
 
 
@@ -90,6 +90,15 @@ def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | Non
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (
         TextColumn(label),
         BarColumn(),
@@ -97,6 +106,7 @@ def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | Non
         TextColumn(unit),
         TimeElapsedColumn(),
     )
+    stderr = Console(stderr=True, highlight=False)
     with Progress(*columns, console=stderr, transient=True) as bar:
         task = bar.add_task(label, total=None)
 
@@ -108,6 +118,8 @@ def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | Non
 
 def cell(text: str) -> Text:
     """Table text from feeds or people, shown as written: never read as rich markup."""
+    from rich.text import Text
+
     return Text(printable(text))
 
 

@@ -91,7 +91,9 @@ def _print_summary(summary: SweepSummary) -> None:
 def watch(ctx: typer.Context) -> None:
     """Run sweeps on the configured schedule until stopped (SIGINT or SIGTERM).
 
-    Each sweep logs one line; a stop finishes the feeds in hand and exits cleanly.
+    Each sweep logs one line, and one more for each feed that failed; a stop
+    finishes the feeds in hand and exits cleanly. SIGHUP reads the config again
+    (feeds, interval, report time), keeping the old one if the new does not load.
 
     Example: pledgewatch --config /srv/pledgewatch/config.toml watch
     """
@@ -110,7 +112,10 @@ def watch(ctx: typer.Context) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    def make_sweep(stop: threading.Event) -> Sweep:
-        return Sweep(database, config, stop=stop)
+    from pledgewatch.config import load_config
 
-    Watcher(database, config, make_sweep).run()
+    def make_sweep(stop: threading.Event) -> Sweep:
+        return Sweep(database, watcher.config, stop=stop)
+
+    watcher = Watcher(database, config, make_sweep, reload=lambda: load_config(st.config_path))
+    watcher.run()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pledgewatch import defaults
 from pledgewatch.characters import first_unsafe, printable, quoted
 from pledgewatch.errors import ConfigError
 from pledgewatch.feeds.urls import MAX_URL_LENGTH, http_url_problem
@@ -67,7 +68,7 @@ _TIME_OF_DAY = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _URL_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
 
-DEFAULT_USER_AGENT = "pledgewatch/0.1 (+https://example.org/pledgewatch)"
+DEFAULT_USER_AGENT = defaults.USER_AGENT
 
 
 @dataclass(frozen=True)
@@ -77,26 +78,26 @@ class DatabaseConfig:
 
 @dataclass(frozen=True)
 class SweepConfig:
-    interval: timedelta = timedelta(minutes=30)
-    concurrency: int = 16
-    per_host: int = 2
-    timeout: float = 20.0
-    max_bytes: int = 15_000_000
-    user_agent: str = DEFAULT_USER_AGENT
+    interval: timedelta = defaults.SWEEP_INTERVAL
+    concurrency: int = defaults.CONCURRENCY
+    per_host: int = defaults.PER_HOST
+    timeout: float = defaults.TIMEOUT
+    max_bytes: int = defaults.MAX_BYTES
+    user_agent: str = defaults.USER_AGENT
 
 
 @dataclass(frozen=True)
 class ReportConfig:
-    weekday: str = "monday"
-    time: time = time(8, 0)
-    output_dir: Path = Path("reports")
-    formats: tuple[str, ...] = ("html", "md")
+    weekday: str = defaults.REPORT_WEEKDAY
+    time: time = defaults.REPORT_TIME
+    output_dir: Path = Path(defaults.REPORT_DIR)
+    formats: tuple[str, ...] = defaults.REPORT_FORMATS
 
 
 @dataclass(frozen=True)
 class ReviewConfig:
-    stale_after: timedelta = timedelta(days=90)  # no new evidence for this long: "stale"
-    due_soon: timedelta = timedelta(days=30)  # deadline within this: "due_soon"
+    stale_after: timedelta = defaults.STALE_AFTER  # no new evidence for this long: "stale"
+    due_soon: timedelta = defaults.DUE_SOON  # deadline within this: "due_soon"
 
 
 @dataclass(frozen=True)
@@ -641,38 +642,4 @@ def _show_value(value: object) -> str:
     return _one_line(_VALUE_REPR.repr(value))
 
 
-DEFAULT_CONFIG_TEXT = """\
-# pledgewatch configuration. Every key is optional except [database].url.
-# Lookup: --config PATH, else $PLEDGEWATCH_CONFIG, else ./config.toml.
-# $PLEDGEWATCH_DATABASE_URL overrides [database].url.
-
-[database]
-# A relative SQLite path is relative to this file's folder.
-# For a newsroom: url = "postgresql+psycopg://user@host/pledgewatch"
-url = "sqlite:///pledgewatch.db"
-
-[sweep]
-interval = "30m"        # how often `pledgewatch watch` sweeps
-concurrency = 16        # feeds fetched at once
-per_host = 2            # requests at once to one host
-timeout = 20            # seconds for one request
-max_bytes = 15_000_000  # body cap after decompression
-user_agent = "pledgewatch/0.1 (+https://example.org/pledgewatch)"
-
-[report]
-weekday = "monday"      # `pledgewatch watch` writes the weekly report then
-time = "08:00"
-output_dir = "reports"
-formats = ["html", "md"]
-
-[review]
-stale_after = "90d"     # a pledge with no new evidence for this long is flagged "stale"
-due_soon = "30d"        # a deadline within this is flagged "due_soon"
-
-# One [[feeds]] table per news feed; url may be http(s), file: or a local path.
-# [[feeds]]
-# name = "bbc-world"
-# url = "https://feeds.bbci.co.uk/news/world/rss.xml"
-# interval = "15m"
-# enabled = true
-"""
+DEFAULT_CONFIG_TEXT = defaults.config_text()

@@ -218,6 +218,8 @@ class Feed(Base):
     last_modified: Mapped[str | None] = mapped_column(String(200))
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # A publisher's Retry-After: not polled before it, even by `sweep --all`.
+    retry_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_outcome: Mapped[str | None] = mapped_column(String(20))
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)

@@ -90,7 +90,7 @@ from pledgewatch.feeds.fetch import (
     failed_result,
 )
 from pledgewatch.feeds.parse import ParsedEntry, parse_feed
-from pledgewatch.feeds.schedule import next_poll_at
+from pledgewatch.feeds.schedule import next_poll_at, retry_until
 from pledgewatch.feeds.urls import MAX_URL_LENGTH
 from pledgewatch.matching.analysis import Document
 from pledgewatch.matching.score import Finding
@@ -225,6 +225,9 @@ def due_feeds(
     query = query.where(Feed.enabled.is_(True), Feed.gone_at.is_(None))
     if not all_feeds:
         query = query.where(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
+    else:
+        # --all: due or not, but never before a publisher's Retry-After.
+        query = query.where(or_(Feed.retry_until.is_(None), Feed.retry_until <= now))
     return list(session.scalars(query.order_by(Feed.name)))
 
 
@@ -1168,6 +1171,7 @@ class Sweep:
             feed.last_error_at = now
             if outcome == "gone":
                 feed.gone_at = now
+        feed.retry_until = retry_until(outcome, now=now, retry_after=result.retry_after)
         feed.next_poll_at = next_poll_at(
             outcome,
             now=now,

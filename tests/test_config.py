@@ -214,3 +214,23 @@ def test_cli_reports_config_errors_in_one_line(
         err == f"error: sweep.concurency in {path}: unknown key; known keys here: "
         "concurrency, interval, max_bytes, per_host, timeout, user_agent\n"
     )
+
+
+def test_the_default_config_is_rendered_from_the_defaults(tmp_path: Path) -> None:
+    """One place for every default: the written default config loads to the same
+    values as a config that names nothing, and the fetcher starts from them."""
+    from pledgewatch import defaults
+    from pledgewatch.config import DEFAULT_CONFIG_TEXT, ReportConfig, ReviewConfig, SweepConfig
+    from pledgewatch.feeds.fetch import FetchSettings
+
+    written = tmp_path / "written.toml"
+    written.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+    bare = tmp_path / "bare.toml"
+    bare.write_text('[database]\nurl = "sqlite:///pledgewatch.db"\n', encoding="utf-8")
+    a, b = load_config(written, env={}), load_config(bare, env={})
+    assert a.sweep == b.sweep == SweepConfig()
+    assert a.review == b.review == ReviewConfig()
+    assert a.report.weekday == ReportConfig().weekday and a.report.formats == b.report.formats
+    settings = FetchSettings()
+    assert (settings.per_host, settings.concurrency) == (defaults.PER_HOST, defaults.CONCURRENCY)
+    assert f"per_host = {defaults.PER_HOST} " in DEFAULT_CONFIG_TEXT

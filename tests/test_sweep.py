@@ -253,6 +253,27 @@ def test_429_with_retry_after_defers_only_that_feed(server: HTTPServer, make_con
     assert again.feeds_due == 0
 
 
+@pytest.mark.parametrize("status", [429, 503])
+def test_sweep_all_still_honours_a_feeds_retry_after(
+    server: HTTPServer, make_config, status: int
+) -> None:
+    server.expect_request("/busy.xml").respond_with_data(
+        "slow down", status=status, headers={"Retry-After": "3600"}
+    )
+    server.expect_request("/fine.xml").respond_with_data(rss([("f", "Fine")]))
+    config = make_config({"busy": server.url_for("/busy.xml"), "fine": server.url_for("/fine.xml")})
+    database, first = run_sweep(config)
+    assert first.feeds_failed == 1
+    assert feed_row(database, "busy").retry_until is not None
+    asked = len(server.log)
+    _, forced = run_sweep(config, all_feeds=True)
+    assert forced.feeds_due == 1 and forced.feeds_failed == 0, "only the fine feed"
+    assert [r.path for r, _ in server.log[asked:]] == ["/fine.xml"]
+    # Naming the feed is the admin's explicit wish: it is polled.
+    _, named = run_sweep(config, names=["busy"])
+    assert named.feeds_due == 1
+
+
 def test_500s_back_off_and_a_recovered_feed_comes_back(server: HTTPServer, make_config) -> None:
     server.expect_request("/flaky.xml").respond_with_data("down", status=500)
     config = make_config({"flaky": server.url_for("/flaky.xml")}, interval="10m")

@@ -30,7 +30,8 @@ a URL the feeds table can hold. Whatever else a server or a URL makes the
 HTTP stack raise is the feed's error too; only FetchStopped and cancellation
 leave :meth:`Fetcher.fetch`.
 
-May import pledgewatch.errors and pledgewatch.feeds.*, nothing else from pledgewatch.
+May import pledgewatch.defaults, pledgewatch.errors and pledgewatch.feeds.*, nothing else
+from pledgewatch.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from urllib.request import url2pathname
 
 import httpx
 
+from pledgewatch import defaults
 from pledgewatch.feeds.urls import http_url_problem
 
 Outcome = Literal["ok", "not_modified", "error", "gone"]
@@ -87,15 +89,15 @@ log = logging.getLogger("pledgewatch.feeds")
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """Limits and identity for one sweep's fetching; defaults match config.toml."""
+    """Limits and identity for one sweep's fetching (defaults: pledgewatch.defaults)."""
 
-    concurrency: int = 16
-    per_host: int = 2
-    timeout: float = 20.0  # total seconds for one fetch, body included
-    connect_timeout: float = 10.0
-    max_bytes: int = 15_000_000  # after decompression
-    user_agent: str = "pledgewatch/0.1 (+https://example.org/pledgewatch)"
-    max_redirects: int = 5
+    concurrency: int = defaults.CONCURRENCY
+    per_host: int = defaults.PER_HOST
+    timeout: float = defaults.TIMEOUT  # total seconds for one fetch, body included
+    connect_timeout: float = defaults.CONNECT_TIMEOUT
+    max_bytes: int = defaults.MAX_BYTES  # after decompression
+    user_agent: str = defaults.USER_AGENT
+    max_redirects: int = defaults.MAX_REDIRECTS
 
 
 @dataclass(frozen=True)

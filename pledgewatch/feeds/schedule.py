@@ -39,6 +39,15 @@ JITTER = 0.10
 _MAX_DOUBLINGS = 20
 
 
+def retry_until(outcome: str, *, now: datetime, retry_after: datetime | None) -> datetime | None:
+    """Until when the publisher asked not to be polled (a 429 or 503 with
+    Retry-After, capped like the schedule), which even ``sweep --all`` honours;
+    None when it did not ask."""
+    if outcome != "error" or retry_after is None or retry_after <= now:
+        return None
+    return now + min(retry_after - now, MAX_RETRY_AFTER)
+
+
 def next_poll_at(
     outcome: str,
     *,

@@ -1,0 +1,81 @@
+"""Every default, defined once: the config's dataclasses, the fetcher's settings
+and the commented default config that `init` writes are made from these.
+
+May import the standard library only.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+DATABASE_URL = "sqlite:///pledgewatch.db"
+
+SWEEP_INTERVAL = timedelta(minutes=30)
+CONCURRENCY = 16
+# Requests at once to one host. Newsroom feed sets often sit on one or two hosts
+# (a publisher's many section feeds); eight keeps them as fast as feeds spread
+# over many hosts while staying far below what a news site serves a reader.
+PER_HOST = 8
+TIMEOUT = 20.0  # seconds for one fetch, body included
+CONNECT_TIMEOUT = 10.0
+MAX_BYTES = 15_000_000  # after decompression
+MAX_REDIRECTS = 5
+USER_AGENT = "pledgewatch/0.1 (+https://example.org/pledgewatch)"
+
+REPORT_WEEKDAY = "monday"
+REPORT_TIME = time(8, 0)
+REPORT_DIR = "reports"
+REPORT_FORMATS = ("html", "md")
+
+STALE_AFTER = timedelta(days=90)
+DUE_SOON = timedelta(days=30)
+
+
+def span(value: timedelta) -> str:
+    """A duration as the config writes it: "30m", "2h", "90d"."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def config_text() -> str:
+    """The commented default configuration, with these defaults."""
+    formats = ", ".join(f'"{f}"' for f in REPORT_FORMATS)
+    timeout = int(TIMEOUT) if int(TIMEOUT) == TIMEOUT else TIMEOUT
+    return f"""\
+# pledgewatch configuration. Every key is optional except [database].url.
+# Lookup: --config PATH, else $PLEDGEWATCH_CONFIG, else ./config.toml.
+# $PLEDGEWATCH_DATABASE_URL overrides [database].url.
+
+[database]
+# A relative SQLite path is relative to this file's folder.
+# For a newsroom: url = "postgresql+psycopg://user@host/pledgewatch"
+url = "{DATABASE_URL}"
+
+[sweep]
+interval = "{span(SWEEP_INTERVAL)}"        # how often `pledgewatch watch` sweeps
+concurrency = {CONCURRENCY}        # feeds fetched at once
+per_host = {PER_HOST}            # requests at once to one host
+timeout = {timeout}            # seconds for one request
+max_bytes = {MAX_BYTES:_}  # body cap after decompression
+user_agent = "{USER_AGENT}"
+
+[report]
+weekday = "{REPORT_WEEKDAY}"      # `pledgewatch watch` writes the weekly report then
+time = "{REPORT_TIME:%H:%M}"
+output_dir = "{REPORT_DIR}"
+formats = [{formats}]
+
+[review]
+stale_after = "{span(STALE_AFTER)}"     # no new evidence for this long: flagged "stale"
+due_soon = "{span(DUE_SOON)}"        # a deadline within this: flagged "due_soon"
+
+# One [[feeds]] table per news feed; url may be http(s), file: or a local path.
+# [[feeds]]
+# name = "bbc-world"
+# url = "https://feeds.bbci.co.uk/news/world/rss.xml"
+# interval = "15m"
+# enabled = true
+"""

@@ -228,7 +228,7 @@ def confirm(
 
     Several ids are reviewed together: all of them, or none if one is wrong.
 
-    Example: pledgewatch evidence confirm 12 --stance broken --note "components, not weapons"
+    Example: pledgewatch evidence confirm 2 --stance broken --note "components, not weapons"
     """
     _review(ctx, evidence_ids, "confirmed", stance, note, by, as_json)
 
@@ -243,6 +243,6 @@ def reject(
 ) -> None:
     """Reject evidence items that are not about their pledge (many at once: 14 15 16).
 
-    Example: pledgewatch evidence reject 14 15 --note "a drone light show, not weapons"
+    Example: pledgewatch evidence reject 13 14 --note "not about the pledge"
     """
     _review(ctx, evidence_ids, "rejected", None, note, by, as_json)

@@ -73,7 +73,7 @@ def verdict(
     A final status (kept, compromise, broken) needs a confirmed evidence item or
     --source-url. The history is append-only: a correction is a new verdict.
 
-    Example: pledgewatch verdict 1 broken --evidence 12 --note "Chinese parts in Russian drones"
+    Example: pledgewatch verdict 1 broken --evidence 2 --note "Chinese parts in Russian drones"
     """
     desk = state(ctx).desk(by, "--by")
     with options(VERDICT_OPTIONS):

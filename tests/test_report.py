@@ -634,3 +634,20 @@ def test_claimreview_export_can_name_where_each_verdict_is_published(
     assert reviews[0]["url"] == "https://news.example.org/pledges/1"
     assert main(["--config", str(config), "export", "claimreview", "--url-template", "nope"]) == 2
     assert "--url-template" in capsys.readouterr().err
+
+
+def test_status_badges_read_at_wcag_aa_and_dates_do_not_break() -> None:
+    """Every badge's text has a contrast of at least 4.5:1 on its colour (the yellow
+    and grey ones took white text before); dates are kept on one line and long
+    words may break, so a phone screen holds the tables."""
+    from pledgewatch.report.render import STATUS_COLOURS, STATUS_TEXT, contrast
+
+    for status, colour in STATUS_COLOURS.items():
+        assert contrast(colour, STATUS_TEXT[status]) >= 4.5, status
+    assert contrast("#ffffff", "#000000") == pytest.approx(21)
+    html = render(build_report(fixture()), "html")
+    assert "color: #fff;" not in html
+    assert ".day { white-space: nowrap; }" in html and "overflow-wrap: anywhere" in html
+    for status in STATUS_COLOURS:
+        badge = f"background:{STATUS_COLOURS[status]};color:{STATUS_TEXT[status]}"
+        assert badge in html or status not in html

@@ -23,10 +23,33 @@ STATUS_COLOURS = {
     "not_yet_rated": "#8a8f98",
     "in_the_works": "#2b7bb9",
     "stalled": "#d9a400",
-    "kept": "#2e8b57",
+    "kept": "#267a4b",
     "compromise": "#8e5bb5",
     "broken": "#c8102e",
 }
+
+INK = "#1d2228"
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_on(background: str) -> str:
+    """White or the page's ink, whichever reads better on ``background``."""
+    return "#ffffff" if contrast("#ffffff", background) >= contrast(INK, background) else INK
+
+
+STATUS_TEXT = {status: text_on(colour) for status, colour in STATUS_COLOURS.items()}
 
 _environment = jinja2.Environment(
     loader=jinja2.PackageLoader("pledgewatch.report", "templates"),
@@ -104,7 +127,7 @@ def chart(report: dict[str, Any]) -> dict[str, Any]:
 
 def render_html(report: dict[str, Any]) -> str:
     template = _environment.get_template("report.html.j2")
-    return template.render(r=report, chart=chart(report), colours=STATUS_COLOURS)
+    return template.render(r=report, chart=chart(report), colours=STATUS_COLOURS, inks=STATUS_TEXT)
 
 
 def render_json(report: dict[str, Any]) -> str:

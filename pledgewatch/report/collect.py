@@ -147,31 +147,30 @@ def collect(
 
 
 def final_verdicts(session: Session) -> list[Verdict]:
-    """The latest verdict of every pledge whose status is final."""
-    verdicts = []
-    pledges = session.scalars(
-        select(Pledge)
+    """The latest verdict of every pledge whose status is final, in one query."""
+    latest = (
+        select(StatusChange.pledge_id, func.max(StatusChange.id).label("change_id"))
+        .group_by(StatusChange.pledge_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Pledge, StatusChange)
+        .join(latest, latest.c.pledge_id == Pledge.id)
+        .join(StatusChange, StatusChange.id == latest.c.change_id)
         .where(Pledge.status.in_([s.value for s in FINAL_STATUSES]))
         .order_by(Pledge.id)
     )
-    for pledge in pledges:
-        change = session.scalars(
-            select(StatusChange)
-            .where(StatusChange.pledge_id == pledge.id)
-            .order_by(StatusChange.id.desc())
-            .limit(1)
-        ).one()
-        verdicts.append(
-            Verdict(
-                pledge_id=pledge.id,
-                text=pledge.text,
-                actor=pledge.actor,
-                made_on=pledge.made_on,
-                source_url=pledge.source_url,
-                source_name=pledge.source_name,
-                status=pledge.status,
-                note=change.note,
-                at=change.at,
-            )
+    return [
+        Verdict(
+            pledge_id=pledge.id,
+            text=pledge.text,
+            actor=pledge.actor,
+            made_on=pledge.made_on,
+            source_url=pledge.source_url,
+            source_name=pledge.source_name,
+            status=pledge.status,
+            note=change.note,
+            at=change.at,
         )
-    return verdicts
+        for pledge, change in rows
+    ]

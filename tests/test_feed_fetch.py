@@ -1,4 +1,4 @@
-"""Fetcher and fetch_many against real HTTP servers on 127.0.0.1.
+"""The Fetcher against real HTTP servers on 127.0.0.1.
 
 pytest-httpserver (threaded, so concurrent requests really overlap) serves the
 ordinary cases; small asyncio servers written here play the servers that
@@ -33,7 +33,6 @@ from pledgewatch.feeds.fetch import (
     Fetcher,
     FetchResult,
     FetchSettings,
-    fetch_many,
     parse_retry_after,
 )
 
@@ -41,6 +40,12 @@ FEEDS = Path(__file__).parent / "data" / "feeds"
 RSS = (FEEDS / "rss20.xml").read_bytes()
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 FAST = FetchSettings(timeout=5.0, connect_timeout=2.0)
+
+
+async def fetch_all(requests: list[FeedRequest], settings: FetchSettings) -> list[FetchResult]:
+    """Every request through one Fetcher at once, as a sweep fetches; its limits hold."""
+    async with Fetcher(settings) as fetcher:
+        return list(await asyncio.gather(*(fetcher.fetch(r) for r in requests)))
 
 
 # --- servers ---------------------------------------------------------------------------
@@ -369,7 +374,7 @@ def test_server_that_never_answers_is_cut_at_the_timeout_while_others_finish(
                 FeedRequest(f"ok-{i}", server.url_for("/feed.xml")) for i in range(3)
             ]
             started = time.monotonic()
-            results = await asyncio.wait_for(fetch_many(requests, settings), timeout=5)
+            results = await asyncio.wait_for(fetch_all(requests, settings), timeout=5)
             return results, time.monotonic() - started
 
     results, wall = asyncio.run(go())
@@ -511,7 +516,7 @@ def test_per_host_limit_is_respected(server: HTTPServer) -> None:
     server.expect_request("/feed.xml").respond_with_handler(counter)
     requests = [FeedRequest(f"f{i}", server.url_for("/feed.xml")) for i in range(6)]
     started = time.monotonic()
-    results = asyncio.run(fetch_many(requests, FetchSettings(concurrency=16, per_host=2)))
+    results = asyncio.run(fetch_all(requests, FetchSettings(concurrency=16, per_host=2)))
     wall = time.monotonic() - started
     assert [r.outcome for r in results] == ["ok"] * 6
     assert counter.most == 2
@@ -529,52 +534,10 @@ def test_overall_concurrency_limit_is_respected_across_hosts(
         for n, each in enumerate(servers)
         for i in range(4)
     ]
-    results = asyncio.run(fetch_many(requests, FetchSettings(concurrency=3, per_host=2)))
+    results = asyncio.run(fetch_all(requests, FetchSettings(concurrency=3, per_host=2)))
     assert [r.outcome for r in results] == ["ok"] * 8
     assert counter.most == 3
     assert max(counter.most_per_host.values()) == 2
-
-
-def test_fetch_many_returns_results_in_request_order_and_calls_back_each_one(
-    servers: tuple[HTTPServer, HTTPServer], server: HTTPServer
-) -> None:
-    first, second = servers
-    first.expect_request("/slow.xml").respond_with_handler(ConcurrencyCounter(hold=0.3))
-    second.expect_request("/feed.xml").respond_with_data(RSS, content_type=RSS_TYPE)
-    second.expect_request("/broken.xml").respond_with_data(b"", status=500)
-    requests = [
-        FeedRequest("slow", first.url_for("/slow.xml")),
-        FeedRequest("fast", second.url_for("/feed.xml")),
-        FeedRequest("broken", second.url_for("/broken.xml")),
-    ]
-    seen: list[str] = []
-
-    async def on_result(result: FetchResult) -> None:
-        await asyncio.sleep(0)
-        seen.append(result.request.name)
-
-    results = asyncio.run(fetch_many(requests, FAST, on_result=on_result))
-    assert [r.request.name for r in results] == ["slow", "fast", "broken"]
-    assert [r.outcome for r in results] == ["ok", "ok", "error"]
-    assert sorted(seen) == ["broken", "fast", "slow"]
-    assert seen[-1] == "slow"  # called as results arrive, not at the end
-
-
-def test_fetch_many_accepts_a_plain_function_as_callback(server: HTTPServer) -> None:
-    server.expect_request("/feed.xml").respond_with_data(RSS, content_type=RSS_TYPE)
-    seen: list[FetchResult] = []
-    results = asyncio.run(fetch_many([feed(server)], FAST, on_result=seen.append))
-    assert seen == results
-
-
-def test_a_bug_in_the_callback_is_not_swallowed(server: HTTPServer) -> None:
-    server.expect_request("/feed.xml").respond_with_data(RSS, content_type=RSS_TYPE)
-
-    def broken(result: FetchResult) -> None:
-        raise KeyError("bug")
-
-    with pytest.raises(KeyError):
-        asyncio.run(fetch_many([feed(server)], FAST, on_result=broken))
 
 
 def test_fetch_outside_the_context_manager_is_a_bug() -> None:
@@ -592,7 +555,7 @@ def test_file_url_and_plain_path_are_read_from_disk(tmp_path: Path) -> None:
     path = tmp_path / "archive feed.xml"
     path.write_bytes(RSS)
     requests = [FeedRequest("url", path.as_uri()), FeedRequest("path", str(path))]
-    results = asyncio.run(fetch_many(requests, FAST))
+    results = asyncio.run(fetch_all(requests, FAST))
     for result in results:
         assert result.outcome == "ok"
         assert result.body == RSS

@@ -290,7 +290,7 @@ def test_alias_sets_expand() -> None:
     assert not match(parse("@uk"), doc)
 
 
-def test_match_reports_hits_and_best_sentence() -> None:
+def test_match_reports_hits() -> None:
     found = match(parse("@china AND sell* AND weapons"), ARTICLE)
     assert found is not None
     leaves = {(hit.leaf, hit.matched, hit.field, hit.start) for hit in found.hits}
@@ -298,7 +298,6 @@ def test_match_reports_hits_and_best_sentence() -> None:
     assert ("@china", "beijing", "content", 0) in leaves
     assert ("sell*", "sell", "title", 3) in leaves
     assert ("weapons", "weapons", "title", 4) in leaves
-    assert found.best_sentence() == ("title", 0)
 
 
 def test_negated_terms_give_no_hits() -> None:

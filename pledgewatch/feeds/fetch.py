@@ -1,7 +1,6 @@
 """Fetching feeds over HTTP (httpx) or from disk, politely and within hard limits.
 
-:class:`Fetcher` fetches a sweep's feeds concurrently (``fetch_many`` is the
-same for a plain list of feeds). A feed's own failure (a timeout,
+:class:`Fetcher` fetches a sweep's feeds concurrently. A feed's own failure (a timeout,
 an HTTP error, a body too large, a refused connection) is never raised: it
 comes back as a :class:`FetchResult` with outcome ``"error"`` and a one-line
 ``error``, so one broken feed cannot stop a sweep. Bugs still raise.
@@ -38,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import inspect
 import logging
 import mimetypes
 import re
@@ -424,43 +422,6 @@ class Fetcher:
             error=None,
             elapsed=0.0,
         )
-
-
-async def fetch_many(
-    requests: Iterable[FeedRequest],
-    settings: FetchSettings,
-    *,
-    on_result: Callable[[FetchResult], Awaitable[None] | None] | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> list[FetchResult]:
-    """Fetch every request within the settings' limits; results in request order.
-
-    ``on_result`` is called with each result as soon as it is ready (in
-    completion order), one call at a time, after the fetch has released its
-    connection slot, so a slow callback (parse and store) delays no fetch.
-    An exception from ``on_result`` is a bug: it cancels the rest and propagates.
-    """
-    callback_lock = asyncio.Lock()
-
-    async with Fetcher(settings, transport=transport) as fetcher:
-
-        async def one(request: FeedRequest) -> FetchResult:
-            result = await fetcher.fetch(request)
-            if on_result is not None:
-                async with callback_lock:
-                    outcome = on_result(result)
-                    if inspect.isawaitable(outcome):
-                        await outcome
-            return result
-
-        tasks = [asyncio.create_task(one(request)) for request in requests]
-        try:
-            return list(await asyncio.gather(*tasks))
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> datetime | None:

@@ -492,15 +492,6 @@ class Match:
             )
         return self._hits
 
-    def best_sentence(self) -> tuple[str, int]:
-        """(field, sentence) holding the most distinct query terms; the earliest
-        field (title, summary, content) and sentence wins a tie. A good snippet."""
-        leaves: dict[tuple[str, int], set[str]] = {}
-        for hit in self.hits:
-            leaves.setdefault((hit.field, hit.sentence), set()).add(hit.leaf)
-        order = {name: i for i, name in enumerate(FIELDS)}
-        return min(leaves, key=lambda k: (-len(leaves[k]), order.get(k[0], 99), k[1]))
-
 
 # Where a leaf occurs, before it becomes a Hit: (leaf, field, first position,
 # last position, the terms found). Plain tuples, built in bulk: only the

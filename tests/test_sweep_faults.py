@@ -28,12 +28,14 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select, text
 from werkzeug import Request, Response
 
-from pledgewatch import sweep as sweep_module
 from pledgewatch.config import load_config
 from pledgewatch.db import Database
 from pledgewatch.errors import SweepLocked, SweepLockLost
 from pledgewatch.models import Article, Feed
-from pledgewatch.sweep import FeedParser, Sweep, SweepLockHolder, _parse_job
+from pledgewatch.sweep import FeedParser, Sweep, SweepLockHolder
+from pledgewatch.sweep import lock as lock_module
+from pledgewatch.sweep import workers as workers_module
+from pledgewatch.sweep.workers import _parse_job
 from tests.test_sweep import rss, write_config
 
 ROOT = Path(__file__).parent.parent
@@ -449,7 +451,7 @@ def test_a_worker_that_dies_on_one_feed_fails_that_feed_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Forked workers run the job the module names at fork time.
-    monkeypatch.setattr(sweep_module, "_parse_job", _parse_or_die)
+    monkeypatch.setattr(workers_module, "_parse_job", _parse_or_die)
     parser = FeedParser(workers=2)
     good = rss(GOOD_ITEMS).encode()
 
@@ -480,7 +482,7 @@ def test_a_sweep_that_makes_no_progress_lets_its_lock_go_stale(
 ) -> None:
     # A sweep hung on one feed keeps its process alive, but its heartbeat stops:
     # another sweep may take the lock over, and the hung one then writes nothing.
-    monkeypatch.setattr(sweep_module, "LOCK_STALE_AFTER", timedelta(seconds=1))
+    monkeypatch.setattr(lock_module, "LOCK_STALE_AFTER", timedelta(seconds=1))
     release = threading.Event()
 
     def hang(_request: Request) -> Response:

@@ -1,0 +1,66 @@
+"""One sweep: sync feeds from the config, claim the due ones, fetch, parse, store, match.
+
+A sweep holds the database's sweep lock (one sweep at a time per database; a
+lock whose holder died is taken over), records a ``sweep_runs`` row, fetches
+the due feeds concurrently, and stores each feed's new and changed articles
+together with the feed's new state and the evidence they are in one
+transaction, so a sweep killed at any moment loses nothing it committed and
+the next sweep carries on.
+
+Nothing a feed sends stops a sweep: whatever one feed's fetch, parse or store
+raises becomes that feed's recorded error (it backs off like any failing
+feed) and the sweep goes on with the others. Only a database that cannot be
+used, or the loss of the lock, ends a sweep early.
+
+Write transactions stay short, so people can work while a sweep runs: the
+articles of a batch are matched against the pledges (the slow part) before
+the write transaction opens, from a read of what storing them will change;
+the transaction then stores, checks that the sweep still holds the lock, and
+matches only what changed meanwhile (a pledge logged during the sweep: see
+``evidence``).
+
+The lock's holder is a token of its own; a thread beats its heartbeat whatever
+the sweep is doing, and every write first checks the lock is still held: a
+sweep that lost it (presumed dead after 10 minutes without a beat) stops
+without writing anything more.
+
+The heartbeat shows the sweep is alive, not merely its process: it beats only
+while the sweep makes progress (a feed fetched or stored, a wait for the
+database), so a sweep hung for 10 minutes lets its lock go stale.
+
+Modules: summary (what a sweep returns), registry (the config's feeds in the
+database, which are due), lock (one sweep at a time), store (bulk storing),
+workers (parse processes), run (the sweep itself).
+
+May import: pledgewatch.characters, pledgewatch.config, pledgewatch.db, pledgewatch.errors,
+pledgewatch.evidence, pledgewatch.feeds, pledgewatch.matching, pledgewatch.models.
+"""
+
+from pledgewatch.sweep.lock import LOCK_STALE_AFTER, SweepLockHolder, holder_id
+from pledgewatch.sweep.registry import (
+    check_feed_names,
+    due_feeds,
+    feed_states,
+    fetch_settings,
+    sync_feeds,
+)
+from pledgewatch.sweep.run import Sweep
+from pledgewatch.sweep.store import content_hash, store_entries
+from pledgewatch.sweep.summary import SweepSummary
+from pledgewatch.sweep.workers import FeedParser
+
+__all__ = [
+    "LOCK_STALE_AFTER",
+    "FeedParser",
+    "Sweep",
+    "SweepLockHolder",
+    "SweepSummary",
+    "check_feed_names",
+    "content_hash",
+    "due_feeds",
+    "feed_states",
+    "fetch_settings",
+    "holder_id",
+    "store_entries",
+    "sync_feeds",
+]

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from pledgewatch.errors import InputError, QuerySyntaxError
-from pledgewatch.matching import query as query_module
+from pledgewatch.matching import hits as hits_module
 from pledgewatch.matching.aliases import expand
 from pledgewatch.matching.analysis import FIELDS, Document
 from pledgewatch.matching.query import (
@@ -422,7 +422,7 @@ def test_near_without_places_decides_as_the_places_do() -> None:
         node = parse(_near_query(rng))
         texts = {"title": _near_text(rng), "summary": "", "content": _near_text(rng)}
         quick = match(node, Document.from_fields(**texts))
-        full = query_module._evaluate(node, Document.from_fields(**texts), FIELDS)
+        full = hits_module._evaluate(node, Document.from_fields(**texts), FIELDS)
         assert (quick is not None) == (full is not None), (format_query(node), texts)
         if quick is not None:
             assert quick.hits  # found again from every place, and not empty
@@ -462,7 +462,7 @@ def test_match_decides_as_the_hits_do_for_every_shape_of_query() -> None:
         for node in queries:
             quick = predicate(node)(doc)
             assert quick == (match(node, doc) is not None)
-            full = query_module._evaluate(node, doc, FIELDS)
+            full = hits_module._evaluate(node, doc, FIELDS)
             assert quick == (full is not None), format_query(node)
             matched += quick
     assert matched > 1000  # enough matches, and enough misses, to mean something

@@ -212,3 +212,11 @@ def test_migrations_down_and_up_keep_every_row_of_a_used_database(
         assert desk("pledge", "add", *DUPLICATE_OF_THE_FIRST_EXAMPLE).code == 2
     finally:
         database.dispose()
+
+
+def test_the_schema_head_the_code_checks_is_alembics_head() -> None:
+    """Commands check the database against db.SCHEMA_HEAD without importing alembic;
+    a new migration must move it (this fails until it does)."""
+    from pledgewatch.db import SCHEMA_HEAD, head_revision
+
+    assert head_revision() == SCHEMA_HEAD

@@ -34,6 +34,11 @@ def run(source: Path, config: Path, *args: str) -> tuple[float, float, int]:
         "import atexit, resource, sys\n"
         "atexit.register(lambda: sys.stderr.write("
         "f'\\n@@maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))\n"
+        # The checkout asked for, not an editable install's finder.
+        "sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in repr(f)]\n"
+        f"sys.path.insert(0, {str(source)!r})\n"
+        "import pledgewatch\n"
+        "sys.stderr.write(f'@@source {pledgewatch.__file__}\\n')\n"
         "from pledgewatch.cli import main\n"
         "sys.exit(main())"
     )
@@ -49,6 +54,9 @@ def run(source: Path, config: Path, *args: str) -> tuple[float, float, int]:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {done.stderr.strip()}")
     peak = int(done.stderr.rsplit("@@maxrss ", 1)[1].split()[0])
+    loaded = done.stderr.split("@@source ", 1)[1].split("\n", 1)[0]
+    if not loaded.startswith(str(source)):
+        raise SystemExit(f"ran {loaded}, not the checkout in {source}")
     return seconds, peak / 1024, done.stdout.count("\n")
 
 

@@ -20,6 +20,7 @@ from pledgewatch.cli.output import say
 from pledgewatch.errors import ConfigError, PledgewatchError
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="pledgewatch",
     help=(
         "Track public pledges until they are kept or broken.\n\n"
@@ -154,7 +155,21 @@ _FLAGS = frozenset(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Output into a pipe that closed early (``pledgewatch pledge list | head``)
+    ends the command quietly with 141, as a process stopped by SIGPIPE does.
+    """
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # Whatever is still buffered for the closed pipe goes nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _run(argv: list[str] | None) -> int:
     _current[0] = None
     args = verbose_first(sys.argv[1:] if argv is None else argv)
     unreadable = _unreadable_argument(args)
@@ -182,9 +197,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.TyperException as exc:
         ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # A group called without arguments: its help, on stdout, as --help gives it.
+            shown = exc.format_message()
+            if shown.strip():
+                print(shown)
+            return 0
         message = printable(exc.format_message().strip().rstrip("."))
-        if not message:
-            return 0  # a group called without arguments: typer has shown its help
         if message == "Missing command" and ctx is not None:
             # Options but no command ("pledgewatch --config x"): the help, not an error.
             help_text = ctx.get_help()

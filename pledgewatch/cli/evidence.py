@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
     from pledgewatch.views import EvidenceView
 
-app = typer.Typer(help="List, add and review the evidence found for pledges.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="List, add and review the evidence found for pledges.",
+    no_args_is_help=True,
+)
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
     from pledgewatch.views import FeedView
 
-app = typer.Typer(help="Show the configured feeds and check one.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Show the configured feeds and check one.", no_args_is_help=True
+)
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pledgewatch.views import DryRun, PledgeDetail, PledgeView
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Log, list, show, edit, import and export pledges.",
     no_args_is_help=True,
 )
@@ -65,6 +66,18 @@ Quote = Annotated[str | None, typer.Option("--quote", help="The words as reporte
 ReportedBy = Annotated[
     str | None, typer.Option("--reported-by", help="Who relayed it, if not first-hand.")
 ]
+# The same options as `add` takes them, where they are required.
+RequiredActor = Annotated[
+    str | None, typer.Option("--by", help="Who pledged: a person or a body. [required]")
+]
+RequiredMadeOn = Annotated[
+    str | None,
+    typer.Option("--made-on", help="When the pledge was made (YYYY-MM-DD). [required]"),
+]
+RequiredSourceUrl = Annotated[
+    str | None,
+    typer.Option("--source-url", help="Where it was reported (http(s) URL). [required]"),
+]
 Deadline = Annotated[str | None, typer.Option("--deadline", help="Due date (YYYY-MM-DD).")]
 Query = Annotated[
     str | None, typer.Option("--query", help="Search query for evidence (default: derived).")
@@ -99,9 +112,9 @@ def _as_option_error(exc: ValidationError, *, editing: bool = False) -> InputErr
 def add(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The pledge, in plain words.")],
-    actor: Actor = None,
-    made_on: MadeOn = None,
-    source_url: SourceUrl = None,
+    actor: RequiredActor = None,
+    made_on: RequiredMadeOn = None,
+    source_url: RequiredSourceUrl = None,
     source_name: SourceName = None,
     quote: Quote = None,
     reported_by: ReportedBy = None,
@@ -402,7 +415,7 @@ def archive(
     ctx: typer.Context,
     pledge_id: Annotated[int, typer.Argument(help="The pledge's id.")],
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why, for the record (required).")
+        str | None, typer.Option("--reason", help="Why, for the record. [required]")
     ] = None,
     user: User = None,
     as_json: Json = False,

@@ -14,7 +14,9 @@ from pledgewatch.errors import InputError, QuerySyntaxError
 if TYPE_CHECKING:
     from pledgewatch import evidence
 
-app = typer.Typer(help="Try a search query on the stored articles.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Try a search query on the stored articles.", no_args_is_help=True
+)
 
 
 def print_trial(trial: evidence.QueryTrial) -> None:

@@ -12,7 +12,9 @@ from pledgewatch.cli.context import now, options, state
 from pledgewatch.cli.parsing import since_option
 from pledgewatch.errors import InputError
 
-export_app = typer.Typer(help="Export verdicts for other systems.", no_args_is_help=True)
+export_app = typer.Typer(
+    rich_markup_mode=None, help="Export verdicts for other systems.", no_args_is_help=True
+)
 
 Output = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")

@@ -50,7 +50,7 @@ def verdict(
         typer.Argument(help="not_yet_rated, in_the_works, stalled, kept, compromise or broken."),
     ],
     note: Annotated[
-        str | None, typer.Option("--note", help="Why: kept in the history (required).")
+        str | None, typer.Option("--note", help="Why: kept in the history. [required]")
     ] = None,
     evidence_ids: Annotated[
         list[int] | None, typer.Option("--evidence", help="An evidence id it rests on; repeat.")

@@ -6,8 +6,11 @@
     floor ceil(200 / 32) * 100 ms, and against the sequential floor 200 * 100 ms.
 (b) Entries per second of a whole sweep (fetch, parse, store in SQLite) against
     feedparser alone parsing the same bytes, in the same run.
+(c) 48 feeds on one host (a publisher's section feeds), each answering after
+    100 ms, swept with the default concurrency and per_host 2 (the old default)
+    and the default per_host, against the latency floor.
 
-Run: .venv/bin/python bench/sweep_bench.py
+Run: .venv/bin/python bench/sweep_bench.py [a] [b] [c]   (all three by default)
 """
 
 from __future__ import annotations
@@ -189,6 +192,34 @@ def part_b() -> None:
     )
 
 
+def part_c() -> None:
+    from pledgewatch import defaults
+
+    rng = random.Random(3)
+    n, delay = 48, 0.100
+    bodies = {f"/feed{i}.xml": make_feed(i, 10, rng) for i in range(n)}
+    with LoopbackServer(bodies, delay, 1) as server:
+        feeds = [
+            {"name": f"feed{i}", "url": f"http://127.0.0.1:{server.ports[0]}/feed{i}.xml"}
+            for i in range(n)
+        ]
+        sweep_once(feeds, defaults.CONCURRENCY, per_host=2)  # starts the parse workers
+        old, _ = sweep_once(feeds, defaults.CONCURRENCY, per_host=2)
+        new, _ = sweep_once(feeds, defaults.CONCURRENCY, per_host=defaults.PER_HOST)
+    floor = math.ceil(n / defaults.CONCURRENCY) * delay
+    print(
+        f"(c) {n} feeds x {delay * 1000:.0f} ms latency on one host, "
+        f"concurrency {defaults.CONCURRENCY}"
+    )
+    print(f"    latency floor          {floor:7.2f} s")
+    for label, seconds in (("per_host 2", old), (f"per_host {defaults.PER_HOST} (default)", new)):
+        print(f"    {label:<22} {seconds:7.2f} s   {seconds / floor:5.2f}x the floor")
+    print(f"    per_host 2 / default   {old / new:7.2f}x")
+
+
 if __name__ == "__main__":
-    part_a()
-    part_b()
+    import sys
+
+    parts = {"a": part_a, "b": part_b, "c": part_c}
+    for name in sys.argv[1:] or parts:
+        parts[name]()

@@ -253,7 +253,7 @@ def flags(
     return sorted(found, key=FLAG_ORDER.index)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BoardRow:
     id: int
     actor: str

@@ -364,11 +364,7 @@ class Desk:
             if status is not None:
                 query = query.where(Pledge.status == registry.check_status(status))
             if tag is not None:
-                query = query.where(
-                    Pledge.id.in_(
-                        select(PledgeTag.pledge_id).where(PledgeTag.tag == tag.strip().lower())
-                    )
-                )
+                query = query.where(Pledge.id.in_(_tagged(tag)))
             ids: list[int] | None = None
             if (actor and actor.strip()) or (search and search.strip()):
                 ids = self._search(session, query, actor=actor, search=search)
@@ -611,11 +607,7 @@ class Desk:
         if since is not None:
             query = query.where(Evidence.found_at >= since)
         if tag is not None:
-            query = query.where(
-                Evidence.pledge_id.in_(
-                    select(PledgeTag.pledge_id).where(PledgeTag.tag == tag.strip().lower())
-                )
-            )
+            query = query.where(Evidence.pledge_id.in_(_tagged(tag)))
         with self.database.session(write=False) as session:
             if actor is not None and actor.strip():
                 needle = fold(actor.strip())
@@ -892,6 +884,11 @@ class Desk:
             )
             for item in items
         )
+
+
+def _tagged(tag: str) -> Any:
+    """The ids of the pledges with ``tag``, as a subquery."""
+    return select(PledgeTag.pledge_id).where(PledgeTag.tag == tag.strip().lower())
 
 
 def check_page(limit: int | None, offset: int) -> None:

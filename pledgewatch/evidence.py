@@ -614,27 +614,3 @@ def feeds_of(session: Session, article_ids: Iterable[int]) -> dict[int, list[str
         for article_id, name in rows:
             found[article_id].append(name)
     return found
-
-
-def evidence_to_dict(item: Evidence, feeds: list[str]) -> dict[str, Any]:
-    article = item.article
-    return {
-        "id": item.id,
-        "pledge_id": item.pledge_id,
-        "article": {
-            "url": article.url,
-            "title": article.title,
-            "published_at": article.published_at.isoformat(),
-            "feeds": feeds,
-        },
-        "score": item.score,
-        "stance": item.stance,
-        "stance_reason": item.stance_reason,
-        "snippet": item.snippet,
-        "review": item.review,
-        "found_at": item.found_at.isoformat(),
-        "reviewed_by": item.reviewed_by,
-        "reviewed_at": item.reviewed_at.isoformat() if item.reviewed_at else None,
-        "review_note": item.review_note,
-        "query": item.query,
-    }

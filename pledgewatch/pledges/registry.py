@@ -11,7 +11,7 @@ from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pledgewatch.db import lock_pledges
@@ -31,7 +31,6 @@ from pledgewatch.models import (
 from pledgewatch.pledges.validation import (
     PledgeData,
     check_person,
-    check_status,
     dedupe_key,
     export_row_of,
     in_id_range,
@@ -93,28 +92,6 @@ def find_duplicate(session: Session, data: PledgeData, *, exclude: int | None = 
     if exclude is not None:
         query = query.where(Pledge.id != exclude)
     return session.scalars(query.order_by(Pledge.id).limit(1)).first()
-
-
-def list_pledges(
-    session: Session,
-    *,
-    status: str | None = None,
-    tag: str | None = None,
-    actor: str | None = None,
-) -> list[Pledge]:
-    """Pledges newest first (by date made, then by id), filtered."""
-    query = select(Pledge)
-    if status is not None:
-        query = query.where(Pledge.status == check_status(status))
-    if tag is not None:
-        query = query.where(
-            Pledge.id.in_(select(PledgeTag.pledge_id).where(PledgeTag.tag == tag.strip().lower()))
-        )
-    if actor is not None and actor.strip():
-        needle = "%" + actor.strip().lower().replace("%", r"\%").replace("_", r"\_") + "%"
-        query = query.where(func.lower(Pledge.actor).like(needle, escape="\\"))
-    query = query.order_by(Pledge.made_on.desc(), Pledge.id.desc())
-    return list(session.scalars(query))
 
 
 def history(session: Session, pledge_id: int) -> tuple[list[StatusChange], list[PledgeRevision]]:
@@ -328,17 +305,3 @@ def export_row(pledge: Pledge) -> dict[str, Any]:
 
 def all_pledges(session: Session) -> Sequence[Pledge]:
     return list(session.scalars(select(Pledge).order_by(Pledge.id)))
-
-
-def pledge_to_dict(pledge: Pledge) -> dict[str, Any]:
-    """The JSON shape of one pledge."""
-    row = export_row(pledge)
-    return {
-        "id": pledge.id,
-        **row,
-        "status": pledge.status,
-        "created_at": pledge.created_at.isoformat(),
-        "created_by": pledge.created_by,
-        "updated_at": pledge.updated_at.isoformat(),
-        "updated_by": pledge.updated_by,
-    }

@@ -643,3 +643,18 @@ def _show_value(value: object) -> str:
 
 
 DEFAULT_CONFIG_TEXT = defaults.config_text()
+
+
+def write_default_config(
+    explicit: str | os.PathLike[str] | None, env: Mapping[str, str]
+) -> Path | None:
+    """Write the commented default configuration where the lookup finds none;
+    the path written, or None when a file is already there."""
+    path = resolve_config_path(explicit, env)
+    if path.exists():
+        return None
+    try:
+        path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write a default configuration: {exc}", path=str(path)) from None
+    return path

@@ -17,7 +17,7 @@ from pledgewatch.cli import report as report_commands
 from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
 from pledgewatch.cli.output import say
-from pledgewatch.errors import ConfigError, PledgewatchError
+from pledgewatch.errors import PledgewatchError
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -71,23 +71,13 @@ def init(ctx: typer.Context) -> None:
 
     Example: pledgewatch --config /srv/newsroom/config.toml init
     """
-    from pledgewatch.config import DEFAULT_CONFIG_TEXT, resolve_config_path
+    from pledgewatch.config import write_default_config
 
     st = state(ctx)
-    try:
-        st.config()
-    except ConfigError:
-        path = resolve_config_path(st.config_path, os.environ)
-        if path.exists():
-            raise
-        try:
-            path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot write a default configuration: {exc}", path=str(path)
-            ) from None
-        say(f"wrote a commented default configuration to {path}")
-        st.config()
+    written = write_default_config(st.config_path, os.environ)
+    if written is not None:
+        say(f"wrote a commented default configuration to {written}")
+    st.config()
     desk = st.desk(check=False)
     before, after = desk.init()
     where = desk.where()

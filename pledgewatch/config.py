@@ -177,17 +177,10 @@ def load_config(
     if path.is_dir():
         raise _error("is a folder, not a configuration file", path=where)
     if not path.is_file():
-        looked = (
-            "given with --config"
-            if explicit
-            else f"from ${CONFIG_ENV}"
-            if env.get(CONFIG_ENV)
-            else f"./{DEFAULT_CONFIG_NAME}; set --config or ${CONFIG_ENV} to use another"
-        )
-        raise _error(
-            f"no configuration file at {_shown(where, 500)} ({looked}); "
-            'run "pledgewatch init" to write a commented default'
-        )
+        looked = "given" if explicit else "environment" if env.get(CONFIG_ENV) else "default"
+        error = _error(f"no configuration file at {_shown(where, 500)}")
+        error.missing = looked
+        raise error
     data = _parse_toml(_read_text(path, where), where)
     return config_from_dict(data, path=path, env=env)
 

@@ -70,6 +70,9 @@ class ConfigError(InputError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
         self.path = path
         self.key = key
+        # For a config file that is not there: where its path came from
+        # ("given", "environment" or "default"), so a front end can say how to fix it.
+        self.missing: str | None = None
 
 
 class ValidationError(InputError):

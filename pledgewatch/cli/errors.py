@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from pledgewatch.errors import (
+    ConfigError,
     DuplicatePledgeError,
     FinalStatusNeedsSource,
     ImportFileError,
@@ -58,6 +59,13 @@ def message(exc: PledgewatchError) -> str:
         )
     if isinstance(exc, UnchangedStatus):
         return f"{text}; add --same to record it anyway"
+    if isinstance(exc, ConfigError) and exc.missing is not None:
+        looked = {
+            "given": "given with --config",
+            "environment": "from $PLEDGEWATCH_CONFIG",
+            "default": "./config.toml; set --config or $PLEDGEWATCH_CONFIG to use another",
+        }[exc.missing]
+        return f'{text} ({looked}); run "pledgewatch init" to write a commented default'
     if isinstance(exc, ImportFileError) and exc.duplicates:
         return f"{text}\n  (rows that repeat a logged pledge can be skipped with --skip-existing)"
     return text

@@ -54,15 +54,24 @@ def test_database_url_env_overrides_the_file(tmp_path: Path) -> None:
 
 
 def test_missing_file_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library says which file and where its path came from (a field); the
+    command line says which option or variable to set, and how to make one."""
+    from pledgewatch.cli.errors import message
+
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as err:
         load_config(None, env={})
-    assert "no configuration file at config.toml" in str(err.value)
-    assert "PLEDGEWATCH_CONFIG" in str(err.value)
-    assert "pledgewatch init" in str(err.value)
+    assert str(err.value) == "no configuration file at config.toml"
+    assert err.value.missing == "default"
+    said = message(err.value)
+    assert "PLEDGEWATCH_CONFIG" in said and "--config" in said and "pledgewatch init" in said
     with pytest.raises(ConfigError) as err:
         load_config(None, env={"PLEDGEWATCH_CONFIG": "/nowhere/pw.toml"})
-    assert "/nowhere/pw.toml (from $PLEDGEWATCH_CONFIG)" in str(err.value)
+    assert err.value.missing == "environment"
+    assert "/nowhere/pw.toml (from $PLEDGEWATCH_CONFIG)" in message(err.value)
+    with pytest.raises(ConfigError) as err:
+        load_config("/nowhere/given.toml", env={})
+    assert "(given with --config)" in message(err.value)
 
 
 @pytest.mark.parametrize(

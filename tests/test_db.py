@@ -220,3 +220,19 @@ def test_the_schema_head_the_code_checks_is_alembics_head() -> None:
     from pledgewatch.db import SCHEMA_HEAD, head_revision
 
     assert head_revision() == SCHEMA_HEAD
+
+
+def test_every_package_is_in_the_distribution() -> None:
+    """`pip install .` installs what pyproject lists: a package split out of a module
+    (sweep/, pledges/) must be listed, or the quick start breaks outside a checkout."""
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(root).parts)
+        for init in (root / "pledgewatch").rglob("__init__.py")
+    }
+    assert found <= listed, sorted(found - listed)

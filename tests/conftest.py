@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -15,6 +16,9 @@ from sqlalchemy.engine import make_url
 
 from pledgewatch.cli import main
 from pledgewatch.db import Database
+
+if TYPE_CHECKING:
+    from pledgewatch.desk import Desk
 
 # Property-based tests: a few hundred examples each in CI; HYPOTHESIS_PROFILE=thorough
 # runs many thousands. Tests that cost a sweep per example set their own, lower count.
@@ -166,3 +170,28 @@ def desk(newsroom: Cli) -> Cli:
     """The newsroom after a sweep: evidence waiting for review."""
     assert newsroom("sweep").code == 0
     return newsroom
+
+
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def library(tmp_path: Path, database_url: str) -> Iterator[Desk]:
+    """A Desk over an initialised database with the example pledges, swept once."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{database_url}"\n'
+        f'[[feeds]]\nname = "example"\nurl = "{EXAMPLES / "feed.xml"}"\n',
+        encoding="utf-8",
+    )
+    from pledgewatch import open_desk
+    from pledgewatch.config import load_config
+    from pledgewatch.desk import Desk
+
+    setup = Desk(load_config(str(config)), user="setup")
+    setup.init()
+    setup.close()
+    with open_desk(load_config(str(config)), user="ana") as desk:
+        desk.import_pledges(EXAMPLES / "pledges.csv")
+        desk.sweep()
+        yield desk

@@ -1,76 +1,30 @@
-"""The library: everything the command line does, through open_desk and its Desk.
-
-Real databases on each backend, the example pledges and the example feed; no
-command line in sight. The CLI's own tests keep parsing, exit codes, messages
-and JSON shape.
-"""
+"""The library's pledges: log, edit, list, search, archive, and the errors it raises,
+through open_desk and its Desk on each backend (no command line)."""
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 import pledgewatch
 from pledgewatch import open_desk
-from pledgewatch.config import load_config
 from pledgewatch.desk import Desk, FixedClock, fold
 from pledgewatch.errors import (
     DuplicatePledgeError,
-    FinalStatusNeedsSource,
     InputError,
-    NotFoundError,
     PledgewatchError,
-    UnchangedStatus,
     ValidationError,
 )
 from pledgewatch.models import Evidence, Pledge
 from pledgewatch.views import PledgeView
+from tests.desk_support import SOURCE, count, new_pledge
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
-SOURCE = "https://www.reuters.com/world/example-2024-06-14/"
-
-
-def new_pledge(**changes: object) -> dict[str, object]:
-    fields: dict[str, object] = {
-        "text": "Beijing will not supply lethal weapons to Moscow",
-        "actor": "Wang Yi",
-        "made_on": "2024-06-14",
-        "source_url": SOURCE,
-        "query": "@china AND @russia AND weapons",
-    }
-    fields.update(changes)
-    return fields
-
-
-@pytest.fixture
-def library(tmp_path: Path, database_url: str) -> Iterator[Desk]:
-    """A Desk over an initialised database with the example pledges, swept once."""
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "{database_url}"\n'
-        f'[[feeds]]\nname = "example"\nurl = "{EXAMPLES / "feed.xml"}"\n',
-        encoding="utf-8",
-    )
-    setup = Desk(load_config(str(config)), user="setup")
-    setup.init()
-    setup.close()
-    with open_desk(load_config(str(config)), user="ana") as desk:
-        desk.import_pledges(EXAMPLES / "pledges.csv")
-        desk.sweep()
-        yield desk
-
-
-def count(desk: Desk, model: type) -> int:
-    with desk.database.session(write=False) as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_the_public_api_is_the_package() -> None:
@@ -183,115 +137,6 @@ def test_an_archived_pledge_leaves_the_board_and_the_sweep_and_keeps_its_history
     assert caught.value.field == "reason"
 
 
-def test_the_timeline_is_in_time_order_with_what_each_verdict_cites(
-    tmp_path: Path, library: Desk
-) -> None:
-    clock = [datetime(2026, 11, 2, 9, 0, tzinfo=UTC)]
-
-    def at(hour: int) -> Desk:
-        clock[0] = clock[0].replace(hour=hour)
-        return Desk(
-            library.config, user=f"ed{hour}", clock=FixedClock(clock[0]), database=library.database
-        )
-
-    added = at(9).add_pledge(new_pledge())
-    item = library.evidence(pledge_id=added.pledge.id).items[0]
-    at(10).review_evidence([item.id], "confirmed", stance="broken", note="components")
-    at(11).edit_pledge(added.pledge.id, {"deadline": "2026-12-31"})
-    at(12).record_verdict(added.pledge.id, "broken", note="parts shipped", evidence_ids=[item.id])
-    detail = library.pledge(added.pledge.id)
-    kinds = [entry.kind for entry in detail.timeline]
-    assert kinds[0] == "logged" and detail.timeline[0].source_url == SOURCE
-    assert kinds.index("review") < kinds.index("edit") < kinds.index("verdict")
-    times = [entry.at for entry in detail.timeline]
-    assert times == sorted(times)
-    verdict = detail.timeline[kinds.index("verdict")]
-    assert verdict.cites == (item.id,) and verdict.by == "ed12"
-    assert detail.verdicts[-1].evidence == (item.id,)
-
-
-def test_verdicts_refuse_what_changes_nothing_and_finals_without_a_source(
-    library: Desk,
-) -> None:
-    with pytest.raises(FinalStatusNeedsSource) as caught:
-        library.record_verdict(1, "broken", note="looks broken")
-    assert caught.value.status == "broken" and "--" not in str(caught.value)
-    library.record_verdict(1, "In_The_Works", note="talks")
-    with pytest.raises(UnchangedStatus) as same:
-        library.record_verdict(1, "in_the_works", note="talks again")
-    assert same.value.pledge_id == 1
-    again = library.record_verdict(1, "in_the_works", note="talks again", same_status=True)
-    assert again.from_status == again.to_status == "in_the_works"
-
-
-def test_rejecting_evidence_a_verdict_cites_is_said(library: Desk) -> None:
-    pending = library.evidence(review="pending").items
-    assert len(pending) >= 3
-    chosen = pending[0]
-    library.review_evidence([chosen.id], "confirmed", stance="broken")
-    change = library.record_verdict(chosen.pledge_id, "broken", note="n", evidence_ids=[chosen.id])
-    many = [item.id for item in pending[1:3] if item.id != chosen.id]
-    done = library.review_evidence([chosen.id, *many], "rejected", note="not about it")
-    assert done.cited_rejections == ((chosen.id, (change.id,)),)
-    assert all(item.review == "rejected" for item in done.items)
-    assert len(done.items[0].reviews) == 2
-
-
-def test_a_review_of_a_missing_item_writes_none_of_the_batch(library: Desk) -> None:
-    pending = library.evidence(review="pending").items
-    with pytest.raises(NotFoundError) as caught:
-        library.review_evidence([pending[0].id, 999_999], "rejected")
-    assert caught.value.kind == "evidence"
-    assert library.evidence(review="pending").total == len(pending)
-
-
-def test_the_pending_queue_comes_first_and_never_reads_bodies(library: Desk) -> None:
-    pending = library.evidence(review="pending").items
-    library.review_evidence([pending[0].id], "confirmed")
-    queue = library.evidence(limit=100).items
-    reviews = [item.review for item in queue]
-    assert reviews == sorted(reviews, key=lambda r: r != "pending")
-    assert library.evidence(tag="ukraine").total > 0
-    assert library.evidence(tag="no-such-tag").total == 0
-    by_xi = library.evidence(actor="XI JINPING")
-    assert by_xi.total >= library.evidence(pledge_id=1).total > 0
-    assert all("xi jinping" in fold(item.pledge_actor) for item in by_xi)
-    with pytest.raises(ValidationError) as caught:
-        library.evidence(review="maybe")
-    assert caught.value.field == "review"
-
-
-def test_evidence_found_outside_the_feeds_is_pending(library: Desk) -> None:
-    item = library.add_evidence(
-        1, "https://apnews.com/article/example-1", title="China ships parts", note="tip"
-    )
-    assert item.review == "pending" and item.pledge_id == 1
-    assert item.article.title == "China ships parts"
-    with pytest.raises(InputError, match="already links"):
-        library.add_evidence(1, "https://apnews.com/article/example-1")
-    with pytest.raises(ValidationError) as caught:
-        library.add_evidence(1, "not a url")
-    assert caught.value.field == "url"
-
-
-def test_the_board_feeds_report_and_export_are_plain_values(library: Desk) -> None:
-    board = library.status_board()
-    assert {row.id for row in board} == {p.id for p in library.pledges()}
-    feeds = library.feeds()
-    assert [f.name for f in feeds] == ["example"] and feeds[0].articles > 0
-    assert feeds[0].to_json()["last_polled_at"] is not None
-    report = library.report(datetime(2020, 1, 1, tzinfo=UTC))
-    assert report["title"].startswith("Pledge tracker")
-    out = io.StringIO()
-    assert library.export_pledges("CSV", out) == library.pledges().total
-    with pytest.raises(ValidationError) as caught:
-        library.export_pledges("xlsx", io.StringIO())
-    assert caught.value.field == "format"
-    with pytest.raises(ValidationError) as bad:
-        library.claimreview(publisher="", url_template=None)
-    assert bad.value.field == "publisher"
-
-
 def test_every_error_the_library_raises_is_a_pledgewatch_error_without_flags(
     library: Desk,
 ) -> None:
@@ -325,3 +170,29 @@ def test_a_fixed_clock_dates_what_the_desk_writes(library: Desk) -> None:
     other = desk.acting("day-desk")
     assert other.user == "day-desk" and other.database is desk.database
     assert isinstance(desk.pledges().items[0], PledgeView)
+
+
+def test_a_spreadsheet_imports_through_the_desk_with_its_warnings(
+    library: Desk, tmp_path: Path
+) -> None:
+    path = tmp_path / "newsroom.csv"
+    path.write_text(
+        "Pledge;Actor;Made On;Source URL;Desk\n"
+        f"Le port ouvrira en 2027;Ville de Marseille;2024-03-01;{SOURCE};local\n",
+        encoding="utf-8",
+    )
+    done = library.import_pledges(path)
+    assert len(done.imported) == 1
+    assert any('"Desk"' in w for w in done.warnings)
+    assert library.pledges(actor="marseille").items[0].text == "Le port ouvrira en 2027"
+
+
+def test_a_query_is_tried_and_a_written_one_is_not_rederived(library: Desk) -> None:
+    trial = library.test_query("@china AND weapons", limit=2)
+    assert trial.matched >= 1 and len(trial.sample) <= 2
+    written = library.add_pledge(new_pledge()).pledge
+    with pytest.raises(ValidationError) as caught:
+        library.rederive(written.id)
+    assert caught.value.field == "query"
+    # Derived queries are what today's rules derive: nothing to apply.
+    assert library.rederive(apply=True) == []

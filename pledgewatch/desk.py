@@ -77,6 +77,7 @@ from pledgewatch.views import (
     Reviewed,
     ReviewView,
     RevisionView,
+    SweepView,
     TimelineEntry,
     VerdictView,
 )
@@ -548,12 +549,12 @@ class Desk:
         all_feeds: bool = False,
         on_progress: Callable[[int, int, str], None] | None = None,
         stop: Any = None,
-    ) -> Any:
-        """One pass over the due feeds (or the ``names``, or ``all_feeds``); the
-        sweep's summary (``sweep.SweepSummary``)."""
+    ) -> SweepView:
+        """One pass over the due feeds (or the ``names``, or ``all_feeds``): what it
+        did, as the frozen ``SweepView``."""
         from pledgewatch.sweep import Sweep
 
-        return Sweep(
+        summary = Sweep(
             self.database,
             self.config,
             names=names,
@@ -562,6 +563,20 @@ class Desk:
             stop=stop,
             clock=self.clock.now,
         ).run()
+        return SweepView(
+            run_id=summary.run_id,
+            feeds_due=summary.feeds_due,
+            feeds_polled=summary.feeds_polled,
+            feeds_not_modified=summary.feeds_not_modified,
+            feeds_failed=summary.feeds_failed,
+            articles_new=summary.articles_new,
+            articles_updated=summary.articles_updated,
+            evidence_new=summary.evidence_new,
+            seconds=summary.seconds,
+            errors=tuple(summary.errors),
+            warnings=tuple(summary.warnings),
+            interrupted=summary.interrupted,
+        )
 
     def rematch(self, pledge_id: int | None = None, *, progress: Progress | None = None) -> int:
         """Match stored articles again (every pledge, or one); new evidence found.

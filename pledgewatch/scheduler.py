@@ -33,13 +33,14 @@ from pledgewatch.db import Database
 from pledgewatch.errors import PledgewatchError, SweepLocked, SweepLockLost
 from pledgewatch.report.weekly import write_weekly
 from pledgewatch.sweep import Sweep, SweepSummary
+from pledgewatch.views import SweepView
 
 log = logging.getLogger("pledgewatch.watch")
 
 SweepFactory = Callable[[threading.Event], Sweep]
 
 
-def describe(summary: SweepSummary) -> str:
+def describe(summary: SweepSummary | SweepView) -> str:
     """The one line a sweep leaves in the log."""
     line = (
         f"sweep #{summary.run_id}: {summary.feeds_polled} of {summary.feeds_due} feeds polled, "

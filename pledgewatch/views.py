@@ -358,5 +358,28 @@ class Reviewed(View):
         return {"items": [item.to_json() for item in self.items]}
 
 
+@dataclass(frozen=True)
+class SweepView(View):
+    """What one sweep did: the ``sweep --json`` document."""
+
+    run_id: int | None
+    feeds_due: int
+    feeds_polled: int
+    feeds_not_modified: int
+    feeds_failed: int
+    articles_new: int
+    articles_updated: int
+    evidence_new: int
+    seconds: float
+    errors: tuple[dict[str, str], ...]
+    warnings: tuple[dict[str, str], ...]
+    interrupted: bool
+
+    def to_json(self) -> dict[str, Any]:
+        document = super().to_json()
+        document["seconds"] = round(self.seconds, 3)
+        return document
+
+
 def listed(items: Sequence[View]) -> list[dict[str, Any]]:
     return [item.to_json() for item in items]

@@ -14,7 +14,8 @@ from pledgewatch.cli.context import state
 from pledgewatch.cli.output import print_json, say
 
 if TYPE_CHECKING:
-    from pledgewatch.sweep import Sweep, SweepSummary
+    from pledgewatch.sweep import Sweep
+    from pledgewatch.views import SweepView
 
 
 def sweep(
@@ -73,7 +74,7 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _print_summary(summary: SweepSummary) -> None:
+def _print_summary(summary: SweepView) -> None:
     """Lines for a cron log: each with the time, each failed feed with its reason."""
     from pledgewatch.scheduler import describe
 

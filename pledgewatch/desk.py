@@ -1024,7 +1024,7 @@ def timeline(
                 TimelineEntry(
                     item.found_at,
                     "evidence",
-                    "sweep" if item.query else "",
+                    "pledgewatch" if item.query else "",
                     f"evidence #{item.id} found: {item.article.title}",
                     evidence_id=item.id,
                     source_url=item.article.url,

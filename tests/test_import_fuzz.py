@@ -284,6 +284,23 @@ def test_csv_rows_of_arbitrary_text_import_validly_or_not_at_all(
     import_file(store, csv_bytes(rows), ".csv")
 
 
+def spreadsheet_bytes(rows: list[list[str]], extra: str) -> bytes:
+    """Rows as European Excel saves them: ";" between cells, headers as people
+    write them ("Made On"), and a column pledgewatch does not know."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([*(c.replace("_", " ").title() for c in COLUMNS), extra])
+    writer.writerows([*row, "x"] for row in rows)
+    return out.getvalue().encode("utf-8", "surrogatepass")
+
+
+@given(rows=st.lists(csv_rows(), min_size=1, max_size=4), extra=ANY_TEXT)
+def test_a_spreadsheets_rows_import_validly_or_not_at_all(
+    store: Store, rows: list[list[str]], extra: str
+) -> None:
+    import_file(store, spreadsheet_bytes(rows, extra), ".csv")
+
+
 def test_the_row_strategies_reach_both_outcomes(store: Store) -> None:
     # Properties that only ever see refused files would prove little.
     seen: set[bool] = set()
@@ -399,8 +416,14 @@ SPANS = st.lists(
 ).map(lambda parts: "".join(f"{n}{unit}" for n, unit in parts))
 
 
+# The report's periods: months, minutes and the bare "m" that could be either.
+PERIODS = st.from_regex(
+    r"\A\s*[0-9]{1,6}\s*(mo|mos|month|months|min|mins|minute|minutes|m|M|MO)\s*\Z"
+)
+
+
 @given(
-    text=st.one_of(SPANS, DATE_LIKE, ANY_TEXT),
+    text=st.one_of(SPANS, DATE_LIKE, PERIODS, ANY_TEXT),
     now=st.one_of(
         st.just(NOW),
         st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 12, 31)).map(

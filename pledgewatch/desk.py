@@ -24,6 +24,7 @@ May import anything in pledgewatch but the front ends (cli, web).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -563,19 +564,9 @@ class Desk:
             stop=stop,
             clock=self.clock.now,
         ).run()
+        done = dataclasses.asdict(summary)
         return SweepView(
-            run_id=summary.run_id,
-            feeds_due=summary.feeds_due,
-            feeds_polled=summary.feeds_polled,
-            feeds_not_modified=summary.feeds_not_modified,
-            feeds_failed=summary.feeds_failed,
-            articles_new=summary.articles_new,
-            articles_updated=summary.articles_updated,
-            evidence_new=summary.evidence_new,
-            seconds=summary.seconds,
-            errors=tuple(summary.errors),
-            warnings=tuple(summary.warnings),
-            interrupted=summary.interrupted,
+            **{**done, "errors": tuple(done["errors"]), "warnings": tuple(done["warnings"])}
         )
 
     def rematch(self, pledge_id: int | None = None, *, progress: Progress | None = None) -> int:
@@ -914,19 +905,10 @@ def check_page(limit: int | None, offset: int) -> None:
 
 
 def pledge_view(pledge: Pledge) -> PledgeView:
+    """A stored pledge: the fields a journalist gives (``data_of``) and its record."""
     return PledgeView(
         id=pledge.id,
-        text=pledge.text,
-        actor=pledge.actor,
-        made_on=pledge.made_on,
-        source_url=pledge.source_url,
-        source_name=pledge.source_name,
-        quote=pledge.quote,
-        reported_by=pledge.reported_by,
-        deadline=pledge.deadline,
-        tags=tuple(pledge.tags),
-        query=None if pledge.query_derived else pledge.query,
-        notes=pledge.notes,
+        **dataclasses.asdict(registry.data_of(pledge)),
         status=pledge.status,
         created_at=pledge.created_at,
         created_by=pledge.created_by,

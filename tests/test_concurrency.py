@@ -756,3 +756,44 @@ def test_a_sweep_whose_heartbeat_finds_the_lock_taken_over_fetches_no_more_feeds
     assert count(database, Article) == 0, "the feed in hand was not stored"
     assert [(r.state, r.finished_at) for r in sweep_runs(database)] == [("running", None)]
     assert lock_holder(database) == STOLEN_BY
+
+
+def test_a_pledge_archived_during_a_sweep_gets_no_evidence_after_it(
+    server: HTTPServer, tmp_path: Path, database_url: str, database: Database, cli_for: Any
+) -> None:
+    """`pledge archive` beside a running sweep, as real processes: both succeed, and
+    the feeds stored after the archive bring the archived pledge nothing."""
+    archived = threading.Event()
+
+    def handler(request: Request) -> Response:
+        name = request.path.strip("/").removesuffix(".xml")
+        if name.startswith("z"):
+            archived.wait(HOLD_TIMEOUT)
+        return feed_xml(example_copy(name))
+
+    server.expect_request(re.compile(r"^/[ez]\d+\.xml$")).respond_with_handler(handler)
+    names = [f"e{i:02d}" for i in range(4)] + [f"z{i:02d}" for i in range(4)]
+    config = write_config(
+        tmp_path / "config.toml",
+        database_url,
+        {name: server.url_for(f"/{name}.xml") for name in names},
+        timeout=HOLD_TIMEOUT + 30,
+        concurrency=8,
+    )
+    cli = cli_for(config)
+    for row in example_pledges():
+        assert cli(*add_args(row)).code == 0
+    sweep = start(config, "sweep", "--json")
+    try:
+        wait_until(lambda: count(database, Article) >= 4 * STORIES, "the early feeds were stored")
+        done = run(config, "pledge", "archive", "1", "--reason", "logged twice")
+    finally:
+        archived.set()
+        swept = finish(sweep, ["sweep", "--json"])
+    assert done.code == 0, str(done)
+    assert swept.code == 0, str(swept)
+    assert swept.json()["feeds_polled"] == len(names)
+    copies = {url.split("/")[3] for p, url in evidence_pairs(database) if p == 1}
+    assert copies and all(c.startswith("e") for c in copies), sorted(copies)
+    others = {url.split("/")[3] for p, url in evidence_pairs(database) if p != 1}
+    assert any(c.startswith("z") for c in others), "the sweep went on for the other pledges"

@@ -23,7 +23,6 @@ May import anything in pledgewatch but the front ends (cli, web).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import unicodedata
@@ -1084,6 +1083,8 @@ def check_feed(config: Config | None, target: str, *, base: Path | None = None) 
     async def fetch() -> Any:
         async with Fetcher(settings) as fetcher:
             return await fetcher.fetch(FeedRequest(name="check", url=url))
+
+    import asyncio
 
     result = asyncio.run(fetch())
     if result.outcome != "ok":

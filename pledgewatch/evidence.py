@@ -16,6 +16,9 @@ rematch sees the sweep's articles, or the sweep's write sees the new pledge:
 it compares ``pledge_version`` with the version its matcher was built at and
 matches the batch against the pledges changed since.
 
+The matching modules are imported where they are used, so a command that only
+lists (``status``, ``evidence list``) does not load them.
+
 May import: pledgewatch.db, pledgewatch.errors, pledgewatch.matching, pledgewatch.models,
 pledgewatch.pledges.
 """
@@ -26,20 +29,13 @@ import logging
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pledgewatch.db import Database
 from pledgewatch.errors import InputError, QuerySyntaxError, ValidationError
-from pledgewatch.matching.advice import BROAD_MINIMUM, BROAD_SHARE, names_actor
-from pledgewatch.matching.analysis import Document
-from pledgewatch.matching.derive import derive_query
-from pledgewatch.matching.monitor import Monitor
-from pledgewatch.matching.query import Node, match, parse
-from pledgewatch.matching.score import Finding, assess
 from pledgewatch.models import (
     REVIEW_VALUES,
     STANCE_VALUES,
@@ -51,6 +47,12 @@ from pledgewatch.models import (
     PledgeRevision,
 )
 from pledgewatch.pledges import PledgeData, get_pledge, in_id_range
+
+if TYPE_CHECKING:
+    from pledgewatch.matching.analysis import Document
+    from pledgewatch.matching.monitor import Monitor
+    from pledgewatch.matching.query import Node
+    from pledgewatch.matching.score import Finding
 
 log = logging.getLogger("pledgewatch.evidence")
 
@@ -70,6 +72,8 @@ def effective_query(pledge: Pledge | PledgeData) -> tuple[str, bool]:
 
     A stored pledge's derived query is the one recorded on it; only a pledge not
     yet logged has its query derived here."""
+    from pledgewatch.matching.derive import derive_query
+
     if isinstance(pledge, Pledge) and pledge.query:
         return pledge.query, pledge.query_derived
     if pledge.query:
@@ -79,6 +83,8 @@ def effective_query(pledge: Pledge | PledgeData) -> tuple[str, bool]:
 
 def unmatched_pending(session: Session, pledge: Pledge) -> list[int]:
     """Pending evidence of a pledge that its query, as it is now, no longer matches."""
+    from pledgewatch.matching.query import match, parse
+
     node = parse(effective_query(pledge)[0])
     rows = session.execute(
         select(Evidence.id, Article.title, Article.summary, Article.content)
@@ -126,6 +132,8 @@ class _Target:
 
 
 def _target(pledge: Pledge) -> tuple[_Target, Node]:
+    from pledgewatch.matching.query import parse
+
     text, _derived = effective_query(pledge)
     try:
         node = parse(text)
@@ -137,11 +145,15 @@ def _target(pledge: Pledge) -> tuple[_Target, Node]:
 
 
 def _document(row: Any) -> Document:
+    from pledgewatch.matching.analysis import Document
+
     return Document.from_fields(title=row.title, summary=row.summary, content=row.content)
 
 
 def insert_evidence(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert evidence rows, skipping pairs already stored (a concurrent edit, say)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
@@ -183,6 +195,8 @@ class PledgeMatcher:
         sample: Iterable[Document] = (),
         version: PledgeVersion = (0, 0),
     ) -> None:
+        from pledgewatch.matching.monitor import Monitor
+
         self.monitor: Monitor[int] = Monitor(sample)
         self.targets: dict[int, _Target] = {}
         self.version = version
@@ -233,6 +247,8 @@ class PledgeMatcher:
     ) -> list[tuple[int, Finding]]:
         """(pledge id, finding) for every pledge the article is evidence for,
         leaving out the pledges in ``known`` (evidence already stored)."""
+        from pledgewatch.matching.score import assess
+
         found = []
         for pledge_id, matched in self.monitor.match(doc):
             target = self.targets[pledge_id]
@@ -441,6 +457,9 @@ def try_query(
     """Run ``query`` over the stored articles (published since ``since``): how many
     it matches, the newest ``limit`` with the words matched, and warnings when it
     matches a large share of everything or asks for nothing of ``actor``."""
+    from pledgewatch.matching.advice import BROAD_MINIMUM, BROAD_SHARE, names_actor
+    from pledgewatch.matching.query import match, parse
+
     node = parse(query)
     found: list[tuple[datetime, int]] = []
     articles = 0
@@ -511,6 +530,9 @@ def rederivations(
 ) -> list[Rederivation]:
     """For one pledge or every pledge with a derived query: the query today's rules
     derive, where it differs from the one recorded; nothing is written."""
+    from pledgewatch.matching.derive import derive_query
+    from pledgewatch.matching.query import match, parse
+
     if pledge_id is not None:
         pledge = get_pledge(session, pledge_id)
         if pledge.query and not pledge.query_derived:

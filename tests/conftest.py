@@ -43,6 +43,8 @@ BACKENDS = [
     ),
 ]
 
+pytest_plugins = ["tests.browser"]
+
 
 def _pg_schema_url(schema: str) -> str:
     assert PG_URL is not None

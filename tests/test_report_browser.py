@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import struct
 import subprocess
@@ -118,3 +119,41 @@ def test_chromium_shows_the_chart_and_the_tables(chromium: str, tmp_path: Path) 
     # The bars of the statuses that have pledges are painted in their colours.
     for status in ("not_yet_rated", "in_the_works", "stalled", "kept"):
         assert _rgb(STATUS_COLOURS[status]) in colours, status
+
+
+# The width of a small phone, and a word longer than the screen is wide.
+PHONE = (360, 740)
+LONG_WORD = "Donaudampfschifffahrtsgesellschaftskapitaenswitwenrentenversicherung"
+
+
+def test_the_report_fits_a_phone_screen_and_keeps_dates_whole(browser, tmp_path: Path) -> None:
+    data = fixture()
+    data.pledges[1] = dataclasses.replace(
+        data.pledges[1], text=f"Fund the {LONG_WORD} by 2027", actor=LONG_WORD
+    )
+    page = tmp_path / "report.html"
+    page.write_text(render(build_report(data), "html"), encoding="utf-8")
+
+    phone = browser(*PHONE)
+    phone.get(page.as_uri())
+    assert LONG_WORD in phone.page_source
+    # The page never scrolls sideways; a wide table scrolls inside its own box.
+    width = phone.execute_script("return document.documentElement.clientWidth")
+    assert width == PHONE[0]
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= width
+    overflowing = phone.execute_script(
+        """return [...document.querySelectorAll('body *')]
+             .filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > arguments[0] + 1)
+             .map(e => e.tagName + ': ' + e.textContent.slice(0, 40));""",
+        width,
+    )
+    assert overflowing == []
+    # Every date stays on one line: its text is laid out in a single row of boxes.
+    lines = phone.execute_script(
+        """return [...document.querySelectorAll('.day')].filter(e => e.textContent.trim())
+             .map(e => { const r = document.createRange(); r.selectNodeContents(e);
+                         return [e.textContent.trim(),
+                                 new Set([...r.getClientRects()].map(b => Math.round(b.top))).size]; });"""
+    )
+    assert lines, "the report shows dates"
+    assert all(rows == 1 for _, rows in lines), lines

@@ -20,7 +20,6 @@ from pledgewatch.errors import (
     NotFoundError,
     NothingToChange,
 )
-from pledgewatch.matching.derive import derive_query
 from pledgewatch.models import (
     Pledge,
     PledgeRevision,
@@ -147,7 +146,7 @@ def new_pledge(data: PledgeData, *, by: str, now: datetime) -> Pledge:
     ]
     pledge.revisions = []
     if data.query is None:
-        _record_derived(pledge, derive_query(data.text, data.actor), now=now)
+        _record_derived(pledge, _derived_query(data.text, data.actor), now=now)
     return pledge
 
 
@@ -275,7 +274,7 @@ def edit_pledge(
     elif {"text", "actor", "query"} & set(changed):
         # Derived from the new wording (or instead of the query the journalist
         # cleared), and recorded as the pledge's.
-        derived = derive_query(after.text, after.actor)
+        derived = _derived_query(after.text, after.actor)
         if derived != pledge.query or not pledge.query_derived:
             session.add(
                 PledgeRevision(
@@ -305,3 +304,11 @@ def export_row(pledge: Pledge) -> dict[str, Any]:
 
 def all_pledges(session: Session) -> Sequence[Pledge]:
     return list(session.scalars(select(Pledge).order_by(Pledge.id)))
+
+
+def _derived_query(text: str, actor: str) -> str:
+    # Imported here: listing and showing pledges never derives, and derivation
+    # loads the whole matching stack.
+    from pledgewatch.matching.derive import derive_query
+
+    return derive_query(text, actor)

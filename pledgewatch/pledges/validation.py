@@ -23,8 +23,6 @@ from pledgewatch.errors import (
     ValidationError,
 )
 from pledgewatch.feeds.urls import http_url_problem
-from pledgewatch.matching.derive import derive_query
-from pledgewatch.matching.query import parse as parse_query
 from pledgewatch.models import (
     MAX_ID,
     STATUS_VALUES,
@@ -300,6 +298,10 @@ def check_fields(
                 )
             )
     query = checked(_optional_text, raw, "query")
+    # Imported here, so code that lists pledges does not load the matching stack.
+    from pledgewatch.matching.derive import derive_query
+    from pledgewatch.matching.query import parse as parse_query
+
     if query is not None:
         try:
             parse_query(query)

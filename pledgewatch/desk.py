@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -74,6 +75,7 @@ from pledgewatch.views import (
     Page,
     PledgeDetail,
     PledgeView,
+    ReportView,
     Reviewed,
     ReviewView,
     RevisionView,
@@ -812,17 +814,20 @@ class Desk:
 
     # -- reports -----------------------------------------------------------------------------
 
-    def report(self, since: datetime, until: datetime | None = None) -> dict[str, Any]:
-        """The report's data for a period (render it with ``report.render``)."""
+    def report(self, since: datetime, until: datetime | None = None) -> ReportView:
+        """The report of a period (``report.render(view.to_json(), "html")`` writes it)."""
         from pledgewatch.report.weekly import report_data
 
         end = until or self.clock.now()
         if since > end:
             raise ValidationError("since", "is after the end of the period")
         with self.database.session(write=False) as session:
-            return report_data(
+            data = report_data(
                 session, since=since, until=end, today=self.clock.today(), review=self.config.review
             )
+        return ReportView(
+            title=data["title"], since=since, until=end, document=json.dumps(data, sort_keys=True)
+        )
 
     def claimreview(self, *, publisher: str, url_template: str | None = None) -> str:
         """schema.org ClaimReview JSON-LD for every pledge with a final verdict."""

@@ -10,6 +10,7 @@ May import the standard library only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -383,3 +384,20 @@ class SweepView(View):
 
 def listed(items: Sequence[View]) -> list[dict[str, Any]]:
     return [item.to_json() for item in items]
+
+
+@dataclass(frozen=True)
+class ReportView(View):
+    """A period's report: what ``report.render`` turns into HTML, Markdown, CSV or JSON.
+
+    The report is kept as its JSON text, so the value cannot be changed after the
+    fact; ``to_json()`` gives a fresh copy of the document each time."""
+
+    title: str
+    since: datetime
+    until: datetime
+    document: str = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.document)
+        return document

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from datetime import UTC, datetime
@@ -25,7 +26,13 @@ def test_the_board_feeds_report_and_export_are_plain_values(library: Desk) -> No
     assert [f.name for f in feeds] == ["example"] and feeds[0].articles > 0
     assert feeds[0].to_json()["last_polled_at"] is not None
     report = library.report(datetime(2020, 1, 1, tzinfo=UTC))
-    assert report["title"].startswith("Pledge tracker")
+    assert report.title.startswith("Pledge tracker") and report.to_json()["title"] == report.title
+    # A frozen value: changing the document one caller was given changes nothing else.
+    given = report.to_json()
+    given["counts"].clear()
+    assert report.to_json()["counts"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.title = "changed"  # type: ignore[misc]
     out = io.StringIO()
     assert library.export_pledges("CSV", out) == library.pledges().total
     with pytest.raises(ValidationError) as caught:
@@ -40,7 +47,7 @@ def test_a_final_verdict_reaches_the_report_and_claimreview(library: Desk) -> No
     item = library.evidence(pledge_id=1, review="pending").items[0]
     library.review_evidence([item.id], "confirmed", stance="broken")
     library.record_verdict(1, "broken", note="parts found", evidence_ids=[item.id])
-    data = library.report(datetime(2020, 1, 1, tzinfo=UTC))
+    data = library.report(datetime(2020, 1, 1, tzinfo=UTC)).to_json()
     assert [c["pledge_id"] for c in data["status_changes"]] == [1]
     document = json.loads(library.claimreview(publisher="The Daily Example"))
     reviews = document if isinstance(document, list) else document.get("@graph", [document])

@@ -60,7 +60,7 @@ def report(
     until = now()
     start = since_option(since, until)
     data = state(ctx).desk().report(start, until)
-    _write(render(data, chosen), output)
+    _write(render(data.to_json(), chosen), output)
 
 
 @export_app.command("claimreview")

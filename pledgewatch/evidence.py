@@ -196,7 +196,10 @@ class PledgeMatcher:
         version: PledgeVersion = (0, 0),
     ) -> None:
         from pledgewatch.matching.monitor import Monitor
+        from pledgewatch.matching.score import assess
 
+        # Kept here, not imported in ``findings``, which runs once per article.
+        self._assess = assess
         self.monitor: Monitor[int] = Monitor(sample)
         self.targets: dict[int, _Target] = {}
         self.version = version
@@ -247,14 +250,12 @@ class PledgeMatcher:
     ) -> list[tuple[int, Finding]]:
         """(pledge id, finding) for every pledge the article is evidence for,
         leaving out the pledges in ``known`` (evidence already stored)."""
-        from pledgewatch.matching.score import assess
-
         found = []
         for pledge_id, matched in self.monitor.match(doc):
             target = self.targets[pledge_id]
             if published_at < target.since or pledge_id in known:
                 continue
-            found.append((pledge_id, assess(target.text, matched, doc)))
+            found.append((pledge_id, self._assess(target.text, matched, doc)))
         return found
 
     def evidence_row(

@@ -12,6 +12,19 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+# What every headless run here needs: no sandbox (CI runs as root), no GPU, no
+# background traffic, no scrollbars taking width from the page.
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
 
 def _paths() -> tuple[str, str]:
     chromium = shutil.which("chromium")
@@ -37,14 +50,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[int,
         options.binary_location = chromium
         for flag in (
             "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
             f"--window-size={width},{height}",
         ):

@@ -13,21 +13,10 @@ import pytest
 
 from pledgewatch.report.data import build_report
 from pledgewatch.report.render import STATUS_COLOURS, render
+from tests.browser import CHROMIUM_FLAGS
 from tests.test_report import fixture
 
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--window-size=800,1400",
-)
+FLAGS = ("--headless", *CHROMIUM_FLAGS, "--disable-quic", "--window-size=800,1400")
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ MAX_CONFIG_BYTES = 64 * 1024 * 1024
 # out of the calendar's range, and the number is a typo.
 MAX_DURATION = timedelta(days=36525)  # 100 years
 MAX_INTERVAL = timedelta(days=7)  # sweep.interval, feeds[i].interval
+MAX_WEB_SESSION = timedelta(days=30)
 MAX_REVIEW_SPAN = timedelta(days=3650)  # review.stale_after, review.due_soon: 10 years
 MAX_TIMEOUT = 3600.0  # sweep.timeout, seconds
 MAX_CONCURRENCY = 1000
@@ -101,6 +102,16 @@ class ReviewConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The web desk: where the key that signs session cookies lives, how long a
+    log-in lasts, and whether it is served behind HTTPS."""
+
+    secret_key_file: Path = Path(defaults.SECRET_KEY_FILE)
+    session: timedelta = defaults.WEB_SESSION
+    https: bool = defaults.WEB_HTTPS
+
+
+@dataclass(frozen=True)
 class FeedConfig:
     name: str
     url: str
@@ -116,6 +127,7 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
     feeds: tuple[FeedConfig, ...] = ()
+    web: WebConfig = field(default_factory=WebConfig)
 
     def feed(self, name: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.name == name), None)
@@ -233,7 +245,7 @@ def config_from_dict(
         raise _error(
             f"cannot find the folder relative paths start from: {exc}", path=reader.path
         ) from None
-    reader.only(data, "", {"database", "sweep", "report", "review", "feeds"})
+    reader.only(data, "", {"database", "sweep", "report", "review", "feeds", "web"})
 
     db = reader.table(data, "database")
     reader.only(db, "database", {"url"})
@@ -306,6 +318,20 @@ def config_from_dict(
         due_soon=reader.duration(rv, "review.due_soon", review_defaults.due_soon, MAX_REVIEW_SPAN),
     )
 
+    wb = reader.table(data, "web")
+    reader.only(wb, "web", {"secret_key_file", "session", "https"})
+    web_defaults = WebConfig()
+    web = WebConfig(
+        secret_key_file=_local_path(
+            reader.nonempty_str(wb, "web.secret_key_file", str(web_defaults.secret_key_file)),
+            base,
+            "web.secret_key_file",
+            reader.path,
+        ),
+        session=reader.duration(wb, "web.session", web_defaults.session, MAX_WEB_SESSION),
+        https=reader.get(wb, "web.https", bool, web_defaults.https),
+    )
+
     feeds_raw = data.get("feeds", [])
     if not isinstance(feeds_raw, list):
         raise reader.error("feeds", "must be a list of [[feeds]] tables")
@@ -340,6 +366,7 @@ def config_from_dict(
         report=report,
         review=review,
         feeds=tuple(feeds),
+        web=web,
     )
 
 

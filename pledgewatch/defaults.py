@@ -30,6 +30,10 @@ REPORT_FORMATS = ("html", "md")
 STALE_AFTER = timedelta(days=90)
 DUE_SOON = timedelta(days=30)
 
+SECRET_KEY_FILE = "secret.key"
+WEB_SESSION = timedelta(hours=12)  # a log-in lasts this long
+WEB_HTTPS = False  # served behind HTTPS: Secure cookies and HSTS
+
 
 def span(value: timedelta) -> str:
     """A duration as the config writes it: "30m", "2h", "90d"."""
@@ -71,6 +75,11 @@ formats = [{formats}]
 [review]
 stale_after = "{span(STALE_AFTER)}"     # no new evidence for this long: flagged "stale"
 due_soon = "{span(DUE_SOON)}"        # a deadline within this: flagged "due_soon"
+
+[web]
+secret_key_file = "{SECRET_KEY_FILE}"  # signs the desk's session cookies; made if missing
+session = "{span(WEB_SESSION)}"            # a log-in lasts this long
+https = {str(WEB_HTTPS).lower()}             # true behind an HTTPS proxy: Secure cookies, HSTS
 
 # One [[feeds]] table per news feed; url may be http(s), file: or a local path.
 # [[feeds]]

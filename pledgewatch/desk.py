@@ -60,6 +60,7 @@ from pledgewatch.models import (
     PledgeTag,
     StatusChange,
     StatusChangeEvidence,
+    User,
 )
 from pledgewatch.views import (
     Added,
@@ -81,6 +82,7 @@ from pledgewatch.views import (
     RevisionView,
     SweepView,
     TimelineEntry,
+    UserView,
     VerdictView,
 )
 
@@ -680,6 +682,16 @@ class Desk:
             )
             return Page(items, int(total or 0), offset)
 
+    def matched_words(self, items: Iterable[EvidenceView]) -> dict[int, tuple[str, ...]]:
+        """For each evidence item, the words its query matched in its title and
+        snippet (for highlighting); an item added by hand has none."""
+        return {
+            item.id: evidence_store.matched_words(item.query, item.article.title, item.snippet)
+            if item.query
+            else ()
+            for item in items
+        }
+
     def add_evidence(
         self, pledge_id: int, url: str, *, title: str | None = None, note: str | None = None
     ) -> EvidenceView:
@@ -801,16 +813,120 @@ class Desk:
             cited = reviews.cited_evidence(session, [change.id])[change.id]
             return verdict_view(change, cited)
 
-    def status_board(self) -> list[reviews.BoardRow]:
-        """One row a pledge (archived ones left out), what needs attention first."""
+    def status_board(
+        self,
+        *,
+        status: str | None = None,
+        flag: str | None = None,
+        tag: str | None = None,
+        actor: str | None = None,
+        search: str | None = None,
+    ) -> list[reviews.BoardRow]:
+        """One row a pledge (archived ones left out), what needs attention first;
+        filtered by status, flag, tag, actor or words as ``pledges`` filters."""
         settings = self.config.review
+        wanted_status = registry.check_status(status) if status else None
+        if flag and flag.strip().lower() not in reviews.FLAG_ORDER:
+            raise ValidationError(
+                "flag", f'"{flag}" is not a flag; use one of {", ".join(reviews.FLAG_ORDER)}'
+            )
+        wanted_flag = flag.strip().lower() if flag else None
         with self.database.session(write=False) as session:
-            return reviews.status_board(
+            rows = reviews.status_board(
                 session,
                 today=self.clock.today(),
                 stale_after=settings.stale_after,
                 due_soon=settings.due_soon,
             )
+        if wanted_status is not None:
+            rows = [row for row in rows if row.status == wanted_status]
+        if wanted_flag is not None:
+            rows = [row for row in rows if wanted_flag in row.flags]
+        if tag or (actor and actor.strip()) or (search and search.strip()):
+            ids = {p.id for p in self.pledges(tag=tag, actor=actor, search=search)}
+            rows = [row for row in rows if row.id in ids]
+        return rows
+
+    # -- people of the web desk -------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password: str) -> UserView:
+        """A person who can log in to the web desk; the password is stored hashed."""
+        from pledgewatch import people
+
+        people.check_role(role)
+        digest = people.hash_password(password)
+        with self.database.session() as session:
+            return user_view(
+                people.add_user(session, name, role, digest, by=self.user, now=self.clock.now())
+            )
+
+    def users(self) -> list[UserView]:
+        """Everyone, by name."""
+        with self.database.session(write=False) as session:
+            return [user_view(u) for u in session.scalars(select(User).order_by(User.name))]
+
+    def find_user(self, name: str) -> UserView | None:
+        """The person of that name (disabled or not), or None."""
+        with self.database.session(write=False) as session:
+            user = session.scalars(select(User).where(User.name == name)).first()
+            return user_view(user) if user is not None else None
+
+    def set_user_role(self, name: str, role: str) -> UserView:
+        from pledgewatch import people
+
+        with self.database.session() as session:
+            return user_view(people.set_role(session, name, role))
+
+    def disable_user(self, name: str, *, disabled: bool = True) -> UserView:
+        """Disabled people cannot log in, and their open sessions end at once."""
+        from pledgewatch import people
+
+        with self.database.session() as session:
+            return user_view(people.set_disabled(session, name, disabled))
+
+    def reset_password(self, name: str, password: str) -> UserView:
+        """A new password; sessions begun before it end, and a lock-out is lifted."""
+        from pledgewatch import people
+
+        digest = people.hash_password(password)
+        with self.database.session() as session:
+            return user_view(people.reset_password(session, name, digest, now=self.clock.now()))
+
+    def log_in(self, name: str, password: str) -> UserView:
+        """The person these credentials are, or ``LogInRefused`` (the same for a wrong
+        name, a wrong password or a disabled person). Failures are counted, and past
+        the fifth in a row the name is locked for a while that doubles each time."""
+        from pledgewatch import people
+        from pledgewatch.errors import LogInRefused
+
+        now = self.clock.now()
+        with self.database.session(write=False) as session:
+            user = session.scalars(select(User).where(User.name == name.strip())).first()
+            digest = user.password_hash if user is not None else None
+            user_id = user.id if user is not None else None
+            locked_until = user.locked_until if user is not None else None
+        if locked_until is not None and locked_until > now:
+            raise LogInRefused(retry_after=int((locked_until - now).total_seconds()) + 1)
+        # The hash is checked outside any transaction: it takes a tenth of a second.
+        ok, rehash = people.verify(digest, password)
+        if user_id is None:
+            raise LogInRefused()
+        new_digest = people.hash_password(password) if ok and rehash else None
+        with self.database.session() as session:
+            stored = session.get(User, user_id)
+            if stored is None:
+                raise LogInRefused()
+            if not ok:
+                stored.failed_logins += 1
+                stored.locked_until = people.lock_after(stored.failed_logins, now)
+            elif not stored.disabled:
+                stored.failed_logins = 0
+                stored.locked_until = None
+                stored.last_login_at = now
+                if new_digest is not None and stored.password_hash == digest:
+                    stored.password_hash = new_digest
+                return user_view(stored)
+        raise LogInRefused()
 
     # -- reports -----------------------------------------------------------------------------
 
@@ -950,6 +1066,18 @@ def evidence_view(
         pledge_text=pledge_text,
         cited_by=tuple(cited_by),
         reviews=tuple(reviews),
+    )
+
+
+def user_view(user: User) -> UserView:
+    return UserView(
+        name=user.name,
+        role=user.role,
+        disabled=user.disabled,
+        created_at=user.created_at,
+        created_by=user.created_by,
+        last_login_at=user.last_login_at,
+        password_changed_at=user.password_changed_at,
     )
 
 

@@ -216,3 +216,26 @@ class SweepLocked(PledgewatchError):
 class SweepLockLost(SweepLocked):
     """Another sweep took the lock over (this one was presumed dead); this one stopped
     before its next write."""
+
+
+class LogInRefused(InputError):
+    """A name and password that do not let anyone in (the message never says which
+    was wrong); ``retry_after`` is the seconds to wait when the name is locked."""
+
+    def __init__(self, retry_after: int = 0) -> None:
+        message = "that name and password do not match an active person"
+        if retry_after:
+            minutes = max(1, round(retry_after / 60))
+            plural = "s" if minutes > 1 else ""
+            message = f"too many failed log-ins; try again in {minutes} minute{plural}"
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NotAllowed(InputError):
+    """The acting person's role does not allow this action."""
+
+    def __init__(self, role: str, action: str) -> None:
+        super().__init__(f"a {role} may not {action}")
+        self.role = role
+        self.action = action

@@ -150,6 +150,24 @@ def _document(row: Any) -> Document:
     return Document.from_fields(title=row.title, summary=row.summary, content=row.content)
 
 
+def matched_words(query: str, title: str, snippet: str) -> tuple[str, ...]:
+    """The words ``query`` matches in an article's title and snippet, for
+    highlighting (analysed forms: "selling", "military aid"); none when the query
+    does not parse or does not match what is shown."""
+    from pledgewatch.errors import QuerySyntaxError
+    from pledgewatch.matching.analysis import Document
+    from pledgewatch.matching.query import match, parse
+
+    try:
+        node = parse(query)
+    except QuerySyntaxError:
+        return ()
+    hit = match(node, Document.from_fields(title=title, summary=snippet))
+    if hit is None:
+        return ()
+    return tuple(dict.fromkeys(h.matched for h in hit.hits))
+
+
 def insert_evidence(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert evidence rows, skipping pairs already stored (a concurrent edit, say)."""
     from sqlalchemy.dialects import postgresql, sqlite

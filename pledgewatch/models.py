@@ -380,3 +380,36 @@ class StatusChangeEvidence(Base):
     evidence_id: Mapped[int] = mapped_column(
         ForeignKey("evidence.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
+
+
+class Role(StrEnum):
+    """What a person may do on the web desk: each role can do what the one before can."""
+
+    REPORTER = "reporter"  # logs and edits pledges
+    EDITOR = "editor"  # also reviews evidence and records verdicts
+    ADMIN = "admin"  # also manages people and feeds
+
+
+ROLE_VALUES = tuple(r.value for r in Role)  # the same as roles.ROLES, checked by a test
+_ROLE_CHECK = "role IN ({})".format(", ".join(f"'{r}'" for r in ROLE_VALUES))
+
+
+class User(Base):
+    """A person who logs in to the web desk. The password is kept only as an argon2
+    hash; the name is what every action they take records as its author."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_ROLE_CHECK, name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+    # A reset ends every session begun before it.
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

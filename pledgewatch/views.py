@@ -401,3 +401,16 @@ class ReportView(View):
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(self.document)
         return document
+
+
+@dataclass(frozen=True)
+class UserView(View):
+    """A person of the web desk (never their password or its hash)."""
+
+    name: str
+    role: str
+    disabled: bool
+    created_at: datetime
+    created_by: str
+    last_login_at: datetime | None
+    password_changed_at: datetime

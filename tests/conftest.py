@@ -43,7 +43,7 @@ BACKENDS = [
     ),
 ]
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.web_support"]
 
 
 def _pg_schema_url(schema: str) -> str:

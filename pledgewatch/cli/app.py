@@ -12,7 +12,7 @@ import typer
 
 from pledgewatch.characters import first_unsafe, printable, quoted
 from pledgewatch.cli import errors as cli_errors
-from pledgewatch.cli import evidence, feed, pledge, query, review
+from pledgewatch.cli import evidence, feed, pledge, query, review, web
 from pledgewatch.cli import report as report_commands
 from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
@@ -41,6 +41,8 @@ app.command("report")(report_commands.report)
 app.add_typer(report_commands.export_app, name="export")
 app.command("sweep")(sweep_commands.sweep)
 app.command("watch")(sweep_commands.watch)
+app.command("serve")(web.serve)
+app.add_typer(web.app, name="user")
 
 
 @app.callback()

@@ -22,7 +22,7 @@ import os
 import re
 import reprlib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -109,6 +109,43 @@ class WebConfig:
     secret_key_file: Path = Path(defaults.SECRET_KEY_FILE)
     session: timedelta = defaults.WEB_SESSION
     https: bool = defaults.WEB_HTTPS
+    public_url: str = defaults.WEB_PUBLIC_URL  # links in alerts point here
+
+
+@dataclass(frozen=True)
+class PublicConfig:
+    """Read-only pages a newsroom publishes: one per pledge with its ruling history
+    and ClaimReview, a status badge, and an Atom feed of status changes."""
+
+    enabled: bool = False
+    publisher: str = defaults.PUBLIC_PUBLISHER  # the ClaimReview author
+    title: str = defaults.PUBLIC_TITLE
+
+
+ALERT_EVENTS = ("evidence", "due", "overdue", "feed", "verdict")
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    """One ``[[alerts]]`` table: where to send (an apprise URL, or a webhook signed
+    with HMAC-SHA256 when a secret is given), on which events, for which pledges."""
+
+    name: str
+    apprise: str | None = None
+    webhook: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    events: tuple[str, ...] = ("evidence",)
+    tags: tuple[str, ...] = ()
+    pledges: tuple[int, ...] = ()
+    due_within: timedelta = defaults.ALERT_DUE_WITHIN
+    feed_failures: int = defaults.ALERT_FEED_FAILURES
+    timeout: float = defaults.ALERT_TIMEOUT
+
+    def wants(self, pledge_id: int, tags: Iterable[str]) -> bool:
+        """Whether a pledge passes this alert's filters (none: every pledge)."""
+        if self.pledges and pledge_id not in self.pledges:
+            return False
+        return not self.tags or bool(set(self.tags) & set(tags))
 
 
 @dataclass(frozen=True)
@@ -128,6 +165,11 @@ class Config:
     review: ReviewConfig = field(default_factory=ReviewConfig)
     feeds: tuple[FeedConfig, ...] = ()
     web: WebConfig = field(default_factory=WebConfig)
+    alerts: tuple[AlertConfig, ...] = ()
+    public: PublicConfig = field(default_factory=PublicConfig)
+
+    def alert(self, name: str) -> AlertConfig | None:
+        return next((a for a in self.alerts if a.name == name), None)
 
     def feed(self, name: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.name == name), None)
@@ -245,7 +287,9 @@ def config_from_dict(
         raise _error(
             f"cannot find the folder relative paths start from: {exc}", path=reader.path
         ) from None
-    reader.only(data, "", {"database", "sweep", "report", "review", "feeds", "web"})
+    reader.only(
+        data, "", {"database", "sweep", "report", "review", "feeds", "web", "alerts", "public"}
+    )
 
     db = reader.table(data, "database")
     reader.only(db, "database", {"url"})
@@ -319,7 +363,7 @@ def config_from_dict(
     )
 
     wb = reader.table(data, "web")
-    reader.only(wb, "web", {"secret_key_file", "session", "https"})
+    reader.only(wb, "web", {"secret_key_file", "session", "https", "public_url"})
     web_defaults = WebConfig()
     web = WebConfig(
         secret_key_file=_local_path(
@@ -330,6 +374,18 @@ def config_from_dict(
         ),
         session=reader.duration(wb, "web.session", web_defaults.session, MAX_WEB_SESSION),
         https=reader.get(wb, "web.https", bool, web_defaults.https),
+        public_url=_web_address(
+            reader.nonempty_str(wb, "web.public_url", web_defaults.public_url), reader
+        ),
+    )
+    alerts = _alerts(data.get("alerts", []), reader, base)
+    pb = reader.table(data, "public")
+    reader.only(pb, "public", {"enabled", "publisher", "title"})
+    public_defaults = PublicConfig()
+    public = PublicConfig(
+        enabled=reader.get(pb, "public.enabled", bool, False),
+        publisher=reader.nonempty_str(pb, "public.publisher", public_defaults.publisher)[:200],
+        title=reader.nonempty_str(pb, "public.title", public_defaults.title)[:200],
     )
 
     feeds_raw = data.get("feeds", [])
@@ -367,7 +423,98 @@ def config_from_dict(
         review=review,
         feeds=tuple(feeds),
         web=web,
+        alerts=alerts,
+        public=public,
     )
+
+
+def _web_address(text: str, reader: _Reader) -> str:
+    """The desk's address as people reach it, for links in alerts."""
+    if http_url_problem(text) is not None or urlsplit(text).query:
+        raise reader.error("web.public_url", f'"{_shown(text)}" is not an http(s) address')
+    return text.rstrip("/")
+
+
+def _alerts(raw: Any, reader: _Reader, base: Path) -> tuple[AlertConfig, ...]:
+    if not isinstance(raw, list):
+        raise reader.error("alerts", "must be a list of [[alerts]] tables")
+    found: list[AlertConfig] = []
+    known = {
+        "name", "apprise", "webhook", "secret", "secret_file", "events", "tags", "pledges",
+        "due_within", "feed_failures", "timeout",
+    }  # fmt: skip
+    for i, item in enumerate(raw):
+        where = f"alerts[{i}]"
+        if not isinstance(item, dict):
+            raise reader.error(where, "must be a table")
+        reader.only(item, where, known)
+        name = reader.nonempty_str(item, f"{where}.name", None)
+        if not _FEED_NAME.fullmatch(name):
+            raise reader.error(
+                f"{where}.name",
+                f'"{_shown(name)}" is not an alert name; use at most 64 lowercase letters, '
+                'digits, ".", "-" or "_"',
+            )
+        if any(a.name == name for a in found):
+            raise reader.error(f"{where}.name", f'alert name "{name}" is used twice')
+        apprise_url = reader.get(item, f"{where}.apprise", str, None)
+        webhook = reader.get(item, f"{where}.webhook", str, None)
+        if (apprise_url is None) == (webhook is None):
+            raise reader.error(where, "give either apprise (a notification URL) or webhook")
+        if webhook is not None:
+            webhook = webhook.strip()
+            if http_url_problem(webhook) is not None:
+                raise reader.error(f"{where}.webhook", f'"{_shown(webhook)}" is not an http(s) URL')
+        secret = reader.get(item, f"{where}.secret", str, None)
+        secret_file = reader.get(item, f"{where}.secret_file", str, None)
+        if secret is not None and secret_file is not None:
+            raise reader.error(where, "give secret or secret_file, not both")
+        if secret_file is not None:
+            secret_path = _local_path(secret_file, base, f"{where}.secret_file", reader.path)
+            try:
+                secret = secret_path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise reader.error(f"{where}.secret_file", f"cannot read it: {exc}") from None
+        if secret is not None and webhook is None:
+            raise reader.error(
+                f"{where}.secret", "signs webhooks only; apprise URLs hold their own keys"
+            )
+        if secret is not None and len(secret) < 16:
+            raise reader.error(f"{where}.secret", "must be at least 16 characters long")
+        events = reader.get(item, f"{where}.events", list, ["evidence"])
+        for event in events:
+            if event not in ALERT_EVENTS:
+                raise reader.error(
+                    f"{where}.events",
+                    f'"{_shown(str(event))}" is not an event; use any of {", ".join(ALERT_EVENTS)}',
+                )
+        if not events:
+            raise reader.error(f"{where}.events", "is empty; name at least one event")
+        tags = reader.get(item, f"{where}.tags", list, [])
+        if not all(isinstance(t, str) and t.strip() for t in tags):
+            raise reader.error(f"{where}.tags", "must be a list of tag names")
+        pledges = reader.get(item, f"{where}.pledges", list, [])
+        if not all(isinstance(p, int) and not isinstance(p, bool) and p > 0 for p in pledges):
+            raise reader.error(f"{where}.pledges", "must be a list of pledge ids")
+        found.append(
+            AlertConfig(
+                name=name,
+                apprise=apprise_url.strip() if apprise_url is not None else None,
+                webhook=webhook,
+                secret=secret,
+                events=tuple(dict.fromkeys(events)),
+                tags=tuple(t.strip().lower() for t in tags),
+                pledges=tuple(pledges),
+                due_within=reader.duration(
+                    item, f"{where}.due_within", defaults.ALERT_DUE_WITHIN, MAX_REVIEW_SPAN
+                ),
+                feed_failures=reader.positive_int(
+                    item, f"{where}.feed_failures", defaults.ALERT_FEED_FAILURES, 1000
+                ),
+                timeout=reader.seconds(item, f"{where}.timeout", defaults.ALERT_TIMEOUT, 120),
+            )
+        )
+    return tuple(found)
 
 
 def normalise_database_url(text: str, base: Path, key: str, path: str) -> str:

@@ -33,6 +33,14 @@ DUE_SOON = timedelta(days=30)
 SECRET_KEY_FILE = "secret.key"
 WEB_SESSION = timedelta(hours=12)  # a log-in lasts this long
 WEB_HTTPS = False  # served behind HTTPS: Secure cookies and HSTS
+WEB_PUBLIC_URL = "http://127.0.0.1:8080"  # where people reach the desk, for links in alerts
+
+PUBLIC_PUBLISHER = "Our newsroom"
+PUBLIC_TITLE = "Pledge tracker"
+
+ALERT_DUE_WITHIN = timedelta(days=14)
+ALERT_FEED_FAILURES = 3
+ALERT_TIMEOUT = 10.0  # seconds for one delivery
 
 
 def span(value: timedelta) -> str:
@@ -80,6 +88,20 @@ due_soon = "{span(DUE_SOON)}"        # a deadline within this: flagged "due_soon
 secret_key_file = "{SECRET_KEY_FILE}"  # signs the desk's session cookies; made if missing
 session = "{span(WEB_SESSION)}"            # a log-in lasts this long
 https = {str(WEB_HTTPS).lower()}             # true behind an HTTPS proxy: Secure cookies, HSTS
+public_url = "{WEB_PUBLIC_URL}"  # where people reach the desk (links in alerts)
+
+[public]
+enabled = false             # read-only pages per pledge, a badge, an Atom feed of changes
+publisher = "{PUBLIC_PUBLISHER}"  # named as the author of the ClaimReview ratings
+title = "{PUBLIC_TITLE}"
+
+# Alerts: one [[alerts]] table each; apprise URLs (Slack, Teams, email, ntfy...)
+# or a webhook whose JSON body is signed with HMAC-SHA256 when a secret is given.
+# [[alerts]]
+# name = "desk-slack"
+# apprise = "slack://TokenA/TokenB/TokenC/#desk"
+# events = ["evidence", "due", "overdue", "feed", "verdict"]
+# tags = ["ukraine"]         # only pledges with one of these tags
 
 # One [[feeds]] table per news feed; url may be http(s), file: or a local path.
 # [[feeds]]

@@ -29,7 +29,7 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +47,7 @@ from pledgewatch.errors import (
     DuplicatePledgeError,
     FeedError,
     InputError,
+    NotFoundError,
     ValidationError,
 )
 from pledgewatch.feeds.urls import canonical_url, http_url_problem
@@ -64,8 +65,11 @@ from pledgewatch.models import (
 )
 from pledgewatch.views import (
     Added,
+    AlertsDelivered,
     Archived,
     ArticleView,
+    ChangeView,
+    CitedArticle,
     DryRun,
     Edited,
     EvidenceView,
@@ -76,6 +80,7 @@ from pledgewatch.views import (
     Page,
     PledgeDetail,
     PledgeView,
+    PublicPledge,
     ReportView,
     Reviewed,
     ReviewView,
@@ -93,6 +98,7 @@ Progress = Callable[[int, int], None]
 MATCHED_FIELDS = frozenset({"text", "actor", "query", "made_on"})
 MAX_REASON = 2000
 MAX_LIMIT = 100_000
+LEASE_MARGIN = 10.0  # seconds an alert message is held beyond its send timeout
 
 
 class SystemClock:
@@ -162,6 +168,12 @@ class Desk:
         if self._database is None:
             self._database = Database(self.config.database.url)
         return self._database
+
+    def with_config(self, config: Config) -> Desk:
+        """The same Desk (database, clock, user) with another config (a reload)."""
+        other = Desk(config, user=self.user, clock=self.clock, database=self.database)
+        other._owns_database = False
+        return other
 
     def acting(self, user: str) -> Desk:
         """The same Desk (database, clock) acting as ``user``."""
@@ -811,6 +823,11 @@ class Desk:
                 same_status=same_status,
             )
             cited = reviews.cited_evidence(session, [change.id])[change.id]
+            if self.config.alerts:
+                from pledgewatch.alerts.outbox import after_verdict
+
+                pledge = registry.get_pledge(session, pledge_id)
+                after_verdict(session, self.config, change, pledge, cited, self.clock.now())
             return verdict_view(change, cited)
 
     def status_board(
@@ -868,7 +885,7 @@ class Desk:
     def find_user(self, name: str) -> UserView | None:
         """The person of that name (disabled or not), or None."""
         with self.database.session(write=False) as session:
-            user = session.scalars(select(User).where(User.name == name)).first()
+            user = session.scalars(select(User).where(User.name == name.strip())).first()
             return user_view(user) if user is not None else None
 
     def set_user_role(self, name: str, role: str) -> UserView:
@@ -882,7 +899,15 @@ class Desk:
         from pledgewatch import people
 
         with self.database.session() as session:
-            return user_view(people.set_disabled(session, name, disabled))
+            return user_view(people.set_disabled(session, name, disabled, now=self.clock.now()))
+
+    def end_sessions(self, name: str) -> None:
+        """End every session of this person begun until now (a log-out ends them all:
+        a copied cookie stops working too)."""
+        from pledgewatch import people
+
+        with self.database.session() as session:
+            people.end_sessions(session, name, now=self.clock.now())
 
     def reset_password(self, name: str, password: str) -> UserView:
         """A new password; sessions begun before it end, and a lock-out is lifted."""
@@ -905,11 +930,12 @@ class Desk:
             digest = user.password_hash if user is not None else None
             user_id = user.id if user is not None else None
             locked_until = user.locked_until if user is not None else None
-        if locked_until is not None and locked_until > now:
-            raise LogInRefused(retry_after=int((locked_until - now).total_seconds()) + 1)
-        # The hash is checked outside any transaction: it takes a tenth of a second.
+        # The hash is checked every time (a locked or unknown name too, so neither
+        # answers sooner), outside any transaction: it takes a tenth of a second.
         ok, rehash = people.verify(digest, password)
-        if user_id is None:
+        if user_id is None or (locked_until is not None and locked_until > now):
+            # A locked name is refused in the same words as a wrong password: the
+            # answer does not tell which names exist.
             raise LogInRefused()
         new_digest = people.hash_password(password) if ok and rehash else None
         with self.database.session() as session:
@@ -927,6 +953,89 @@ class Desk:
                     stored.password_hash = new_digest
                 return user_view(stored)
         raise LogInRefused()
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    def deliver_alerts(
+        self, *, limit: int = 100, budget: float | None = None, stop: Any = None
+    ) -> AlertsDelivered:
+        """Send the queued alert messages that are due, each at most once at a time
+        (a claimed message is held by its sender until its lease runs out); failures
+        are retried later with backoff. ``budget`` (seconds) stops taking new
+        messages when spent; ``stop`` (an Event) likewise."""
+        import time
+
+        from pledgewatch.alerts import outbox
+        from pledgewatch.alerts.send import send
+        from pledgewatch.errors import AlertFailed
+
+        configured = {a.name: a for a in self.config.alerts}
+        done = {"sent": 0, "retrying": 0, "given up": 0}
+        errors: list[tuple[str, str]] = []
+        if not configured:
+            return AlertsDelivered(0, 0, 0, ())
+        started = time.monotonic()
+        # One message is claimed at a time, held for longer than sending it can take:
+        # a sender that dies lets it go for another when the hold runs out.
+        lease = timedelta(seconds=max(a.timeout for a in configured.values()) + LEASE_MARGIN)
+        while True:
+            if budget is not None and time.monotonic() - started > budget:
+                break
+            if stop is not None and stop.is_set():
+                break
+            with self.database.session() as session:
+                batch = outbox.claim(
+                    session, list(configured), self.clock.now(), limit=1, lease=lease
+                )
+            if not batch:
+                break
+            for message in batch:
+                alert = configured[message.alert]
+                error = None
+                try:
+                    send(
+                        alert,
+                        json.loads(message.payload),
+                        delivery=str(message.id),
+                        user_agent=self.config.sweep.user_agent,
+                    )
+                except AlertFailed as failure:
+                    error = failure.reason
+                    errors.append((alert.name, failure.reason))
+                with self.database.session() as session:
+                    done[outbox.settle(session, message.id, error, self.clock.now())] += 1
+            limit -= len(batch)
+            if limit <= 0:
+                break
+        return AlertsDelivered(done["sent"], done["retrying"], done["given up"], tuple(errors))
+
+    def test_alert(self, name: str) -> str:
+        """Send a sample message to one configured alert now (not through the queue);
+        ``AlertFailed`` says why it could not be sent."""
+        from pledgewatch.alerts import messages
+        from pledgewatch.alerts.send import send
+        from pledgewatch.errors import NotFoundError
+
+        alert = self.config.alert(name)
+        if alert is None:
+            known = ", ".join(a.name for a in self.config.alerts) or "none are configured"
+            raise NotFoundError("alert", f'"{name}"', f"configured alerts: {known}")
+        send(
+            alert,
+            messages.sample(alert.name, self.config.web.public_url),
+            delivery="test",
+            user_agent=self.config.sweep.user_agent,
+        )
+        return alert.webhook or "apprise"
+
+    def alert_counts(self) -> dict[str, dict[str, int]]:
+        """Per configured alert: its messages waiting, sent and given up."""
+        from pledgewatch.alerts import outbox
+
+        with self.database.session(write=False) as session:
+            found = outbox.counts(session)
+        empty = {"waiting": 0, "sent": 0, "given_up": 0}
+        return {a.name: found.get(a.name, dict(empty)) for a in self.config.alerts}
 
     # -- reports -----------------------------------------------------------------------------
 
@@ -967,6 +1076,72 @@ class Desk:
                 replace(v, url=url_template.replace("{id}", str(v.pledge_id))) for v in verdicts
             ]
         return to_json_ld([claim_review(v, publisher=publisher) for v in verdicts])
+
+    # -- public pages --------------------------------------------------------------------
+
+    def public_pledge(self, pledge_id: int, *, url: str | None = None) -> PublicPledge:
+        """A pledge as its published page shows it (archived pledges are not shown):
+        the rulings without the editors' working notes or names of who logged it."""
+        from pledgewatch.report.claimreview import Verdict, claim_review, to_json_ld
+
+        with self.database.session(write=False) as session:
+            pledge = registry.get_pledge(session, pledge_id)
+            if pledge.archived_at is not None:
+                raise NotFoundError("pledge", f"#{pledge_id}")
+            changes, _ = registry.history(session, pledge_id)
+            cited = reviews.cited_evidence(session, [c.id for c in changes])
+            verdicts = tuple(verdict_view(c, cited[c.id]) for c in changes if c.from_status)
+            ids = sorted({i for v in verdicts for i in v.evidence})
+            articles = (
+                session.execute(
+                    select(Evidence.id, Article.title, Article.url)
+                    .join(Article, Article.id == Evidence.article_id)
+                    .where(Evidence.id.in_(ids))
+                ).all()
+                if ids
+                else []
+            )
+            view = pledge_view(pledge)
+        review = None
+        if verdicts and view.status in ("kept", "compromise", "broken"):
+            last = verdicts[-1]
+            record = Verdict(
+                pledge_id=view.id,
+                text=view.text,
+                actor=view.actor,
+                made_on=view.made_on,
+                source_url=view.source_url,
+                source_name=view.source_name,
+                status=view.status,
+                note=last.note,
+                at=last.at,
+                url=url,
+            )
+            review = to_json_ld([claim_review(record, publisher=self.config.public.publisher)])
+        return PublicPledge(
+            view,
+            verdicts,
+            tuple(CitedArticle(i, t, u) for i, t, u in articles),
+            review,
+        )
+
+    def status_changes(self, *, limit: int = 50) -> tuple[ChangeView, ...]:
+        """The latest status changes of pledges not archived, newest first (a pledge
+        being logged is not a change)."""
+        check_page(limit, 0)
+        with self.database.session(write=False) as session:
+            rows = session.execute(
+                select(StatusChange, Pledge.text, Pledge.actor)
+                .join(Pledge, Pledge.id == StatusChange.pledge_id)
+                .where(StatusChange.from_status.is_not(None), Pledge.archived_at.is_(None))
+                .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+                .limit(limit)
+            ).all()
+            cited = reviews.cited_evidence(session, [row[0].id for row in rows])
+            return tuple(
+                ChangeView(verdict_view(change, cited[change.id]), text, actor)
+                for change, text, actor in rows
+            )
 
     # -- reading rows into views -------------------------------------------------------------
 
@@ -1078,6 +1253,7 @@ def user_view(user: User) -> UserView:
         created_by=user.created_by,
         last_login_at=user.last_login_at,
         password_changed_at=user.password_changed_at,
+        sessions_valid_after=user.sessions_valid_after,
     )
 
 

@@ -219,17 +219,15 @@ class SweepLockLost(SweepLocked):
 
 
 class LogInRefused(InputError):
-    """A name and password that do not let anyone in (the message never says which
-    was wrong); ``retry_after`` is the seconds to wait when the name is locked."""
+    """A name and password that do not let anyone in. The words are the same for
+    a wrong name, a wrong password, a disabled person and a name locked after
+    failed tries, so that they do not tell which names exist."""
 
-    def __init__(self, retry_after: int = 0) -> None:
-        message = "that name and password do not match an active person"
-        if retry_after:
-            minutes = max(1, round(retry_after / 60))
-            plural = "s" if minutes > 1 else ""
-            message = f"too many failed log-ins; try again in {minutes} minute{plural}"
-        super().__init__(message)
-        self.retry_after = retry_after
+    def __init__(self) -> None:
+        super().__init__(
+            "that name and password do not match an active person "
+            "(after five failed tries a name must wait a while)"
+        )
 
 
 class NotAllowed(InputError):
@@ -239,3 +237,12 @@ class NotAllowed(InputError):
         super().__init__(f"a {role} may not {action}")
         self.role = role
         self.action = action
+
+
+class AlertFailed(PledgewatchError):
+    """One alert message could not be delivered (it is retried later)."""
+
+    def __init__(self, alert: str, reason: str) -> None:
+        super().__init__(f"alert {alert}: {reason}")
+        self.alert = alert
+        self.reason = reason

@@ -408,8 +408,47 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
-    # A reset ends every session begun before it.
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Sessions begun before this are over: set by log-out, disabling and a reset.
+    sessions_valid_after: Mapped[datetime] = mapped_column(UTCDateTime())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertMessage(Base):
+    """One message of one alert, queued in the transaction that caused it and sent
+    later, with retries: a slow or dead service never holds up a sweep or an edit.
+
+    ``key`` names what the message is about (a sweep's digest, a pledge's deadline,
+    a feed's failing streak, a verdict), so the same thing is queued once."""
+
+    __tablename__ = "alert_messages"
+    __table_args__ = (
+        UniqueConstraint("alert", "key", name="uq_alert_messages_alert_key"),
+        Index("ix_alert_messages_due", "sent_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)  # the JSON document sent
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A sender holds the message until then; one that dies lets it go at that time.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertMark(Base):
+    """How far an alert's evidence digests have read: evidence ids up to ``evidence_upto``
+    have been considered, so each item is in one digest and none is skipped."""
+
+    __tablename__ = "alert_marks"
+
+    alert: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evidence_upto: Mapped[int] = mapped_column(Integer, default=0)

@@ -133,6 +133,7 @@ def add_user(
         created_at=now,
         created_by=by,
         password_changed_at=now,
+        sessions_valid_after=now,
         failed_logins=0,
     )
     session.add(user)
@@ -145,18 +146,44 @@ def reset_password(session: Session, name: str, digest: str, *, now: datetime) -
     user = get_user(session, name)
     user.password_hash = digest
     user.password_changed_at = now
+    user.sessions_valid_after = now
     user.failed_logins = 0
     user.locked_until = None
     return user
 
 
+def _keeps_an_admin(session: Session, user: User) -> None:
+    """Refuse a change that would leave no active admin to manage people."""
+    if user.role != "admin" or user.disabled:
+        return
+    others = session.scalars(
+        select(User.id).where(User.role == "admin", User.disabled.is_(False), User.id != user.id)
+    ).first()
+    if others is None:
+        raise InputError(f"{user.name} is the only active admin; make another admin first")
+
+
 def set_role(session: Session, name: str, role: str) -> User:
     user = get_user(session, name)
-    user.role = check_role(role)
+    new_role = check_role(role)
+    if new_role != "admin":
+        _keeps_an_admin(session, user)
+    user.role = new_role
     return user
 
 
-def set_disabled(session: Session, name: str, disabled: bool) -> User:
+def set_disabled(session: Session, name: str, disabled: bool, *, now: datetime) -> User:
+    """Disable (their sessions end at once) or enable a person."""
     user = get_user(session, name)
+    if disabled:
+        _keeps_an_admin(session, user)
+        user.sessions_valid_after = now
     user.disabled = disabled
     return user
+
+
+def end_sessions(session: Session, name: str, *, now: datetime) -> None:
+    """Every session of this person begun before now is over (a log-out)."""
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is not None:
+        user.sessions_valid_after = now

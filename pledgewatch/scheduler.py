@@ -38,6 +38,7 @@ from pledgewatch.views import SweepView
 log = logging.getLogger("pledgewatch.watch")
 
 SweepFactory = Callable[[threading.Event], Sweep]
+DELIVER_EVERY = 20  # seconds between rounds of sending queued alerts
 
 
 def describe(summary: SweepSummary | SweepView) -> str:
@@ -65,11 +66,13 @@ class Watcher:
         make_sweep: SweepFactory,
         *,
         reload: Callable[[], Config] | None = None,
+        deliver: Callable[[threading.Event], None] | None = None,
     ) -> None:
         self.database = database
         self.config = config
         self.make_sweep = make_sweep
         self.reload = reload
+        self.deliver = deliver
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
@@ -95,6 +98,15 @@ class Watcher:
         log.info(describe(summary))
         for item in summary.errors:
             log.warning("feed %s failed: %s", item["feed"], item["error"])
+
+    def deliver_job(self) -> None:
+        """Send queued alerts: a job of its own, so a slow service never delays a sweep."""
+        if self.deliver is None or self.stop.is_set():
+            return
+        try:
+            self.deliver(self.stop)
+        except Exception:
+            log.exception("alerts not sent")
 
     def report_job(self) -> None:
         try:
@@ -134,6 +146,17 @@ class Watcher:
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
         )
+
+        if self.deliver is not None:
+            self.scheduler.add_job(
+                self.deliver_job,
+                IntervalTrigger(seconds=DELIVER_EVERY, timezone=UTC),
+                id="alerts",
+                name="alerts",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
 
     def sweep_trigger(self) -> IntervalTrigger:
         return IntervalTrigger(seconds=self.config.sweep.interval.total_seconds(), timezone=UTC)

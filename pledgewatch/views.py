@@ -414,3 +414,41 @@ class UserView(View):
     created_by: str
     last_login_at: datetime | None
     password_changed_at: datetime
+    sessions_valid_after: datetime
+
+
+@dataclass(frozen=True)
+class AlertsDelivered(View):
+    """What one delivery round did: messages sent, to be retried, given up."""
+
+    sent: int
+    retrying: int
+    given_up: int
+    errors: tuple[tuple[str, str], ...] = ()  # (alert, reason) of each failure
+
+
+@dataclass(frozen=True)
+class CitedArticle(View):
+    evidence_id: int
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PublicPledge(View):
+    """What a published pledge page shows: the pledge, its rulings with what each
+    cites, and its ClaimReview when its status is final (JSON safe to embed)."""
+
+    pledge: PledgeView
+    verdicts: tuple[VerdictView, ...]
+    cited: tuple[CitedArticle, ...]
+    claim_review: str | None
+
+
+@dataclass(frozen=True)
+class ChangeView(View):
+    """A status change of a pledge, for the public feed."""
+
+    verdict: VerdictView
+    pledge_text: str
+    pledge_actor: str

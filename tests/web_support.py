@@ -26,6 +26,7 @@ import uvicorn
 from pledgewatch.config import load_config
 from pledgewatch.desk import Desk, SystemClock, open_desk
 from pledgewatch.web.app import create_app
+from pledgewatch.web.security import Throttle
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
@@ -132,13 +133,20 @@ def served_everywhere(tmp_path: Path, database_url: str, prepared_sqlite: Path) 
     yield from serve(tmp_path, database_url, EXAMPLES / "feed.xml")
 
 
-def serve(tmp_path: Path, database_url: str, feed: Path, extra: str = "") -> Iterator[Served]:
+def serve(
+    tmp_path: Path,
+    database_url: str,
+    feed: Path,
+    extra: str = "",
+    *,
+    throttle: Throttle | None = None,
+) -> Iterator[Served]:
     """Serve a prepared database (see ``prepare``) on a free loopback port."""
     config_path = write_config(tmp_path, database_url, feed, extra)
     config = load_config(str(config_path))
     clock = MovableClock()
     desk = open_desk(config, user="setup", clock=clock)
-    app = create_app(config, desk=desk)
+    app = create_app(config, desk=desk, throttle=throttle)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from pledgewatch.characters import first_unsafe, printable, quoted
+from pledgewatch.cli import alert, evidence, feed, pledge, query, review, web
 from pledgewatch.cli import errors as cli_errors
-from pledgewatch.cli import evidence, feed, pledge, query, review, web
 from pledgewatch.cli import report as report_commands
 from pledgewatch.cli import sweep as sweep_commands
 from pledgewatch.cli.context import State, state
@@ -43,6 +43,7 @@ app.command("sweep")(sweep_commands.sweep)
 app.command("watch")(sweep_commands.watch)
 app.command("serve")(web.serve)
 app.add_typer(web.app, name="user")
+app.add_typer(alert.app, name="alert")
 
 
 @app.callback()

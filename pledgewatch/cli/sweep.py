@@ -13,9 +13,11 @@ import typer
 from pledgewatch.cli.context import state
 from pledgewatch.cli.output import print_json, say
 
+log = logging.getLogger("pledgewatch.watch")
+
 if TYPE_CHECKING:
     from pledgewatch.sweep import Sweep
-    from pledgewatch.views import SweepView
+    from pledgewatch.views import AlertsDelivered, SweepView
 
 
 def sweep(
@@ -64,10 +66,31 @@ def sweep(
             summary = desk.sweep(names=feed or (), all_feeds=all_feeds, on_progress=advance)
     else:
         summary = desk.sweep(names=feed or (), all_feeds=all_feeds)
+    # Alerts queued by the sweep go out after it, its lock released and its work
+    # stored: a slow service costs this command at most the budget, never the sweep.
+    delivered = desk.deliver_alerts(budget=ALERT_BUDGET) if desk.config.alerts else None
     if as_json:
-        print_json(summary.to_json())
+        document = summary.to_json()
+        if delivered is not None:
+            document["alerts"] = delivered.to_json()
+        print_json(document)
     else:
         _print_summary(summary)
+        if delivered is not None and (delivered.sent or delivered.retrying or delivered.given_up):
+            say(f"{_stamp()} {describe_alerts(delivered)}")
+
+
+ALERT_BUDGET = 30.0  # seconds a cron sweep spends sending alerts; the rest wait
+
+
+def describe_alerts(delivered: AlertsDelivered) -> str:
+    line = f"alerts: {delivered.sent} sent, {delivered.retrying} to retry"
+    if delivered.given_up:
+        line += f", {delivered.given_up} given up"
+    reasons = dict(delivered.errors)
+    if reasons:
+        line += "; " + "; ".join(f"{name}: {why}" for name, why in reasons.items())
+    return line
 
 
 def _stamp() -> str:
@@ -118,5 +141,20 @@ def watch(ctx: typer.Context) -> None:
     def make_sweep(stop: threading.Event) -> Sweep:
         return Sweep(database, watcher.config, stop=stop)
 
-    watcher = Watcher(database, config, make_sweep, reload=lambda: load_config(st.config_path))
+    desk = st.desk()
+
+    def deliver(stop: threading.Event) -> None:
+        if not watcher.config.alerts:
+            return
+        delivered = desk.with_config(watcher.config).deliver_alerts(stop=stop)
+        if delivered.sent or delivered.retrying or delivered.given_up:
+            log.info(describe_alerts(delivered))
+
+    watcher = Watcher(
+        database,
+        config,
+        make_sweep,
+        reload=lambda: load_config(st.config_path),
+        deliver=deliver,
+    )
     watcher.run()

@@ -129,7 +129,7 @@ def reset(
     Example: pledgewatch user reset ana
     """
     desk = state(ctx).desk()
-    if desk.find_user(name) is None:
+    if desk.find_user(name.strip()) is None:
         raise InputError(f'no person "{name}"; see "pledgewatch user list"')
     person = desk.reset_password(name, read_password(password_stdin))
     say(f"{person.name}'s password is reset")

@@ -473,6 +473,28 @@ class Sweep:
             run.articles_updated = s.articles_updated
             run.evidence_new = s.evidence_new
             run.errors = json.dumps(s.errors, ensure_ascii=False)
+            if self.config.alerts and state != "failed":
+                self._queue_alerts(session, run.started_at)
+
+    def _queue_alerts(self, session: Session, started_at: datetime) -> None:
+        """What this sweep brings each alert, queued with its run (in a savepoint: an
+        alert that cannot be queued is logged and never fails the sweep)."""
+        from pledgewatch.alerts.outbox import after_sweep
+
+        assert self.summary.run_id is not None
+        now = self.clock()
+        try:
+            with session.begin_nested():
+                after_sweep(
+                    session,
+                    self.config,
+                    run_id=self.summary.run_id,
+                    started_at=started_at,
+                    now=now,
+                    today=now.date(),
+                )
+        except Exception:
+            log.exception("alerts of sweep #%s not queued", self.summary.run_id)
 
     def _mark_failed(self) -> None:
         """A sweep that could not go on says so in its run, if the database lets it."""

@@ -28,7 +28,7 @@ from pledgewatch.config import Config
 from pledgewatch.desk import Desk, FixedClock, SystemClock, open_desk
 from pledgewatch.report.data import STATUS_LABELS
 from pledgewatch.report.render import STATUS_COLOURS, STATUS_TEXT
-from pledgewatch.web import pages
+from pledgewatch.web import pages, public
 from pledgewatch.web.keys import secret_key
 from pledgewatch.web.security import SecurityHeaders, Throttle
 
@@ -106,6 +106,13 @@ def create_app(
         Route("/status.css", status_css),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
+    if config.public.enabled:
+        routes += [
+            Route("/public/", public.index),
+            Route("/public/pledges/{pledge_id}", public.pledge),
+            Route("/public/pledges/{pledge_id}/badge.svg", public.badge),
+            Route("/public/changes.atom", public.changes),
+        ]
     middleware = [
         Middleware(SecurityHeaders, https=config.web.https),
         Middleware(

@@ -8,6 +8,7 @@ never overwritten (two processes starting at once agree on the first one written
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -19,19 +20,25 @@ MIN_KEY = 32  # characters
 
 def secret_key(path: Path) -> str:
     """The key in ``path``, made there first if the file does not exist."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot create the session key file: {exc.strerror}",
-            key="web.secret_key_file",
-            path=str(path),
-        ) from None
-    else:
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48) + "\n")
+    if not path.exists():
+        # Written whole to a file of its own, then linked into place: a second
+        # process starting at once reads either nothing (and makes its own, which
+        # loses the race to link) or the whole key, never half of one.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        try:
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the session key file: {exc.strerror}",
+                key="web.secret_key_file",
+                path=str(path),
+            ) from None
+        finally:
+            draft.unlink(missing_ok=True)
     try:
         key = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:

@@ -94,12 +94,19 @@ class Ctx:
 Handler = Callable[[Ctx], Response]
 
 
+def flash(request: Request, kind: str, text: str) -> None:
+    """A message for the next page this person sees ("done" or "error"); kept in the
+    session, never in the address, so nobody can put words on the desk's pages."""
+    request.session["flash"] = [*request.session.get("flash", []), [kind, text[:2000]]]
+
+
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     web = request.app.state.web
     values.setdefault("person", None)
     person = values["person"]
     html = web.templates.get_template(template).render(
         request=request,
+        flashes=request.session.pop("flash", []) if "flash" in request.session else [],
         csrf=csrf_token(request),
         can=(lambda action: person is not None and allowed(person.role, action)),
         **values,
@@ -176,9 +183,13 @@ def safe_next(target: str) -> str:
     return target
 
 
+_NUMBER = re.compile(r"[0-9]{1,11}")
+
+
 def number(text: str) -> int | None:
+    """An id or offset typed in ASCII digits (``"²".isdigit()`` is true, ``int`` refuses it)."""
     text = text.strip().lstrip("#")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 def errors_by_field(error: PledgewatchError) -> dict[str, str]:
@@ -222,12 +233,10 @@ async def login(request: Request) -> Response:
     try:
         person = await run_in_threadpool(web.desk.log_in, name, password)
     except LogInRefused as error:
-        response = render(
+        web.throttle.failed(client_address(request))
+        return render(
             request, "login.html.j2", 401, next=target, name=name, error=str(error).capitalize()
         )
-        if error.retry_after:
-            response.headers["Retry-After"] = str(error.retry_after)
-        return response
     except InputError as error:
         return render(request, "login.html.j2", 400, next=target, name=name, error=str(error))
     start_session(request, person, web.desk.clock.now())
@@ -235,8 +244,12 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    """Log out: this person's sessions end everywhere (a copied cookie too)."""
     form = await request.form()
     if csrf_ok(request, form):
+        name = request.session.get("user")
+        if isinstance(name, str):
+            await run_in_threadpool(request.app.state.web.desk.end_sessions, name)
         request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -327,7 +340,12 @@ def new_pledge(ctx: Ctx) -> Response:
             editing=None,
             duplicate=getattr(error, "existing_id", None),
         )
-    return see(f"/pledges/{added.pledge.id}", added=added.evidence_new)
+    flash(
+        ctx.request,
+        "done",
+        f"Pledge logged; {added.evidence_new} stored article(s) found as evidence.",
+    )
+    return see(f"/pledges/{added.pledge.id}")
 
 
 @page("log and edit pledges")
@@ -344,7 +362,9 @@ def edit_pledge(ctx: Ctx) -> Response:
     }
     if ctx.form is None:
         return ctx.render("pledge_form.html.j2", values=stored, errors={}, editing=current)
-    values = _pledge_form(ctx)
+    assert ctx.form is not None
+    # A field the form did not send is left as it is; one sent empty is cleared.
+    values = {name: ctx.value(name) if name in ctx.form else stored[name] for name in PLEDGE_FIELDS}
     changes = {k: v.strip() for k, v in values.items() if v.strip() != stored[k].strip()}
     try:
         ctx.desk.edit_pledge(pledge_id, changes, force=ctx.value("force") == "1")
@@ -391,7 +411,8 @@ def verdict(ctx: Ctx) -> Response:
             values=values,
             error=str(error),
         )
-    return see(f"/pledges/{pledge_id}", recorded=1)
+    flash(ctx.request, "done", "Verdict recorded.")
+    return see(f"/pledges/{pledge_id}")
 
 
 # -- the review queue -----------------------------------------------------------------
@@ -415,8 +436,6 @@ def review(ctx: Ctx) -> Response:
         offset=offset,
         page_size=REVIEW_PAGE,
         pledge_id=pledge_id,
-        done=ctx.value("done"),
-        error=ctx.value("error"),
     )
 
 
@@ -430,7 +449,8 @@ def _decide(ctx: Ctx) -> Response:
     act = _ACT.fullmatch(ctx.value("act"))
     back = {"pledge": ctx.value("pledge") or None}
     if act is None:
-        return see("/review", error="Choose confirm or reject.", **back)
+        flash(ctx.request, "error", "Choose confirm or reject.")
+        return see("/review", **back)
     decision, which = act.groups()
     if which == "selected":
         ids = [n for n in (number(v) for v in ctx.values("ids")) if n is not None]
@@ -439,17 +459,20 @@ def _decide(ctx: Ctx) -> Response:
         ids = [int(which)]
         stance = ctx.value(f"stance-{which}").strip() or None
     if not ids:
-        return see("/review", error="Select at least one item first.", **back)
+        flash(ctx.request, "error", "Select at least one item first.")
+        return see("/review", **back)
     note = ctx.value("note").strip() or None
     try:
         done = ctx.desk.review_evidence(ids, decision, stance=stance, note=note)
     except InputError as error:
-        return see("/review", error=str(error), **back)
+        flash(ctx.request, "error", str(error))
+        return see("/review", **back)
     said = f"{decision.capitalize()} {len(done.items)} item{'s' if len(done.items) != 1 else ''}."
     for item_id, verdicts in done.cited_rejections:
         cited = ", ".join(f"#{v}" for v in verdicts)
         said += f" Evidence #{item_id} is cited by verdict {cited}; the verdict keeps its record."
-    return see("/review", done=said, **back)
+    flash(ctx.request, "done", said)
+    return see("/review", **back)
 
 
 # -- import and export ----------------------------------------------------------------
@@ -483,7 +506,8 @@ def import_pledges(ctx: Ctx) -> Response:
             error=f"The file is larger than {MAX_UPLOAD // 1_000_000} MB.",
         )
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(upload.filename).name or f"import{suffix}")
+        # The upload's own name is only shown, never used as a path.
+        path = Path(folder) / f"import{suffix}"
         path.write_bytes(data)
         try:
             result = ctx.desk.import_pledges(path, skip_existing=ctx.value("skip") == "1")
@@ -511,6 +535,10 @@ def _lines(data: bytes) -> dict[int, str]:
 @page()
 def export(ctx: Ctx) -> Response:
     fmt = ctx.request.path_params["fmt"]
+    if fmt not in ("csv", "jsonl"):
+        return ctx.render(
+            "refused.html.j2", 404, reason="Exports are pledges.csv or pledges.jsonl."
+        )
     out = io.StringIO()
     try:
         ctx.desk.export_pledges(fmt, out)
@@ -557,7 +585,7 @@ def users(ctx: Ctx) -> Response:
     values: Mapping[str, str] = {}
     if ctx.form is not None:
         act = ctx.value("act")
-        name = ctx.value("name")
+        name = ctx.value("name").strip()
         values = {"name": name, "role": ctx.value("role")}
         try:
             if act == "add":

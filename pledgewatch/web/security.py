@@ -103,7 +103,8 @@ def session_person(
     lifetime_seconds: float,
 ) -> UserView | None:
     """The logged-in person, or None when there is none, the log-in is older than
-    the lifetime, began before a password reset, or the person is disabled."""
+    the lifetime, or began before the person's sessions were ended (a log-out, a
+    reset, being disabled), or the person is disabled."""
     name = request.session.get("user")
     started = request.session.get("started")
     if not isinstance(name, str) or not isinstance(started, int | float):
@@ -113,34 +114,57 @@ def session_person(
     person = find(name)
     if person is None or person.disabled:
         return None
-    if person.password_changed_at.timestamp() > started:
+    if started < person.sessions_valid_after.timestamp():
         return None
     return person
 
 
 class Throttle:
-    """At most ``attempts`` log-ins per ``window`` seconds from one client address."""
+    """At most ``attempts`` failed log-ins per ``window`` seconds from one client
+    address (successful ones do not count: a newsroom behind one address logs in
+    freely); then that address waits."""
 
-    def __init__(self, attempts: int = 10, window: float = 60.0) -> None:
+    def __init__(
+        self,
+        attempts: int = 10,
+        window: float = 60.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.attempts = attempts
         self.window = window
-        self._seen: dict[str, deque[float]] = {}
+        self.clock = clock
+        self._failed: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self._calls = 0
 
-    def retry_after(self, address: str, *, clock: Callable[[], float] = time.monotonic) -> int:
-        """0 and the attempt counted when allowed, else the seconds to wait."""
-        now = clock()
+    def _recent(self, address: str, now: float) -> deque[float]:
+        seen = self._failed.setdefault(address, deque())
+        while seen and seen[0] <= now - self.window:
+            seen.popleft()
+        return seen
+
+    def retry_after(self, address: str) -> int:
+        """0 when ``address`` may try, else the seconds it must wait."""
+        now = self.clock()
         with self._lock:
-            seen = self._seen.setdefault(address, deque())
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
+            seen = self._recent(address, now)
             if len(seen) >= self.attempts:
                 return int(seen[0] + self.window - now) + 1
-            seen.append(now)
-            if len(self._seen) > 10_000:  # forget quiet addresses
-                for key in [k for k, v in self._seen.items() if not v]:
-                    del self._seen[key]
+            if not seen:
+                del self._failed[address]
             return 0
+
+    def failed(self, address: str) -> None:
+        """Count a failed log-in from ``address``."""
+        now = self.clock()
+        with self._lock:
+            self._recent(address, now).append(now)
+            self._calls += 1
+            if self._calls % 1000 == 0:  # forget addresses quiet for a window
+                stale = now - self.window
+                for key in [k for k, v in self._failed.items() if not v or v[-1] <= stale]:
+                    del self._failed[key]
 
 
 def client_address(request: Request) -> str:

@@ -98,6 +98,9 @@ class Watcher:
         log.info(describe(summary))
         for item in summary.errors:
             log.warning("feed %s failed: %s", item["feed"], item["error"])
+        if self.deliver is not None and self.scheduler.running:
+            # What the sweep queued goes out now, in the alerts job's own thread.
+            self.scheduler.modify_job("alerts", next_run_time=datetime.now(UTC))
 
     def deliver_job(self) -> None:
         """Send queued alerts: a job of its own, so a slow service never delays a sweep."""

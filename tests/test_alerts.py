@@ -394,3 +394,30 @@ def test_backoff_grows_to_a_ceiling_and_signatures_cover_the_body() -> None:
     assert messages.sign(SECRET, b"{}") != messages.sign(SECRET, b"{} ")
     with pytest.raises(AlertFailed):
         raise AlertFailed("x", "y")
+
+
+def test_watch_sends_a_sweeps_digest_in_its_own_job(
+    tmp_path: Path, sqlite_url: str, receiver: Receiver
+) -> None:
+    config = write_config(tmp_path, sqlite_url, webhook(receiver.url))
+    desk_for(config).close()
+    env = {**os.environ, "PLEDGEWATCH_USER": "watch"}
+    env.pop("PLEDGEWATCH_DATABASE_URL", None)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "pledgewatch", "--config", str(config), "watch"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        _, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert len(receiver.received) == 1 and signed(receiver.received[0])
+    assert receiver.payloads()[0]["count"] > 0
+    assert "alerts: 1 sent, 0 to retry" in err

@@ -574,3 +574,62 @@ def test_exports_are_csv_or_json_lines_only(served: Served) -> None:
     assert (
         http.get("/export/pledges.jsonl").headers["content-type"].startswith("application/x-ndjson")
     )
+
+
+def test_pledgewatch_serve_runs_the_desk_as_a_process(
+    tmp_path: Path, prepared_sqlite: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.web_support import free_port, write_config
+
+    shutil.copyfile(prepared_sqlite, tmp_path / "pledgewatch.db")
+    config = write_config(
+        tmp_path, f"sqlite:///{tmp_path / 'pledgewatch.db'}", EXAMPLES / "feed.xml"
+    )
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PLEDGEWATCH_DATABASE_URL"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pledgewatch",
+            "--config",
+            str(config),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        answer = None
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert answer is not None and answer.status_code == 303
+        http = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+        assert log_in(http, "ana", PASSWORDS["ana"]).status_code == 303
+        assert "Status board" in http.get("/").text
+        assert "server" not in answer.headers
+        http.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=30)
+    # uvicorn shuts down cleanly, then ends by the signal it was sent (systemd counts
+    # that as a clean stop).
+    assert server.returncode in (0, -signal.SIGTERM), err
+    assert "Application shutdown complete." in err
+    assert f"serving the desk on http://127.0.0.1:{port}/" in out
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0

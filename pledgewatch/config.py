@@ -25,6 +25,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -172,7 +173,12 @@ class Config:
         return next((a for a in self.alerts if a.name == name), None)
 
     def feed(self, name: str) -> FeedConfig | None:
-        return next((f for f in self.feeds if f.name == name), None)
+        """The feed of that name, looked up in a dict (a config may hold 50,000)."""
+        return self._feeds_by_name.get(name)
+
+    @cached_property
+    def _feeds_by_name(self) -> dict[str, FeedConfig]:
+        return {f.name: f for f in self.feeds}
 
 
 def parse_duration(text: str) -> timedelta:

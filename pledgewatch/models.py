@@ -244,7 +244,7 @@ class Article(Base):
     summary: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content_hash: Mapped[str] = mapped_column(String(64))
 
@@ -342,7 +342,7 @@ class Evidence(Base):
     snippet: Mapped[str] = mapped_column(Text)
     # The query that matched (the pledge's own or the derived one), as it was then.
     query: Mapped[str] = mapped_column(Text)
-    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     review: Mapped[str] = mapped_column(String(10), default=Review.PENDING.value)
     reviewed_by: Mapped[str | None] = mapped_column(String(100))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

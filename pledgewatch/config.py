@@ -114,6 +114,13 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """How long stored articles that are not evidence are kept (0 days: forever)."""
+
+    articles_days: int = defaults.ARTICLES_DAYS
+
+
+@dataclass(frozen=True)
 class PublicConfig:
     """Read-only pages a newsroom publishes: one per pledge with its ruling history
     and ClaimReview, a status badge, and an Atom feed of status changes."""
@@ -168,6 +175,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     alerts: tuple[AlertConfig, ...] = ()
     public: PublicConfig = field(default_factory=PublicConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     def alert(self, name: str) -> AlertConfig | None:
         return next((a for a in self.alerts if a.name == name), None)
@@ -294,7 +302,9 @@ def config_from_dict(
             f"cannot find the folder relative paths start from: {exc}", path=reader.path
         ) from None
     reader.only(
-        data, "", {"database", "sweep", "report", "review", "feeds", "web", "alerts", "public"}
+        data,
+        "",
+        {"database", "sweep", "report", "review", "feeds", "web", "alerts", "public", "retention"},
     )
 
     db = reader.table(data, "database")
@@ -387,6 +397,12 @@ def config_from_dict(
     alerts = _alerts(data.get("alerts", []), reader, base)
     pb = reader.table(data, "public")
     reader.only(pb, "public", {"enabled", "publisher", "title"})
+    rt = reader.table(data, "retention")
+    reader.only(rt, "retention", {"articles_days"})
+    days = reader.get(rt, "retention.articles_days", int, 0)
+    if not 0 <= days <= 36_500:
+        raise reader.error("retention.articles_days", "must be 0 (keep forever) to 36,500 days")
+    retention = RetentionConfig(articles_days=days)
     public_defaults = PublicConfig()
     public = PublicConfig(
         enabled=reader.get(pb, "public.enabled", bool, False),
@@ -431,6 +447,7 @@ def config_from_dict(
         web=web,
         alerts=alerts,
         public=public,
+        retention=retention,
     )
 
 

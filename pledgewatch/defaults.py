@@ -35,6 +35,9 @@ WEB_SESSION = timedelta(hours=12)  # a log-in lasts this long
 WEB_HTTPS = False  # served behind HTTPS: Secure cookies and HSTS
 WEB_PUBLIC_URL = "http://127.0.0.1:8080"  # where people reach the desk, for links in alerts
 
+ARTICLES_DAYS = 0  # keep stored articles that are not evidence this many days; 0: forever
+PRUNE_BATCH = 1000
+
 PUBLIC_PUBLISHER = "Our newsroom"
 PUBLIC_TITLE = "Pledge tracker"
 
@@ -89,6 +92,9 @@ secret_key_file = "{SECRET_KEY_FILE}"  # signs the desk's session cookies; made 
 session = "{span(WEB_SESSION)}"            # a log-in lasts this long
 https = {str(WEB_HTTPS).lower()}             # true behind an HTTPS proxy: Secure cookies, HSTS
 public_url = "{WEB_PUBLIC_URL}"  # where people reach the desk (links in alerts)
+
+[retention]
+articles_days = {ARTICLES_DAYS}   # `pledgewatch prune` drops older non-evidence articles; 0: never
 
 [public]
 enabled = false             # read-only pages per pledge, a badge, an Atom feed of changes

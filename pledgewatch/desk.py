@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from pledgewatch import evidence as evidence_store
@@ -80,6 +80,7 @@ from pledgewatch.views import (
     Page,
     PledgeDetail,
     PledgeView,
+    Pruned,
     PublicPledge,
     ReportView,
     Reviewed,
@@ -1076,6 +1077,46 @@ class Desk:
                 replace(v, url=url_template.replace("{id}", str(v.pledge_id))) for v in verdicts
             ]
         return to_json_ld([claim_review(v, publisher=publisher) for v in verdicts])
+
+    # -- retention -----------------------------------------------------------------------
+
+    def prune(self, *, batch: int = 1000, dry_run: bool = False) -> Pruned:
+        """Drop stored articles fetched more than ``[retention].articles_days`` ago that
+        are no evidence for any pledge, ``batch`` at a time (each its own short
+        transaction, so sweeps and editors go on meanwhile). Evidence, and the
+        articles it cites, are kept whatever their age."""
+        days = self.config.retention.articles_days
+        if days <= 0:
+            return Pruned(None, 0, 0)
+        if not 1 <= batch <= MAX_LIMIT:
+            raise ValidationError("batch", f"give a number from 1 to {MAX_LIMIT:,}")
+        before = self.clock.now() - timedelta(days=days)
+        stale = (
+            select(Article.id)
+            .where(Article.fetched_at < before)
+            .where(~select(Evidence.id).where(Evidence.article_id == Article.id).exists())
+            .order_by(Article.id)
+        )
+        if dry_run:
+            with self.database.session(write=False) as session:
+                count = session.scalar(select(func.count()).select_from(stale.subquery()))
+            return Pruned(before, int(count or 0), 0)
+        dropped = batches = 0
+        while True:
+            with self.database.session() as session:
+                ids = list(session.scalars(stale.limit(batch)))
+                if not ids:
+                    break
+                # An article that became evidence since the select is kept.
+                result = session.execute(
+                    delete(Article)
+                    .where(Article.id.in_(ids))
+                    .where(~select(Evidence.id).where(Evidence.article_id == Article.id).exists())
+                    .execution_options(synchronize_session=False)
+                )
+            dropped += int(getattr(result, "rowcount", 0) or 0)
+            batches += 1
+        return Pruned(before, dropped, batches)
 
     # -- public pages --------------------------------------------------------------------
 

@@ -452,3 +452,12 @@ class ChangeView(View):
     verdict: VerdictView
     pledge_text: str
     pledge_actor: str
+
+
+@dataclass(frozen=True)
+class Pruned(View):
+    """What ``prune`` dropped: articles fetched before ``before`` that no evidence cites."""
+
+    before: datetime | None
+    articles: int
+    batches: int

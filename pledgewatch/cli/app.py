@@ -42,6 +42,7 @@ app.add_typer(report_commands.export_app, name="export")
 app.command("sweep")(sweep_commands.sweep)
 app.command("watch")(sweep_commands.watch)
 app.command("serve")(web.serve)
+app.command("prune")(sweep_commands.prune)
 app.add_typer(web.app, name="user")
 app.add_typer(alert.app, name="alert")
 
@@ -140,6 +141,7 @@ _FLAGS = frozenset(
         "--same",
         "--archived",
         "--full",
+        "--password-stdin",
         "-v",
         "--verbose",
         "--help",

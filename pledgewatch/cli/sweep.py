@@ -158,3 +158,32 @@ def watch(ctx: typer.Context) -> None:
         deliver=deliver,
     )
     watcher.run()
+
+
+def prune(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say how many would go; drop nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Drop stored articles older than [retention].articles_days that are no evidence.
+
+    Evidence and the articles it cites are kept whatever their age; with
+    articles_days = 0 (the default) nothing is dropped. Runs in batches, each a
+    short transaction, alongside sweeps.
+
+    Example: pledgewatch prune --dry-run
+    """
+    desk = state(ctx).desk()
+    pruned = desk.prune(dry_run=dry_run)
+    if as_json:
+        print_json(pruned.to_json())
+    elif pruned.before is None:
+        say("[retention].articles_days is 0: every article is kept")
+    else:
+        verb = "would drop" if dry_run else "dropped"
+        say(
+            f"{verb} {pruned.articles:,} articles fetched before "
+            f"{pruned.before:%Y-%m-%d %H:%M} UTC that are no evidence"
+        )

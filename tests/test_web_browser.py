@@ -17,6 +17,17 @@ from tests.web_support import PASSWORDS, ROLES, Served, serve
 WAIT = 15
 
 
+def shown(chrome: Any, selector: str) -> Any:
+    """The element a submit's new page shows, waited for rather than read off the old page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(chrome, WAIT).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, selector))
+    )
+
+
 def log_in(chrome: Any, served: Served, name: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -116,12 +127,12 @@ def test_an_editor_records_a_verdict_through_the_form(
     chrome.find_element(By.ID, "v-note").send_keys("Parts for drones reach Russia.")
     chrome.find_element(By.CSS_SELECTOR, ".verdict-form button[type=submit]").click()
     # A final status with no confirmed evidence and no source is refused, in words.
-    alert = chrome.find_element(By.CSS_SELECTOR, "p.error")
+    alert = shown(chrome, "p.error")
     assert "final status" in alert.text
     assert served.desk.pledge(1).pledge.status == "not_yet_rated"
     chrome.find_element(By.ID, "v-source").send_keys("https://www.reuters.com/world/drones/")
     chrome.find_element(By.CSS_SELECTOR, ".verdict-form button[type=submit]").click()
-    assert "Verdict recorded." in chrome.find_element(By.CSS_SELECTOR, "p.done").text
+    assert "Verdict recorded." in shown(chrome, "p.done").text
     verdict = served.desk.pledge(1).verdicts[-1]
     assert (verdict.to_status, verdict.by) == ("broken", "ana")
     timeline = chrome.find_element(By.CSS_SELECTOR, ".timeline").text
@@ -203,7 +214,7 @@ def test_pages_read_without_javascript(
         first = chrome.find_element(By.CSS_SELECTOR, ".item")
         evidence_id = int(first.get_attribute("data-id"))
         first.find_element(By.CSS_SELECTOR, "button.confirm").click()
-        assert "Confirmed 1 item." in chrome.find_element(By.CSS_SELECTOR, "p.done").text
+        assert "Confirmed 1 item." in shown(chrome, "p.done").text
         assert any(e.id == evidence_id for e in served.desk.evidence(review="confirmed"))
     finally:
         chrome.quit()

@@ -49,6 +49,7 @@ MAX_CONFIG_BYTES = 64 * 1024 * 1024
 # out of the calendar's range, and the number is a typo.
 MAX_DURATION = timedelta(days=36525)  # 100 years
 MAX_INTERVAL = timedelta(days=7)  # sweep.interval, feeds[i].interval
+MIN_LEASE, MAX_LEASE = timedelta(seconds=1), timedelta(hours=1)  # sweep.lease
 MAX_WEB_SESSION = timedelta(days=30)
 MAX_REVIEW_SPAN = timedelta(days=3650)  # review.stale_after, review.due_soon: 10 years
 MAX_TIMEOUT = 3600.0  # sweep.timeout, seconds
@@ -86,6 +87,7 @@ class SweepConfig:
     timeout: float = defaults.TIMEOUT
     max_bytes: int = defaults.MAX_BYTES
     user_agent: str = defaults.USER_AGENT
+    lease: timedelta = defaults.LEASE
 
 
 @dataclass(frozen=True)
@@ -327,7 +329,10 @@ def config_from_dict(
         timeout=reader.seconds(sw, "sweep.timeout", defaults.timeout, MAX_TIMEOUT),
         max_bytes=reader.positive_int(sw, "sweep.max_bytes", defaults.max_bytes, MAX_BODY_BYTES),
         user_agent=reader.header_value(sw, "sweep.user_agent", defaults.user_agent, MAX_USER_AGENT),
+        lease=reader.duration(sw, "sweep.lease", defaults.lease, MAX_LEASE),
     )
+    if sweep.lease < MIN_LEASE:
+        raise reader.error("sweep.lease", "is too short; the least is 1s")
 
     rp = reader.table(data, "report")
     reader.only(rp, "report", {"weekday", "time", "output_dir", "formats"})

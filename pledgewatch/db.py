@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 # (a test holds it to alembic's own head). Every command checks the database
 # against it; alembic itself is imported only to migrate, so a command that
 # reads starts without it.
-SCHEMA_HEAD = "d5e6f7a8b9c0"
+SCHEMA_HEAD = "e1f2a3b4c5d6"
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # How long a write transaction waits in all for another writer (a sweep's
@@ -54,6 +54,7 @@ _READ = "pledgewatch_read"
 INIT_HINT = 'run "pledgewatch init"'
 _MIGRATION_LOCK_ID = 0x706C6467  # "pldg": serialises concurrent `init` on PostgreSQL
 _PLEDGES_LOCK_ID = 0x706C6470  # "pldp": changes of pledges against sweeps' writes
+_STORE_LOCK_ID = 0x706C6473  # "plds": workers sharing a database store one at a time
 
 
 def migrations_path() -> str:
@@ -157,6 +158,18 @@ def lock_pledges(session: Session, *, exclusive: bool) -> None:
         return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     session.execute(text(f"SELECT {function}(:k)"), {"k": _PLEDGES_LOCK_ID})
+
+
+def lock_store(session: Session) -> None:
+    """Hold the store lock until the transaction ends (PostgreSQL only).
+
+    Workers sharing a database fetch at once but store one batch at a time;
+    after the pledges lock, when a transaction takes both. On SQLite a write
+    transaction already holds the database's one write lock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _STORE_LOCK_ID})
 
 
 def describe_url(url: str) -> str:

@@ -21,6 +21,9 @@ CONNECT_TIMEOUT = 10.0
 MAX_BYTES = 15_000_000  # after decompression
 MAX_REDIRECTS = 5
 USER_AGENT = "pledgewatch/0.1 (+https://example.org/pledgewatch)"
+# On PostgreSQL a worker holds the feeds it claimed this long past its last
+# heartbeat (it beats four times a lease); a worker that dies frees them then.
+LEASE = timedelta(minutes=2)
 
 REPORT_WEEKDAY = "monday"
 REPORT_TIME = time(8, 0)
@@ -76,6 +79,7 @@ per_host = {PER_HOST}            # requests at once to one host
 timeout = {timeout}            # seconds for one request
 max_bytes = {MAX_BYTES:_}  # body cap after decompression
 user_agent = "{USER_AGENT}"
+lease = "{span(LEASE)}"             # PostgreSQL workers: a dead worker's feeds are freed after this
 
 [report]
 weekday = "{REPORT_WEEKDAY}"      # `pledgewatch watch` writes the weekly report then

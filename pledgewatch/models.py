@@ -231,6 +231,9 @@ class Feed(Base):
     # Set on 410 Gone: polling stops until the feed's URL changes in the config.
     gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # On PostgreSQL, the worker polling the feed now, until its lease runs out.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Article(Base):
@@ -284,6 +287,20 @@ class SweepRun(Base):
     articles_updated: Mapped[int] = mapped_column(Integer, default=0)
     evidence_new: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{feed, error}]
+    # Who ran it and when it last showed it was alive: a run that stops
+    # beating was left by a worker that died.
+    worker: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReportWritten(Base):
+    """A weekly report's period, recorded by the one worker that writes it."""
+
+    __tablename__ = "reports_written"
+
+    period: Mapped[str] = mapped_column(String(40), primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    worker: Mapped[str] = mapped_column(String(200))
 
 
 class SweepLock(Base):

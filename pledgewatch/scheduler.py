@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import signal
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
@@ -31,8 +33,8 @@ from tzlocal import get_localzone
 from pledgewatch.config import Config
 from pledgewatch.db import Database
 from pledgewatch.errors import PledgewatchError, SweepLocked, SweepLockLost
-from pledgewatch.report.weekly import write_weekly
-from pledgewatch.sweep import Sweep, SweepSummary
+from pledgewatch.report.weekly import weekly_name, write_weekly
+from pledgewatch.sweep import Sweep, SweepSummary, claim_report, holder_id, release_report
 from pledgewatch.views import SweepView
 
 log = logging.getLogger("pledgewatch.watch")
@@ -76,6 +78,7 @@ class Watcher:
         self.stop = threading.Event()
         self.reload_requested = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
+        self.worker = holder_id(os.getpid(), uuid.uuid4().hex[:16])
 
     def sweep_job(self) -> None:
         if self.stop.is_set():
@@ -112,10 +115,21 @@ class Watcher:
             log.exception("alerts not sent")
 
     def report_job(self) -> None:
+        now = datetime.now(UTC)
+        period = weekly_name(now)
         try:
-            written = write_weekly(self.database, self.config, now=datetime.now(UTC))
+            if not claim_report(self.database, period, self.worker, now):
+                log.info("weekly report %s: written by another worker", period)
+                return
+        except PledgewatchError as exc:
+            log.error("weekly report failed: %s", exc)
+            return
+        try:
+            written = write_weekly(self.database, self.config, now=now)
         except (PledgewatchError, OSError) as exc:
             log.error("weekly report failed: %s", exc)
+            # The period is free again: the next worker to try writes it.
+            release_report(self.database, period, self.worker)
             return
         log.info("weekly report written: %s", ", ".join(str(p) for p in written))
 

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from pledgewatch.cli import main
-from pledgewatch.db import Database
+from pledgewatch.db import Database, sqlite_path
 
 if TYPE_CHECKING:
     from pledgewatch.desk import Desk
 
-# Property-based tests: a few hundred examples each in CI; HYPOTHESIS_PROFILE=thorough
+# Property-based tests: 150 examples each in CI; HYPOTHESIS_PROFILE=thorough
 # runs many thousands. Tests that cost a sweep per example set their own, lower count.
 settings.register_profile(
-    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "thorough", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -44,6 +46,73 @@ BACKENDS = [
 ]
 
 pytest_plugins = ["tests.browser", "tests.web_support"]
+
+
+# -- a migrated schema, made once ---------------------------------------------------------------
+#
+# Most tests begin on a fresh database, and running the migrations takes a fifth
+# of a second; a thousand tests start that way. So the first fresh database of
+# each backend in the session is migrated for real and kept as a template:
+# SQLite's file is copied, and the statements PostgreSQL's migration ran are
+# recorded. Every later fresh database begins as a copy of the file, or a replay
+# of those statements, then migrates as usual (to head: a check). What a caller
+# sees is unchanged: the schema came from the migrations, and the first migrate
+# of a fresh database reports it as created. Migrations to a named revision,
+# and databases that are not fresh, take the real path every time.
+
+_real_migrate = Database.migrate
+_sqlite_template: list[Path] = []
+_pg_statements: list[tuple[str, Any]] = []
+
+
+def _fresh_postgresql(database: Database) -> bool:
+    with database.engine.connect() as conn:
+        tables = conn.scalar(
+            text(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+        )
+    return tables == 0
+
+
+def _migrate_from_template(self: Database, revision: str = "head") -> tuple[str | None, str | None]:
+    if revision != "head":
+        return _real_migrate(self, revision)
+    path = sqlite_path(self.url)
+    if path is not None and path.parent.is_dir() and not path.exists():
+        if not _sqlite_template:
+            made = _real_migrate(self, revision)
+            self.dispose()
+            template = Path(tempfile.mkdtemp(prefix="pledgewatch-template-")) / "template.db"
+            shutil.copyfile(path, template)
+            _sqlite_template.append(template)
+            return made
+        shutil.copyfile(_sqlite_template[0], path)
+    elif self.dialect == "postgresql" and _fresh_postgresql(self):
+        if not _pg_statements:
+            ran: list[tuple[str, Any]] = []
+
+            def record(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+                ran.append((statement, parameters))
+
+            event.listen(self.engine, "before_cursor_execute", record)
+            try:
+                made = _real_migrate(self, revision)
+            finally:
+                event.remove(self.engine, "before_cursor_execute", record)
+            _pg_statements.extend(ran)
+            return made
+        with self.engine.begin() as conn:
+            for statement, parameters in _pg_statements:
+                conn.exec_driver_sql(statement, parameters)
+    else:
+        return _real_migrate(self, revision)
+    _before, after = _real_migrate(self, revision)
+    return None, after
+
+
+Database.migrate = _migrate_from_template  # type: ignore[method-assign]
 
 
 def _pg_schema_url(schema: str) -> str:

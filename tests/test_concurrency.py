@@ -539,6 +539,8 @@ def test_pledges_added_during_a_sweep_get_all_the_evidence_a_rematch_would_find(
 DISABLED_FEEDS = 1500
 
 
+# SQLite's one sweep lock; PostgreSQL workers share feeds instead (tests/test_workers.py).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_three_sweeps_started_at_once_on_a_fresh_database_run_one_and_turn_two_away(
     server: HTTPServer, tmp_path: Path, database_url: str, database: Database
 ) -> None:
@@ -662,6 +664,8 @@ def lock_holder(database: Database) -> str | None:
         return session.scalar(select(SweepLock.holder))
 
 
+# SQLite's one sweep lock; PostgreSQL workers share feeds instead (tests/test_workers.py).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_sweep_whose_lock_was_taken_over_stops_without_writing_and_exits_75(
     server: HTTPServer, tmp_path: Path, database_url: str, database: Database
 ) -> None:
@@ -707,6 +711,8 @@ def test_a_sweep_whose_lock_was_taken_over_stops_without_writing_and_exits_75(
     assert lock_holder(database) == STOLEN_BY, "the new holder keeps the lock"
 
 
+# SQLite's one sweep lock; PostgreSQL workers share feeds instead (tests/test_workers.py).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_sweep_whose_heartbeat_finds_the_lock_taken_over_fetches_no_more_feeds(
     server: HTTPServer, tmp_path: Path, database_url: str, database: Database
 ) -> None:

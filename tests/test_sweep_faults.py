@@ -477,6 +477,8 @@ def test_a_worker_that_dies_on_one_feed_fails_that_feed_alone(
     assert all(len(r.entries) == len(GOOD_ITEMS) for i, r in enumerate(results) if i != 3)
 
 
+# SQLite's one sweep lock; PostgreSQL workers share feeds instead (tests/test_workers.py).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_sweep_that_makes_no_progress_lets_its_lock_go_stale(
     server: HTTPServer, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,6 +36,7 @@ May import: pledgewatch.characters, pledgewatch.config, pledgewatch.db, pledgewa
 pledgewatch.evidence, pledgewatch.feeds, pledgewatch.matching, pledgewatch.models.
 """
 
+from pledgewatch.sweep.claims import FeedClaims, claim_report, release_report
 from pledgewatch.sweep.lock import LOCK_STALE_AFTER, SweepLockHolder, holder_id
 from pledgewatch.sweep.registry import (
     check_feed_names,
@@ -51,16 +52,19 @@ from pledgewatch.sweep.workers import FeedParser
 
 __all__ = [
     "LOCK_STALE_AFTER",
+    "FeedClaims",
     "FeedParser",
     "Sweep",
     "SweepLockHolder",
     "SweepSummary",
     "check_feed_names",
+    "claim_report",
     "content_hash",
     "due_feeds",
     "feed_states",
     "fetch_settings",
     "holder_id",
+    "release_report",
     "store_entries",
     "sync_feeds",
 ]

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -54,7 +55,7 @@ class SweepLockHolder:
         self.clock = clock
         self.holder = holder_id(os.getpid(), uuid.uuid4().hex[:16])
         self.lost = False
-        self._beating: _Heartbeat | None = None
+        self._beating: Heartbeat | None = None
         self._progress_at = time.monotonic()
 
     def progress(self) -> None:
@@ -142,7 +143,7 @@ class SweepLockHolder:
         self, every: float = HEARTBEAT_EVERY, on_lost: Callable[[], None] | None = None
     ) -> None:
         """Beat from a thread of its own, whatever the sweep is doing meanwhile."""
-        self._beating = _Heartbeat(self, every, on_lost)
+        self._beating = Heartbeat(self, every, on_lost)
         self._beating.start()
 
     def stop_heartbeat(self) -> None:
@@ -162,10 +163,18 @@ class SweepLockHolder:
             )
 
 
-class _Heartbeat(threading.Thread):
-    def __init__(
-        self, holder: SweepLockHolder, every: float, on_lost: Callable[[], None] | None
-    ) -> None:
+class Beating(Protocol):
+    """What a heartbeat keeps alive: the sweep lock, or a worker's feed claims."""
+
+    def idle_for(self) -> float: ...
+
+    def heartbeat(self) -> bool: ...
+
+
+class Heartbeat(threading.Thread):
+    """Beats every ``every`` seconds from a thread of its own while the sweep makes progress."""
+
+    def __init__(self, holder: Beating, every: float, on_lost: Callable[[], None] | None) -> None:
         super().__init__(name="sweep-heartbeat", daemon=True)
         self.holder = holder
         self.every = every

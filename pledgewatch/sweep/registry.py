@@ -74,6 +74,19 @@ def sync_feeds(session: Session, feeds: Iterable[FeedConfig], now: datetime) -> 
     session.flush()
 
 
+def feeds_in_sync(session: Session, feeds: Iterable[FeedConfig]) -> bool:
+    """Whether the feeds table already matches the config (one light read): then
+    a sweep need not write it, nor wait for other workers to write it."""
+    wanted = {f.name: (f.url, f.enabled) for f in feeds}
+    stored = {
+        name: (url, enabled)
+        for name, url, enabled in session.execute(
+            select(Feed.name, Feed.url, Feed.enabled).where(Feed.removed_at.is_(None))
+        )
+    }
+    return stored == wanted
+
+
 def check_feed_names(config: Config, names: Sequence[str]) -> None:
     """Refuse a --feed that is not in the config."""
     known = {f.name for f in config.feeds}

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pledgewatch.characters import clean
 from pledgewatch.config import Config
-from pledgewatch.db import Database, lock_pledges
+from pledgewatch.db import Database, lock_pledges, lock_store
 from pledgewatch.errors import (
     DatabaseBusy,
     DatabaseError,
@@ -48,8 +48,15 @@ from pledgewatch.feeds.schedule import next_poll_at, retry_until
 from pledgewatch.matching.analysis import Document
 from pledgewatch.matching.score import Finding
 from pledgewatch.models import Feed, SweepRun
+from pledgewatch.sweep.claims import FeedClaims, claimable
 from pledgewatch.sweep.lock import SweepLockHolder
-from pledgewatch.sweep.registry import check_feed_names, due_feeds, fetch_settings, sync_feeds
+from pledgewatch.sweep.registry import (
+    check_feed_names,
+    due_feeds,
+    feeds_in_sync,
+    fetch_settings,
+    sync_feeds,
+)
 from pledgewatch.sweep.store import (
     Changed,
     FeedEntries,
@@ -100,6 +107,70 @@ class _Halt(threading.Event):
         return super().is_set() or self._stop.is_set()
 
 
+class _Source:
+    """The feeds a sweep polls, handed out as it has room for them."""
+
+    total = 0  # how many there are, as far as is known when the sweep starts
+    taken = 0
+    exhausted = False
+
+    def take(self, room: int) -> list[FeedRequest]:
+        raise NotImplementedError
+
+
+def _request(feed: Feed) -> FeedRequest:
+    return FeedRequest(
+        name=feed.name, url=feed.url, etag=feed.etag, last_modified=feed.last_modified
+    )
+
+
+class _Listed(_Source):
+    """The due feeds of a sweep that holds the lock: all of them at once."""
+
+    def __init__(self, feeds: list[Feed], ids: dict[str, int]) -> None:
+        self.requests = [_request(f) for f in feeds]
+        ids.update((f.name, f.id) for f in feeds)
+        self.total = len(self.requests)
+
+    def take(self, room: int) -> list[FeedRequest]:
+        # The fetcher keeps to its limits; every feed is in its queue from the start.
+        requests, self.requests = self.requests, []
+        self.taken += len(requests)
+        self.exhausted = True
+        return requests
+
+
+class _Claimed(_Source):
+    """Feeds claimed from the database a few at a time, as other workers claim theirs."""
+
+    def __init__(self, sweep: Sweep, claims: FeedClaims, total: int) -> None:
+        self.sweep = sweep
+        self.claims = claims
+        self.total = total
+        self.unclaimed = set(sweep.names)
+
+    def take(self, room: int) -> list[FeedRequest]:
+        sweep = self.sweep
+        feeds = self.claims.claim(
+            room,
+            names=sweep.names,
+            all_feeds=sweep.all_feeds,
+            since=sweep._since,
+            skip=sorted(sweep._unrecorded),
+        )
+        sweep._feed_ids.update((f.name, f.id) for f in feeds)
+        self.unclaimed.difference_update(f.name for f in feeds)
+        self.taken += len(feeds)
+        if len(feeds) < room:
+            self.exhausted = True
+            for name in sorted(self.unclaimed):
+                sweep.summary.warnings.append(
+                    {"feed": name, "warning": "not polled: another worker has it in hand"}
+                )
+            self.unclaimed.clear()
+        return [_request(f) for f in feeds]
+
+
 class Sweep:
     """One pass over the due feeds. Build it, then call ``run()``."""
 
@@ -134,42 +205,60 @@ class Sweep:
         self.rng = rng or random.Random()
         self.heartbeat_every = heartbeat_every
         self.summary = SweepSummary()
-        self._lock = SweepLockHolder(database, clock)
+        # SQLite has one writer: one sweep at a time holds the database's lock.
+        # On PostgreSQL any number of workers share the feeds by claiming them.
+        self._lock: SweepLockHolder | FeedClaims = (
+            FeedClaims(database, config.sweep.lease, clock)
+            if database.dialect == "postgresql"
+            else SweepLockHolder(database, clock)
+        )
+        self._since = clock()
+        # Feeds whose result not even an error could be recorded for: never
+        # claimed again in this sweep.
+        self._unrecorded: set[int] = set()
 
     def run(self) -> SweepSummary:
         started = time.monotonic()
         # Workers start while the database work below is done.
         FeedParser.shared().warm_up()
         now = self.clock()
+        self._since = now
         # Validate --feed names before taking the lock: a typo is not a sweep.
         check_feed_names(self.config, self.names)
         self._lock.acquire()
         self._lock.start_heartbeat(self.heartbeat_every, on_lost=self._halt.set)
         try:
             # Only the holder of the lock writes feeds: a sweep turned away must
-            # not change what the running one is polling.
-            with self._writing() as session:
-                sync_feeds(session, self.config.feeds, now)
+            # not change what the running one is polling. Workers sharing a
+            # PostgreSQL database sync one at a time.
             with self.database.session(write=False) as session:
-                feeds = due_feeds(session, now, names=self.names, all_feeds=self.all_feeds)
-                self._feed_ids = {f.name: f.id for f in feeds}
-                requests = [
-                    FeedRequest(name=f.name, url=f.url, etag=f.etag, last_modified=f.last_modified)
-                    for f in feeds
-                ]
+                synced = feeds_in_sync(session, self.config.feeds)
+            if not synced:
+                with self._writing(sync=True) as session:
+                    sync_feeds(session, self.config.feeds, now)
+            with self.database.session(write=False) as session:
+                source = self._source(session, now)
                 self._matcher = PledgeMatcher.load(session)
             for problem in self._matcher.skipped:
                 self.summary.warnings.append({"feed": "-", "warning": problem})
             with self._writing() as session:
                 run = SweepRun(
-                    started_at=now, state="running", feeds_due=len(requests), errors="[]"
+                    started_at=now,
+                    state="running",
+                    feeds_due=source.total,
+                    errors="[]",
+                    worker=self._lock.holder,
+                    heartbeat_at=now,
                 )
                 session.add(run)
                 session.flush()
                 self.summary.run_id = run.id
-            self.summary.feeds_due = len(requests)
-            if requests:
-                asyncio.run(self._fetch_all(requests))
+            if isinstance(self._lock, FeedClaims):
+                self._lock.run_id = self.summary.run_id
+            self.summary.feeds_due = source.total
+            if source.total:
+                asyncio.run(self._fetch_all(source))
+            self.summary.feeds_due = source.taken
             self.summary.interrupted = self.stop.is_set() or self._halt.is_set()
             self.summary.seconds = time.monotonic() - started
             self._finish_run("interrupted" if self.summary.interrupted else "finished")
@@ -183,20 +272,39 @@ class Sweep:
             self._lock.release()
         return self.summary
 
+    def _source(self, session: Session, now: datetime) -> _Source:
+        """Where this sweep's feeds come from: the due list (it holds the lock),
+        or claims a few at a time (workers sharing a PostgreSQL database)."""
+        if isinstance(self._lock, FeedClaims):
+            total = session.scalar(
+                select(func.count()).select_from(
+                    claimable(now, names=self.names, all_feeds=self.all_feeds, since=now).subquery()
+                )
+            )
+            return _Claimed(self, self._lock, int(total or 0))
+        feeds = due_feeds(session, now, names=self.names, all_feeds=self.all_feeds)
+        return _Listed(feeds, self._feed_ids)
+
     @contextmanager
-    def _writing(self, *, pledges: bool = False) -> Iterator[Session]:
+    def _writing(self, *, pledges: bool = False, sync: bool = False) -> Iterator[Session]:
         """A write transaction of this sweep: it first checks the lock is still held.
 
         With ``pledges``, it also holds the pledges lock shared (PostgreSQL), so
-        a pledge logged meanwhile is either seen here or sees what this stores.
+        a pledge logged meanwhile is either seen here or sees what this stores,
+        and the store lock, so workers sharing the database store one batch at a
+        time (a story two workers bring at once is then stored once, and every
+        evidence id below the highest is committed when an alert digest reads
+        them). ``sync`` takes the store lock alone.
         """
         with self.database.session() as session:
             if pledges:
                 lock_pledges(session, exclusive=False)
+            if pledges or sync:
+                lock_store(session)
             self._lock.check(session)
             yield session
 
-    async def _fetch_all(self, requests: list[FeedRequest]) -> None:
+    async def _fetch_all(self, source: _Source) -> None:
         settings = fetch_settings(self.config.sweep)
         queue: asyncio.Queue[tuple[FetchResult, Parsed] | None] = asyncio.Queue()
         parser = FeedParser.shared()
@@ -223,28 +331,44 @@ class Sweep:
                 self._lock.progress()
                 await queue.put((result, parsed))
 
-            tasks = [asyncio.create_task(one(r)) for r in requests]
-            writer = asyncio.create_task(self._write(queue, len(requests)))
+            running: set[asyncio.Task[None]] = set()
+            writer = asyncio.create_task(self._write(queue, source))
 
             def stop_fetching(task: asyncio.Task[None]) -> None:
                 # The writer failed (the database, or the lock lost): fetch no more.
                 if not task.cancelled() and task.exception() is not None:
                     self._halt.set()
-                    for fetch in tasks:
+                    for fetch in running:
                         fetch.cancel()
 
             writer.add_done_callback(stop_fetching)
             try:
-                results = await asyncio.gather(*tasks, return_exceptions=True)
-                for outcome in results:
-                    if isinstance(outcome, Exception):
-                        log.error("a feed was not handled", exc_info=outcome)
+                more = True
+                # Twice the fetcher's slots in hand: a slot that frees starts the
+                # next feed at once, while more are claimed and parsed.
+                in_hand = 2 * settings.concurrency
+                while not self._halt.is_set():
+                    room = in_hand - len(running)
+                    if more and room > 0:
+                        taken = await asyncio.to_thread(source.take, room)
+                        more = len(taken) >= room and not source.exhausted
+                        for request in taken:
+                            running.add(asyncio.create_task(one(request)))
+                    if not running:
+                        break
+                    done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        if not task.cancelled() and task.exception() is not None:
+                            log.error("a feed was not handled", exc_info=task.exception())
+                if running:
+                    # Stopped: what is in hand ends (a stopped fetch returns at once).
+                    await asyncio.gather(*running, return_exceptions=True)
             finally:
                 await queue.put(None)
                 await writer
 
     async def _write(
-        self, queue: asyncio.Queue[tuple[FetchResult, Parsed] | None], total: int
+        self, queue: asyncio.Queue[tuple[FetchResult, Parsed] | None], source: _Source
     ) -> None:
         """Store results as they come: whatever arrives within WRITE_WAIT of the
         first one, up to WRITE_BATCH feeds, in one transaction, in a thread (so
@@ -271,7 +395,7 @@ class Sweep:
             for result, _parsed in batch:
                 done += 1
                 if self.on_progress is not None:
-                    self.on_progress(done, total, result.request.name)
+                    self.on_progress(done, max(done, source.total), result.request.name)
 
     def _store_batch(self, batch: list[tuple[FetchResult, Parsed]]) -> None:
         """Store a batch, waiting as long as another process keeps the database
@@ -342,13 +466,18 @@ class Sweep:
         failed = failed_result(result.request, error, status=result.http_status)
         try:
             with self._writing() as session:
-                feed = session.scalars(select(Feed).where(Feed.name == name)).one()
+                feed = session.scalars(
+                    select(Feed).where(Feed.name == name).with_for_update()
+                ).one()
+                if not self._mine(feed):
+                    return
                 self._update_state(feed, failed, Parsed([], []), self.clock())
         except (SweepLockLost, DatabaseError):
             raise
         except Exception:
             # Not even the error could be recorded: the summary still says so.
             log.error("could not record the failure of feed %s", name, exc_info=True)
+            self._unrecorded.add(self._feed_ids[name])
         self._count(Outcome(name, "error", error, [], Stored()))
 
     def _store_many(
@@ -358,7 +487,12 @@ class Sweep:
         transaction; returns each feed's outcome and the number of new evidence items."""
         now = self.clock()
         names = [result.request.name for result, _ in batch]
-        feeds = {f.name: f for f in session.scalars(select(Feed).where(Feed.name.in_(names)))}
+        query = select(Feed).where(Feed.name.in_(names)).order_by(Feed.id)
+        if isinstance(self._lock, FeedClaims):
+            # Locked until the batch commits: no worker claims them in between.
+            query = query.with_for_update()
+        feeds = {f.name: f for f in session.scalars(query)}
+        batch = [item for item in batch if self._mine(feeds[item[0].request.name])]
         states = []
         for result, parsed in batch:
             feed = feeds[result.request.name]
@@ -415,6 +549,7 @@ class Sweep:
     ) -> tuple[str, str | None]:
         outcome: str = result.outcome
         error = clean(result.error) if result.error else None
+        feed.claimed_by = feed.lease_until = None  # stored: no longer in any worker's hand
         if outcome == "ok" and parsed.error is not None:
             outcome, error = "error", clean(parsed.error)
         feed.last_polled_at = now
@@ -445,6 +580,15 @@ class Sweep:
         )
         return outcome, error
 
+    def _mine(self, feed: Feed) -> bool:
+        """Whether this sweep may store the feed's result: always, with the lock; with
+        claims, only while its claim is this worker's (a lease that ran out and
+        was taken by another worker loses the result)."""
+        if not isinstance(self._lock, FeedClaims) or self._lock.still_mine(feed):
+            return True
+        log.warning("feed %s was taken by another worker; its result is not stored", feed.name)
+        return False
+
     def _count(self, outcome: Outcome) -> None:
         """Add one committed feed to the summary: it never claims what was rolled back."""
         summary = self.summary
@@ -461,7 +605,9 @@ class Sweep:
 
     def _finish_run(self, state: str) -> None:
         s = self.summary
-        with self._writing() as session:
+        # With alerts, the digest reads evidence ids up to the highest: the store
+        # lock makes sure no worker holds a lower one uncommitted.
+        with self._writing(pledges=bool(self.config.alerts)) as session:
             run = session.get(SweepRun, s.run_id)
             assert run is not None
             run.finished_at = self.clock()

@@ -312,6 +312,39 @@ class PledgeMatcher:
         return rows
 
 
+class MatcherCache:
+    """The matcher a long-running worker keeps from one sweep to the next.
+
+    Loaded once; before each sweep, brought up to date with only the pledges
+    logged, edited or archived since (each of those writes a pledge id or a
+    revision, so the pledge version moves); loaded afresh once it is
+    ``max_age`` old, so the presearcher's sample of common terms follows the news.
+    """
+
+    def __init__(self, max_age: timedelta = timedelta(hours=24)) -> None:
+        self.max_age = max_age
+        self._matcher: PledgeMatcher | None = None
+        self._loaded_at: float = 0.0
+        self.loads = 0  # full loads, for tests and logs
+        self.refreshes = 0
+
+    def get(self, session: Session) -> PledgeMatcher:
+        import time as _time
+
+        matcher = self._matcher
+        if matcher is None or _time.monotonic() - self._loaded_at > self.max_age.total_seconds():
+            matcher = self._matcher = PledgeMatcher.load(session)
+            self._loaded_at = _time.monotonic()
+            self.loads += 1
+            return matcher
+        version = pledge_version(session)
+        if version != matcher.version:
+            matcher.skipped.clear()
+            matcher.refresh(pledges_changed_since(session, matcher.version), version)
+            self.refreshes += 1
+        return matcher
+
+
 def known_evidence(session: Session, article_ids: Sequence[int]) -> dict[int, set[int]]:
     """For each article, the pledges it is already evidence for."""
     known: dict[int, set[int]] = {}

@@ -221,7 +221,7 @@ def test_cli_reports_config_errors_in_one_line(
     assert code == 2
     assert (
         err == f"error: sweep.concurency in {path}: unknown key; known keys here: "
-        "concurrency, interval, max_bytes, per_host, timeout, user_agent\n"
+        "concurrency, interval, lease, max_bytes, per_host, timeout, user_agent\n"
     )
 
 

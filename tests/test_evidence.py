@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy.exc
@@ -11,6 +13,9 @@ from sqlalchemy import text
 
 from pledgewatch.db import Database
 from tests.conftest import Cli, Result
+
+if TYPE_CHECKING:
+    from pledgewatch.desk import Desk
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE_FEED = ROOT / "examples" / "feed.xml"
@@ -277,3 +282,53 @@ def test_a_pledge_whose_evidence_cannot_be_stored_is_not_stored_either(
     again = add_drone_pledge(newsroom, made_on="2024-06-01")
     assert again.code == 0, again.err
     assert json.loads(again.out)["evidence_new"] >= 1
+
+
+def test_a_watch_keeps_its_matcher_and_takes_in_only_the_pledges_that_changed(
+    library: Desk,
+) -> None:
+    from pledgewatch.evidence import MatcherCache, PledgeMatcher
+    from pledgewatch.matching.analysis import Document
+
+    cache = MatcherCache()
+    database = library.database
+
+    def cached() -> PledgeMatcher:
+        with database.session(write=False) as session:
+            return cache.get(session)
+
+    def loaded() -> PledgeMatcher:
+        with database.session(write=False) as session:
+            return PledgeMatcher.load(session)
+
+    first = cached()
+    assert cached() is first and (cache.loads, cache.refreshes) == (1, 0), "nothing changed"
+    library.add_pledge(
+        {
+            "text": "The borough will reopen the Eastgate library by spring",
+            "actor": "Eastgate borough council",
+            "made_on": "2024-06-13",
+            "source_url": "https://news.example.org/eastgate",
+            "query": "eastgate AND library",
+        }
+    )
+    library.edit_pledge(2, {"query": "ukraine AND security AND agreement"})
+    library.archive_pledge(3, "merged into pledge 2")
+    kept = cached()
+    assert kept is first and (cache.loads, cache.refreshes) == (1, 1)
+    fresh = loaded()
+    assert {i: t.query for i, t in kept.targets.items()} == {
+        i: t.query for i, t in fresh.targets.items()
+    }
+    assert 3 not in kept.targets and kept.targets[2].query == "ukraine AND security AND agreement"
+    doc = Document.from_fields(
+        title="Eastgate library reopens its doors",
+        summary="Ukraine security agreement signed; the Eastgate library is open again.",
+        content="",
+    )
+    now = datetime.now(UTC)
+    assert kept.findings(doc, now) == fresh.findings(doc, now)
+    assert {pledge_id for pledge_id, _ in kept.findings(doc, now)} >= {2, 10}
+    # Past its age the matcher is loaded afresh, so its sample follows the news.
+    cache.max_age = timedelta(0)
+    assert cached() is not first and cache.loads == 2

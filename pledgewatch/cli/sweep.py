@@ -122,7 +122,7 @@ def watch(ctx: typer.Context) -> None:
     Example: pledgewatch --config /srv/pledgewatch/config.toml watch
     """
     from pledgewatch.scheduler import Watcher
-    from pledgewatch.sweep import Sweep
+    from pledgewatch.sweep import MatcherCache, Sweep
 
     st = state(ctx)
     config = st.config()
@@ -138,8 +138,10 @@ def watch(ctx: typer.Context) -> None:
 
     from pledgewatch.config import load_config
 
+    matchers = MatcherCache()
+
     def make_sweep(stop: threading.Event) -> Sweep:
-        return Sweep(database, watcher.config, stop=stop)
+        return Sweep(database, watcher.config, stop=stop, matchers=matchers)
 
     desk = st.desk()
 

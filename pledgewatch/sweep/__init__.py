@@ -1,8 +1,11 @@
 """One sweep: sync feeds from the config, claim the due ones, fetch, parse, store, match.
 
-A sweep holds the database's sweep lock (one sweep at a time per database; a
-lock whose holder died is taken over), records a ``sweep_runs`` row, fetches
-the due feeds concurrently, and stores each feed's new and changed articles
+On SQLite a sweep holds the database's sweep lock (one sweep at a time; a
+lock whose holder died is taken over). On PostgreSQL any number of sweeps
+share the feeds instead: each claims a few due feeds at a time and holds them
+with a lease (see ``claims``), and they store one batch at a time. A sweep
+records a ``sweep_runs`` row, fetches its feeds concurrently, and stores each
+feed's new and changed articles
 together with the feed's new state and the evidence they are in one
 transaction, so a sweep killed at any moment loses nothing it committed and
 the next sweep carries on.
@@ -29,13 +32,15 @@ while the sweep makes progress (a feed fetched or stored, a wait for the
 database), so a sweep hung for 10 minutes lets its lock go stale.
 
 Modules: summary (what a sweep returns), registry (the config's feeds in the
-database, which are due), lock (one sweep at a time), store (bulk storing),
-workers (parse processes), run (the sweep itself).
+database, which are due), lock (one sweep at a time, SQLite), claims (feeds
+shared by workers, PostgreSQL; one weekly report a period), store (bulk
+storing), workers (parse processes), run (the sweep itself).
 
 May import: pledgewatch.characters, pledgewatch.config, pledgewatch.db, pledgewatch.errors,
 pledgewatch.evidence, pledgewatch.feeds, pledgewatch.matching, pledgewatch.models.
 """
 
+from pledgewatch.evidence import MatcherCache
 from pledgewatch.sweep.claims import FeedClaims, claim_report, release_report
 from pledgewatch.sweep.lock import LOCK_STALE_AFTER, SweepLockHolder, holder_id
 from pledgewatch.sweep.registry import (
@@ -54,6 +59,7 @@ __all__ = [
     "LOCK_STALE_AFTER",
     "FeedClaims",
     "FeedParser",
+    "MatcherCache",
     "Sweep",
     "SweepLockHolder",
     "SweepSummary",

@@ -1,4 +1,4 @@
-"""The run: fetch, parse, store and match the due feeds, with the lock held.
+"""The run: fetch, parse, store and match the due feeds, with the lock or the claims held.
 
 Part of the sweep package (see its docstring).
 """
@@ -29,6 +29,7 @@ from pledgewatch.errors import (
     SweepLockLost,
 )
 from pledgewatch.evidence import (
+    MatcherCache,
     PledgeMatcher,
     PledgeVersion,
     insert_evidence,
@@ -187,8 +188,11 @@ class Sweep:
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
         heartbeat_every: float = HEARTBEAT_EVERY,
+        matchers: MatcherCache | None = None,
     ) -> None:
         self.database = database
+        # A `watch` keeps its matcher between sweeps; a one-shot sweep loads its own.
+        self.matchers = matchers
         self.config = config
         self.names = list(names)
         self.all_feeds = all_feeds
@@ -238,7 +242,9 @@ class Sweep:
                     sync_feeds(session, self.config.feeds, now)
             with self.database.session(write=False) as session:
                 source = self._source(session, now)
-                self._matcher = PledgeMatcher.load(session)
+                self._matcher = (
+                    self.matchers.get(session) if self.matchers else PledgeMatcher.load(session)
+                )
             for problem in self._matcher.skipped:
                 self.summary.warnings.append({"feed": "-", "warning": problem})
             with self._writing() as session:

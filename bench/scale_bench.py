@@ -1,0 +1,274 @@
+"""A newsroom's scale: workers sharing PostgreSQL, the matcher at 10,000 pledges, a
+sweep's cost against the pledge count.
+
+    python bench/scale_bench.py [workers] [matcher] [match]   (all by default)
+
+workers  Throughput of 1, 2 and 4 `pledgewatch sweep` processes started together on
+         one PostgreSQL database ($PLEDGEWATCH_TEST_DATABASE_URL, else the local
+         server's `test` database) over 400 loopback feeds that answer after 100 ms,
+         with concurrency = per_host = 4 for each worker: feeds a second from the
+         first request to the last, as the ratio to one worker, and whether every
+         feed was fetched once.
+matcher  What a sweep pays to get its matcher at 10,000 pledges: a cron sweep's full
+         load, a `watch` worker's cached matcher when nothing changed, and after one
+         pledge was edited (SQLite).
+match    A sweep of the same 3,000 new articles with 100 and with 5,000 pledges, the
+         ratio measured in one run; once with pledges about the articles (evidence is
+         stored) and once with pledges about nothing in them (SQLite).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from cli_bench import fill  # noqa: E402
+
+from pledgewatch.config import load_config  # noqa: E402
+from pledgewatch.db import Database  # noqa: E402
+from pledgewatch.evidence import MatcherCache, PledgeMatcher  # noqa: E402
+from pledgewatch.sweep import Sweep  # noqa: E402
+
+PG = os.environ.get(
+    "PLEDGEWATCH_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+# -- workers ------------------------------------------------------------------------------------
+
+
+class Feeds:
+    """Loopback RSS feeds answering after a latency; logs when each was asked for."""
+
+    def __init__(self, latency: float) -> None:
+        self.latency = latency
+        self.round = 0
+        self.log: list[tuple[str, float]] = []
+        lock = threading.Lock()
+        feeds = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with lock:
+                    feeds.log.append((self.path, time.monotonic()))
+                time.sleep(feeds.latency)
+                i = self.path.strip("/").removesuffix(".xml")
+                items = "".join(
+                    f"<item><title>Council {feeds.round} note {j} of {i}</title>"
+                    f"<link>https://news.example.org/{feeds.round}/{i}/{j}</link></item>"
+                    for j in range(3)
+                )
+                body = (
+                    f'<?xml version="1.0"?><rss version="2.0"><channel><title>{i}</title>'
+                    f"<link>https://news.example.org/</link><description>d</description>"
+                    f"{items}</channel></rss>"
+                ).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/rss+xml")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, i: int) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/f{i}.xml"
+
+
+def pg_schema() -> str:
+    schema = f"pw_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    url = sa.engine.make_url(PG).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def drop_schema(url: str) -> None:
+    schema = sa.engine.make_url(url).query["options"].split("=", 1)[1]  # type: ignore[union-attr]
+    admin = sa.create_engine(PG)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def workers(feeds_n: int = 400, latency: float = 0.1) -> None:
+    print(f"workers: {feeds_n} loopback feeds, {latency * 1000:.0f} ms latency, PostgreSQL")
+    feeds = Feeds(latency)
+    base = None
+    for n in (1, 2, 4):
+        url = pg_schema()
+        folder = Path(tempfile.mkdtemp(prefix="pw-workers-"))
+        config = folder / "config.toml"
+        lines = [
+            f'[database]\nurl = "{url}"\n[sweep]\nconcurrency = 4\nper_host = 4\n'
+            'timeout = 20\nlease = "30s"\n'
+        ]
+        lines += [f'[[feeds]]\nname = "f{i:03d}"\nurl = "{feeds.url(i)}"\n' for i in range(feeds_n)]
+        config.write_text("".join(lines), encoding="utf-8")
+        Database(url).migrate()
+        feeds.round += 1
+        began = time.monotonic()
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "pledgewatch", "--config", str(config), "sweep", "--json"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(n)
+        ]
+        codes = [p.wait(600) for p in procs]
+        if any(codes):
+            raise SystemExit(f"a worker failed: {[p.stderr.read() for p in procs if p.stderr]}")
+        asked = [(path, at) for path, at in feeds.log if at >= began]
+        times = [at for _, at in asked]
+        span = max(times) - min(times)
+        once = set(Counter(path for path, _ in asked).values()) == {1}
+        rate = feeds_n / span
+        base = base or rate
+        print(
+            f"  {n} worker{'s' if n > 1 else ' '}: {span:6.2f} s, {rate:6.1f} feeds/s, "
+            f"{rate / base:4.2f}x one worker; every feed fetched once: {once}"
+        )
+        drop_schema(url)
+    feeds.server.shutdown()
+
+
+# -- matcher ------------------------------------------------------------------------------------
+
+
+def matcher(pledges: int = 10_000) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="pw-matcher-"))
+    url = f"sqlite:///{folder / 'pledgewatch.db'}"
+    database = Database(url)
+    database.migrate()
+    fill(url, pledges, 300)
+    print(f"matcher: {pledges:,} pledges, SQLite")
+
+    def timed(what: str, get: Any) -> PledgeMatcher:
+        start = time.perf_counter()
+        with database.session(write=False) as session:
+            found: PledgeMatcher = get(session)
+        print(f"  {what:<44} {time.perf_counter() - start:7.3f} s ({len(found):,} queries)")
+        return found
+
+    timed("a cron sweep loads every query", PledgeMatcher.load)
+    cache = MatcherCache()
+    timed("a watch worker's first sweep loads them", cache.get)
+    timed("its next sweep, nothing changed", cache.get)
+    with database.session() as session:
+        session.execute(sa.text("UPDATE pledges SET query = 'clinics AND opened' WHERE id = 7"))
+        session.execute(
+            sa.text(
+                "INSERT INTO pledge_revisions (pledge_id, at, by, field, old_value, new_value) "
+                "VALUES (7, :now, 'bench', 'query', NULL, 'clinics AND opened')"
+            ),
+            {"now": datetime.now(UTC)},
+        )
+    timed("its next sweep, after one pledge was edited", cache.get)
+    database.dispose()
+
+
+# -- match --------------------------------------------------------------------------------------
+
+
+def feed_files(folder: Path, feeds_n: int, items: int) -> list[Path]:
+    paths = []
+    now = datetime.now(UTC)
+    for f in range(feeds_n):
+        entries = "".join(
+            f"<item><title>Ministry opens clinic {f * items + j} in province {j % 97}</title>"
+            f"<link>https://news.example.org/m/{f}/{j}</link>"
+            f"<description>Officials said the minister opened the clinic n{(f * items + j) % 100}"
+            " on Monday, ahead of the budget vote.</description>"
+            f"<pubDate>{format_datetime(now - timedelta(minutes=j))}</pubDate></item>"
+            for j in range(items)
+        )
+        path = folder / f"feed{f}.xml"
+        path.write_text(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>m</title>'
+            f"<link>https://news.example.org/</link><description>d</description>{entries}"
+            "</channel></rss>",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return paths
+
+
+def sweep_with(pledges: int, about_nothing: bool) -> tuple[float, int]:
+    folder = Path(tempfile.mkdtemp(prefix="pw-match-"))
+    url = f"sqlite:///{folder / 'pledgewatch.db'}"
+    Database(url).migrate()
+    fill(url, pledges, 0)
+    if about_nothing:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE pledges SET query = 'glaciers AND n' || id"))
+        engine.dispose()
+    paths = feed_files(folder, 30, 100)
+    config = folder / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\n'
+        + "".join(f'[[feeds]]\nname = "feed{i}"\nurl = "{p}"\n' for i, p in enumerate(paths)),
+        encoding="utf-8",
+    )
+    loaded = load_config(config, env={})
+    database = Database(url)
+    start = time.perf_counter()
+    summary = Sweep(database, loaded).run()
+    seconds = time.perf_counter() - start
+    assert summary.articles_new == 3000, summary
+    database.dispose()
+    return seconds, summary.evidence_new
+
+
+def match() -> None:
+    print("match: a sweep of 3,000 new articles (30 local feeds), SQLite")
+    for about_nothing in (False, True):
+        few, few_found = sweep_with(100, about_nothing)
+        many, many_found = sweep_with(5_000, about_nothing)
+        kind = "pledges about nothing in them" if about_nothing else "pledges about the articles"
+        print(
+            f"  {kind}: 100 pledges {few:5.2f} s ({few_found:,} evidence), "
+            f"5,000 pledges {many:5.2f} s ({many_found:,} evidence): {many / few:4.2f}x"
+        )
+
+
+def main() -> None:
+    chosen = set(sys.argv[1:]) or {"workers", "matcher", "match"}
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
+    if "workers" in chosen:
+        workers()
+    if "matcher" in chosen:
+        matcher()
+    if "match" in chosen:
+        match()
+
+
+if __name__ == "__main__":
+    main()

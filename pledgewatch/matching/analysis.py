@@ -289,6 +289,7 @@ def analyse(text: str) -> list[Token]:
 _MAX_VARIANTS = 64
 
 
+@functools.lru_cache(maxsize=65536)
 def phrase_variants(text: str) -> tuple[tuple[str, ...], ...]:
     """The term sequences that ``text`` (a query word, phrase or alias entry) may
     appear as in an analysed article; empty if it holds no word.

@@ -15,6 +15,9 @@ matcher  What a sweep pays to get its matcher at 10,000 pledges: a cron sweep's 
 match    A sweep of the same 3,000 new articles with 100 and with 5,000 pledges, the
          ratio measured in one run; once with pledges about the articles (evidence is
          stored) and once with pledges about nothing in them (SQLite).
+add      `pledge add` (the Desk call) on a store of 200,000 articles: matched against
+         the newest 5,000 at once, the rest queued, against matching every stored
+         article before returning (SQLite); then the sweeps' background work.
 """
 
 from __future__ import annotations
@@ -259,8 +262,47 @@ def match() -> None:
         )
 
 
+def add(articles: int = 200_000) -> None:
+    from pledgewatch import evidence as evidence_store
+    from pledgewatch.desk import Desk
+
+    folder = Path(tempfile.mkdtemp(prefix="pw-add-"))
+    url = f"sqlite:///{folder / 'pledgewatch.db'}"
+    Database(url).migrate()
+    fill(url, 1_000, articles)
+    config = folder / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    print(f"add: `pledge add` on {articles:,} stored articles, SQLite")
+    desk = Desk(load_config(config, env={}), user="bench")
+    inline = evidence_store.INLINE_REMATCH
+    for n, limit in ((1, inline), (2, None)):
+        evidence_store.INLINE_REMATCH = limit if limit is not None else 10**9
+        start = time.perf_counter()
+        added = desk.add_pledge(
+            {
+                "text": f"The ministry will open clinics in every province, plan {n}",
+                "actor": "Health ministry",
+                "made_on": "2020-01-01",
+                "source_url": f"https://news.example.org/plan/{n}",
+                "query": "clinics AND province",
+            }
+        )
+        seconds = time.perf_counter() - start
+        shown = (
+            f"matched {added.matching[0]:,} of {added.matching[1]:,}, the rest queued"
+            if added.matching
+            else "every stored article matched"
+        )
+        print(f"  {seconds:6.2f} s, {added.evidence_new:,} evidence: {shown}")
+    evidence_store.INLINE_REMATCH = inline
+    start = time.perf_counter()
+    found = evidence_store.run_queued(desk.database, datetime.now(UTC), budget=3600.0)
+    print(f"  the queued rest: {time.perf_counter() - start:6.2f} s, {found:,} evidence")
+    desk.close()
+
+
 def main() -> None:
-    chosen = set(sys.argv[1:]) or {"workers", "matcher", "match"}
+    chosen = set(sys.argv[1:]) or {"workers", "matcher", "match", "add"}
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
     if "workers" in chosen:
         workers()
@@ -268,6 +310,8 @@ def main() -> None:
         matcher()
     if "match" in chosen:
         match()
+    if "add" in chosen:
+        add()
 
 
 if __name__ == "__main__":

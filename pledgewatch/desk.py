@@ -222,10 +222,15 @@ class Desk:
                 session, data, by=self.user, now=self.clock.now(), force=force
             )
             found = evidence_store.rematch(
-                session, self.clock.now(), pledge_id=pledge.id, progress=progress
+                session,
+                self.clock.now(),
+                pledge_id=pledge.id,
+                progress=progress,
+                defer_after=evidence_store.INLINE_REMATCH,
             )
             similar = self._similar(session, pledge)
-            return Added(pledge_view(pledge), found, similar)
+            matching = evidence_store.rematch_progress(session, pledge.id)
+            return Added(pledge_view(pledge), found, similar, matching)
 
     def preview_pledge(self, fields: Mapping[str, Any], *, force: bool = False) -> DryRun:
         """What ``add_pledge`` would log and what its query finds; nothing is written."""
@@ -262,10 +267,15 @@ class Desk:
             unmatched: list[int] = []
             if set(changed) & MATCHED_FIELDS:
                 found = evidence_store.rematch(
-                    session, self.clock.now(), pledge_id=pledge_id, progress=progress
+                    session,
+                    self.clock.now(),
+                    pledge_id=pledge_id,
+                    progress=progress,
+                    defer_after=evidence_store.INLINE_REMATCH,
                 )
                 unmatched = evidence_store.unmatched_pending(session, pledge)
-            return Edited(pledge_view(pledge), tuple(changed), found, tuple(unmatched))
+            matching = evidence_store.rematch_progress(session, pledge_id)
+            return Edited(pledge_view(pledge), tuple(changed), found, tuple(unmatched), matching)
 
     def preview_edit(
         self, pledge_id: int, changes: Mapping[str, Any], *, force: bool = False
@@ -357,6 +367,7 @@ class Desk:
                 verdicts,
                 revision_views,
                 timeline(view, views, verdicts, revision_views),
+                evidence_store.rematch_progress(session, pledge_id),
             )
 
     def pledges(
@@ -474,7 +485,11 @@ class Desk:
             )
             found = (
                 evidence_store.rematch(
-                    session, self.clock.now(), pledge_ids=result.imported, progress=progress
+                    session,
+                    self.clock.now(),
+                    pledge_ids=result.imported,
+                    progress=progress,
+                    defer_after=evidence_store.INLINE_REMATCH,
                 )
                 if result.imported
                 else 0
@@ -508,7 +523,12 @@ class Desk:
                 registry.store_derived_query(
                     session, pledge, item.new, by=self.user, now=self.clock.now()
                 )
-                found = evidence_store.rematch(session, self.clock.now(), pledge_id=item.pledge_id)
+                found = evidence_store.rematch(
+                    session,
+                    self.clock.now(),
+                    pledge_id=item.pledge_id,
+                    defer_after=evidence_store.INLINE_REMATCH,
+                )
                 done.append((item, found))
         return done
 
@@ -588,9 +608,13 @@ class Desk:
     def rematch(self, pledge_id: int | None = None, *, progress: Progress | None = None) -> int:
         """Match stored articles again (every pledge, or one); new evidence found.
         Reviews and evidence already found stay as they are."""
-        return evidence_store.rematch_stored(
+        found = evidence_store.rematch_stored(
             self.database, self.clock.now(), pledge_id=pledge_id, progress=progress
         )
+        with self.database.session() as session:
+            # What was queued for the background is covered now.
+            evidence_store.drop_queued(session, pledge_id)
+        return found
 
     # -- evidence, reviews and verdicts ----------------------------------------------------
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Table, delete, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from pledgewatch.db import Database
@@ -45,6 +45,7 @@ from pledgewatch.models import (
     Feed,
     Pledge,
     PledgeRevision,
+    RematchJob,
 )
 from pledgewatch.pledges import PledgeData, get_pledge, in_id_range
 
@@ -58,6 +59,9 @@ log = logging.getLogger("pledgewatch.evidence")
 
 GRACE = timedelta(days=1)
 CHUNK = 500
+# Stored articles a new or edited pledge is matched against before the command
+# returns (the newest); the rest are matched in the background.
+INLINE_REMATCH = 5_000
 # Stored articles the presearcher learns from how common each term is, so it
 # indexes every query by its rarest terms (see ``Monitor``): the newest ones.
 SAMPLE = 300
@@ -387,12 +391,16 @@ def rematch(
     progress: Progress | None = None,
     *,
     pledge_ids: Sequence[int] | None = None,
+    defer_after: int | None = None,
 ) -> int:
     """Match stored articles again (all pledges, one, or ``pledge_ids``) and store
     any new evidence.
 
     For chosen pledges (just logged, imported or edited), only the articles
-    published since the earliest of them was made are read.
+    published since the earliest of them was made are read; with
+    ``defer_after``, only the newest that many of them, and the rest are queued
+    for ``run_queued`` (a sweep's, or `rematch`), so logging a pledge does not
+    wait for a large store.
     """
     chosen = list(pledge_ids or ())
     if pledge_id is not None:
@@ -401,12 +409,172 @@ def rematch(
     if not matcher.targets:
         return 0
     total = _articles_since(session, since)
+    if chosen and defer_after is not None and total > defer_after:
+        return _rematch_newest(session, matcher, since, now, defer_after, total, progress)
     found = done = 0
     for ids in _article_ids(session, since):
         found += matcher.match_articles(session, ids, now)
         done += len(ids)
         if progress is not None:
             progress(done, total)
+    return found
+
+
+def _rematch_newest(
+    session: Session,
+    matcher: PledgeMatcher,
+    since: datetime | None,
+    now: datetime,
+    limit: int,
+    total: int,
+    progress: Progress | None,
+) -> int:
+    """Match the newest ``limit`` candidate articles now; queue the rest."""
+    query = select(Article.id).order_by(Article.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(Article.published_at >= since)
+    newest = list(session.scalars(query))
+    found = done = 0
+    for start in range(0, len(newest), CHUNK):
+        ids = newest[start : start + CHUNK]
+        found += matcher.match_articles(session, ids, now)
+        done += len(ids)
+        if progress is not None:
+            progress(done, total)
+    for pledge_id in matcher.targets:
+        queue_rematch(
+            session,
+            pledge_id,
+            before_id=min(newest),
+            since=since,
+            total=total,
+            done=len(newest),
+            now=now,
+        )
+    return found
+
+
+def queue_rematch(
+    session: Session,
+    pledge_id: int,
+    *,
+    before_id: int,
+    since: datetime | None,
+    total: int,
+    done: int,
+    now: datetime,
+) -> None:
+    """Queue (or start again) the background rematch of one pledge."""
+    job = session.get(RematchJob, pledge_id, with_for_update=True)
+    if job is None:
+        job = RematchJob(pledge_id=pledge_id)
+        session.add(job)
+    job.before_id, job.since, job.total, job.done, job.queued_at = (
+        before_id,
+        since,
+        total,
+        done,
+        now,
+    )
+    session.flush()
+
+
+def drop_queued(session: Session, pledge_id: int | None = None) -> None:
+    """Forget queued rematches (one pledge's, or all): a full rematch covered them."""
+    query = delete(RematchJob)
+    if pledge_id is not None:
+        query = query.where(RematchJob.pledge_id == pledge_id)
+    session.execute(query)
+
+
+def rematch_progress(session: Session, pledge_id: int) -> tuple[int, int] | None:
+    """(articles matched, articles to match) while a pledge's rematch is queued."""
+    job = session.get(RematchJob, pledge_id)
+    return None if job is None else (job.done, job.total)
+
+
+def run_queued(
+    database: Database,
+    now: datetime,
+    *,
+    budget: float,
+    stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Work through queued rematches for at most ``budget`` seconds, a chunk of
+    articles at a time (read and matched in a read transaction, its evidence
+    written in a short write transaction); returns the evidence found.
+
+    A chunk is written only if its job is as it was when read: a pledge edited
+    meanwhile starts its job again, and of two workers on the same chunk one
+    writes it. The newest articles go first, as when the pledge was logged.
+    """
+    import time as _time
+
+    from pledgewatch.db import lock_pledges
+
+    deadline = _time.monotonic() + budget
+    found = 0
+    while _time.monotonic() < deadline and not stop():
+        with database.session(write=False) as session:
+            first = session.scalars(
+                select(RematchJob).order_by(RematchJob.queued_at, RematchJob.pledge_id).limit(1)
+            ).first()
+            if first is None:
+                return found
+            # Pledges imported together share their cursor: one pass over the articles.
+            jobs = list(
+                session.scalars(
+                    select(RematchJob)
+                    .where(
+                        RematchJob.before_id == first.before_id,
+                        RematchJob.since.is_(None)
+                        if first.since is None
+                        else RematchJob.since == first.since,
+                    )
+                    .order_by(RematchJob.pledge_id)
+                    .limit(1000)
+                )
+            )
+            seen = {job.pledge_id: (job.before_id, job.queued_at) for job in jobs}
+            pledges = session.scalars(select(Pledge).where(Pledge.id.in_(list(seen)))).all()
+            matcher = PledgeMatcher(pledges)
+            query = (
+                select(Article.id)
+                .where(Article.id < first.before_id)
+                .order_by(Article.id.desc())
+                .limit(CHUNK)
+            )
+            if first.since is not None:
+                query = query.where(Article.published_at >= first.since)
+            ids = list(session.scalars(query)) if matcher.targets else []
+            rows = matcher.evidence_rows(session, ids, now)
+        with database.session() as session:
+            lock_pledges(session, exclusive=False)
+            current = {
+                job.pledge_id: job
+                for job in session.scalars(
+                    select(RematchJob)
+                    .where(RematchJob.pledge_id.in_(list(seen)))
+                    .order_by(RematchJob.pledge_id)
+                    .with_for_update()
+                )
+            }
+            # A job edited meanwhile (started again) or moved on by another worker
+            # keeps its own course; the chunk is written for the others.
+            still = {
+                pledge_id
+                for pledge_id, job in current.items()
+                if (job.before_id, job.queued_at) == seen[pledge_id]
+            }
+            found += insert_evidence(session, [row for row in rows if row["pledge_id"] in still])
+            for pledge_id in still:
+                job = current[pledge_id]
+                if not ids or pledge_id not in matcher.targets:
+                    # Done, or nothing left to match for (archived, a query that no longer parses).
+                    session.delete(job)
+                else:
+                    job.before_id = min(ids)
+                    job.done = min(job.total, job.done + len(ids))
     return found
 
 

@@ -293,6 +293,22 @@ class SweepRun(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class RematchJob(Base):
+    """Stored articles a new or edited pledge is still to be matched against: the
+    newest were matched when it was logged, the rest go in the background."""
+
+    __tablename__ = "rematch_jobs"
+
+    pledge_id: Mapped[int] = mapped_column(
+        ForeignKey("pledges.id", ondelete="CASCADE"), primary_key=True
+    )
+    before_id: Mapped[int] = mapped_column(Integer)  # articles below this id are still to do
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # published since, or all
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ReportWritten(Base):
     """A weekly report's period, recorded by the one worker that writes it."""
 

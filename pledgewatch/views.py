@@ -169,6 +169,10 @@ class TimelineEntry(View):
     source_url: str | None = None
 
 
+def _matching(progress: tuple[int, int] | None) -> dict[str, int] | None:
+    return None if progress is None else {"done": progress[0], "total": progress[1]}
+
+
 @dataclass(frozen=True)
 class PledgeDetail(View):
     """One pledge with its query, its evidence and its whole story."""
@@ -180,12 +184,15 @@ class PledgeDetail(View):
     verdicts: tuple[VerdictView, ...]
     revisions: tuple[RevisionView, ...]
     timeline: tuple[TimelineEntry, ...]
+    # (matched, to match) while stored articles are still being matched in the background
+    matching: tuple[int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             **self.pledge.to_json(),
             "effective_query": self.effective_query,
             "query_derived": self.query_derived,
+            "matching": _matching(self.matching),
             "evidence": [item.to_json() for item in self.evidence],
             "history": [
                 {
@@ -236,12 +243,14 @@ class Added(View):
     pledge: PledgeView
     evidence_new: int
     similar: tuple[PledgeView, ...] = ()  # pledges by a variant of the actor's name
+    matching: tuple[int, int] | None = None  # the rest of the store, matched in the background
 
     def to_json(self) -> dict[str, Any]:
         return {
             **self.pledge.to_json(),
             "evidence_new": self.evidence_new,
             "similar": [p.id for p in self.similar],
+            "matching": _matching(self.matching),
         }
 
 
@@ -251,6 +260,7 @@ class Edited(View):
     changed: tuple[str, ...]
     evidence_new: int
     pending_unmatched: tuple[int, ...]
+    matching: tuple[int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -258,6 +268,7 @@ class Edited(View):
             "changed": list(self.changed),
             "evidence_new": self.evidence_new,
             "pending_unmatched": list(self.pending_unmatched),
+            "matching": _matching(self.matching),
         }
 
 

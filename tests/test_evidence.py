@@ -332,3 +332,48 @@ def test_a_watch_keeps_its_matcher_and_takes_in_only_the_pledges_that_changed(
     # Past its age the matcher is loaded afresh, so its sample follows the news.
     cache.max_age = timedelta(0)
     assert cached() is not first and cache.loads == 2
+
+
+def test_a_pledge_on_a_large_store_is_matched_on_the_newest_at_once_and_the_rest_after(
+    library: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pledgewatch import evidence as evidence_store
+
+    # A large store in miniature: three articles matched before `add` returns,
+    # the rest four at a time in the background.
+    monkeypatch.setattr(evidence_store, "INLINE_REMATCH", 3)
+    monkeypatch.setattr(evidence_store, "CHUNK", 4)
+    added = library.add_pledge(
+        {
+            "text": "Europe will keep Russia out of its energy markets",
+            "actor": "European Commission",
+            "made_on": "2020-01-01",
+            "source_url": "https://news.example.org/energy",
+            "query": "russia OR ukraine OR china OR kyiv",
+        }
+    )
+    pledge_id = added.pledge.id
+    assert added.matching is not None
+    done, total = added.matching
+    assert done == 3 and total > 3 + 4, added.matching
+    assert library.pledge(pledge_id).matching == (3, total)
+    assert library.pledge(pledge_id).to_json()["matching"] == {"done": 3, "total": total}
+    at_once = len(library.evidence(pledge_id=pledge_id))
+    assert at_once == added.evidence_new
+
+    # One chunk, then an edit: the job starts again with the new query.
+    calls = iter([False, True])
+    database = library.database
+    evidence_store.run_queued(
+        database, datetime.now(UTC), budget=60, stop=lambda: next(calls, True)
+    )
+    assert library.pledge(pledge_id).matching == (3 + 4, total)
+    edited = library.edit_pledge(pledge_id, {"query": "russia OR ukraine OR kyiv"})
+    assert edited.matching is not None and edited.matching[0] == 3
+
+    # The next sweep finishes the job: what a full rematch would find, and nothing more.
+    swept = library.sweep()
+    assert library.pledge(pledge_id).matching is None
+    assert swept.evidence_new >= 0
+    assert library.rematch(pledge_id) == 0, "the background missed evidence"
+    assert len(library.evidence(pledge_id=pledge_id)) > at_once

@@ -164,6 +164,7 @@ def add(
     pledge = added.pledge
     say(f"logged pledge #{pledge.id}: {shorten(pledge.text, 70)} ({pledge.actor})")
     say(f"  {_found(added.evidence_new)} in stored articles")
+    _matching_line(added.matching)
     for other in added.similar:
         say(
             f"  note: pledge #{other.id} by {shorten(other.actor, 40)} reads much the same: "
@@ -181,6 +182,16 @@ def _show_dry_run(trial: DryRun, as_json: bool, *, heading: str) -> None:
     )
     say(f"  query{' (derived)' if trial.query_derived else ''}: {trial.query}")
     print_trial(trial.trial)
+
+
+def _matching_line(progress: tuple[int, int] | None, indent: str = "  ") -> None:
+    """The rest of a large store, matched by the sweeps (or `rematch`) in the background."""
+    if progress is not None:
+        done, total = progress
+        say(
+            f"{indent}matched against the newest {done:,} of {total:,} stored articles; "
+            "the sweeps match the rest in the background (or run `pledgewatch rematch`)"
+        )
 
 
 def _found(count: int) -> str:
@@ -312,6 +323,7 @@ def _print_detail(detail: PledgeDetail) -> None:
     )
     say(f"  {label}")
     say(f"    {detail.effective_query}")
+    _matching_line(detail.matching, "  ")
     say("timeline:")
     for entry in detail.timeline:
         line = f"  {_when(entry.at)}  {shorten(entry.summary, 90)}"
@@ -399,6 +411,7 @@ def edit(
     say(f"pledge #{pledge_id}: changed {', '.join(edited.changed)}")
     if edited.evidence_new:
         say(f"  {_found(edited.evidence_new)} with the new wording")
+    _matching_line(edited.matching)
     if edited.pending_unmatched:
         count = len(edited.pending_unmatched)
         ids = " ".join(str(i) for i in edited.pending_unmatched)

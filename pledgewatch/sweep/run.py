@@ -36,6 +36,7 @@ from pledgewatch.evidence import (
     known_evidence,
     pledge_version,
     pledges_changed_since,
+    run_queued,
 )
 from pledgewatch.feeds.fetch import (
     FeedRequest,
@@ -71,6 +72,7 @@ from pledgewatch.sweep.summary import SweepSummary, utcnow
 from pledgewatch.sweep.workers import FeedParser, Parsed, failure
 
 HEARTBEAT_EVERY = 30.0  # seconds
+REMATCH_BUDGET = 60.0  # seconds a sweep spends on queued rematches at most
 WRITE_BATCH = 50  # feeds committed together at most (each feed's rows and state stay atomic)
 WRITE_WAIT = 0.05  # seconds the writer gathers results before a transaction
 # How long a sweep keeps asking for a database another process keeps locked
@@ -265,6 +267,13 @@ class Sweep:
             if source.total:
                 asyncio.run(self._fetch_all(source))
             self.summary.feeds_due = source.taken
+            if not self._halt.is_set():
+                # Stored articles a newly logged or edited pledge is still to be
+                # matched against, for a while each sweep, until none are left.
+                self.summary.evidence_new += run_queued(
+                    self.database, self.clock(), budget=REMATCH_BUDGET, stop=self._halt.is_set
+                )
+                self._lock.progress()
             self.summary.interrupted = self.stop.is_set() or self._halt.is_set()
             self.summary.seconds = time.monotonic() - started
             self._finish_run("interrupted" if self.summary.interrupted else "finished")

@@ -16,6 +16,9 @@ match    A sweep of the same 3,000 new articles with 100 and with 5,000 pledges,
          ratio measured in one run; once with pledges about the articles (the first
          100 pledges find 30 articles each: the same 3,000 evidence rows either way)
          and once with pledges about nothing in them (SQLite).
+feeds    8,000 and 50,000 feeds on loopback (50 ports, answering in a process of their
+         own): the first sweep, an all-304 re-poll (`sweep --all` with every ETag
+         stored) per feed, and `pledgewatch feed list` from a shell (SQLite).
 add      `pledge add` (the Desk call) on a store of 200,000 articles: matched against
          the newest 5,000 at once, the rest queued, against matching every stored
          article before returning (SQLite); then the sweeps' background work.
@@ -271,6 +274,120 @@ def match() -> None:
             )
 
 
+class NotModifiedServer:
+    """Feeds on many loopback ports, in a process of their own: a first request gets
+    a small feed with an ETag, a conditional one 304 Not Modified."""
+
+    def __init__(self, ports: int) -> None:
+        import multiprocessing
+
+        self.count = ports
+        self.ports: list[int] = []
+        context = multiprocessing.get_context("fork")
+        self._parent, child = context.Pipe()
+        self._process = context.Process(target=self._run, args=(child,), daemon=True)
+
+    def __enter__(self) -> NotModifiedServer:
+        self._process.start()
+        self.ports = self._parent.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.join(5)
+
+    def _run(self, pipe: Any) -> None:
+        import asyncio
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    path = head.split(b" ", 2)[1].decode()
+                    if b"if-none-match" in head.lower():
+                        writer.write(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n')
+                    else:
+                        body = (
+                            '<?xml version="1.0"?><rss version="2.0"><channel><title>f</title>'
+                            "<link>https://news.example.org/</link><description>d</description>"
+                            f"<item><title>Story of {path}</title>"
+                            f"<link>https://news.example.org{path}/1</link></item>"
+                            "</channel></rss>"
+                        ).encode()
+                        writer.write(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                            b'ETag: "v1"\r\nContent-Length: '
+                            + str(len(body)).encode()
+                            + b"\r\n\r\n"
+                            + body
+                        )
+                    await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            finally:
+                writer.close()
+
+        async def main() -> None:
+            servers = [
+                await asyncio.start_server(serve, "127.0.0.1", 0, backlog=512)
+                for _ in range(self.count)
+            ]
+            pipe.send([srv.sockets[0].getsockname()[1] for srv in servers])
+            await asyncio.Event().wait()
+
+        asyncio.run(main())
+
+
+def feeds(counts: tuple[int, ...] = (8_000, 50_000)) -> None:
+    print("feeds: loopback feeds on 50 ports, concurrency 64, per_host 8, SQLite")
+    per_feed: dict[int, float] = {}
+    with NotModifiedServer(50) as server:
+        for n in counts:
+            folder = Path(tempfile.mkdtemp(prefix="pw-feeds-"))
+            url = f"sqlite:///{folder / 'pledgewatch.db'}"
+            config = folder / "config.toml"
+            config.write_text(
+                f'[database]\nurl = "{url}"\n[sweep]\nconcurrency = 64\nper_host = 8\n'
+                + "".join(
+                    f'[[feeds]]\nname = "f{i:05d}"\n'
+                    f'url = "http://127.0.0.1:{server.ports[i % 50]}/f{i}.xml"\n'
+                    for i in range(n)
+                ),
+                encoding="utf-8",
+            )
+            database = Database(url)
+            database.migrate()
+            start = time.perf_counter()
+            loaded = load_config(config, env={})
+            load_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            first = Sweep(database, loaded).run()
+            first_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            again = Sweep(database, loaded, all_feeds=True).run()
+            again_seconds = time.perf_counter() - start
+            if first.feeds_failed or again.feeds_not_modified != n:
+                raise SystemExit(f"bench feeds failed: {first.errors[:3]} {again.errors[:3]}")
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "pledgewatch", "--config", str(config), "feed", "list"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            listed = time.perf_counter() - start
+            per_feed[n] = again_seconds / n
+            print(
+                f"  {n:>6,} feeds: config {load_seconds:5.2f} s, "
+                f"first sweep {first_seconds:6.1f} s, "
+                f"all-304 re-poll {again_seconds:6.1f} s ({per_feed[n] * 1000:.2f} ms a feed), "
+                f"feed list {listed:5.2f} s"
+            )
+            database.dispose()
+    if len(counts) == 2:
+        low, high = counts
+        print(f"  per feed, {high:,} against {low:,}: {per_feed[high] / per_feed[low]:.2f}x")
+
+
 def add(articles: int = 200_000) -> None:
     from pledgewatch import evidence as evidence_store
     from pledgewatch.desk import Desk
@@ -311,7 +428,7 @@ def add(articles: int = 200_000) -> None:
 
 
 def main() -> None:
-    chosen = set(sys.argv[1:]) or {"workers", "matcher", "match", "add"}
+    chosen = set(sys.argv[1:]) or {"workers", "matcher", "match", "feeds", "add"}
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
     if "workers" in chosen:
         workers()
@@ -319,6 +436,8 @@ def main() -> None:
         matcher()
     if "match" in chosen:
         match()
+    if "feeds" in chosen:
+        feeds()
     if "add" in chosen:
         add()
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, delete, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from pledgewatch.db import Database
+from pledgewatch.db import Database, lock_pledges
 from pledgewatch.errors import InputError, QuerySyntaxError, ValidationError
 from pledgewatch.models import (
     REVIEW_VALUES,
@@ -509,8 +509,6 @@ def run_queued(
     writes it. The newest articles go first, as when the pledge was logged.
     """
     import time as _time
-
-    from pledgewatch.db import lock_pledges
 
     deadline = _time.monotonic() + budget
     found = 0

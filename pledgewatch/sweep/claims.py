@@ -14,9 +14,6 @@ Part of the sweep package (see its docstring).
 from __future__ import annotations
 
 import logging
-import os
-import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -27,33 +24,21 @@ from sqlalchemy.orm import Session
 
 from pledgewatch.db import Database
 from pledgewatch.models import Feed, ReportWritten, SweepRun
-from pledgewatch.sweep.lock import Heartbeat, holder_id
+from pledgewatch.sweep.lock import HEARTBEAT_EVERY, Beats
 from pledgewatch.sweep.summary import utcnow
 
 log = logging.getLogger("pledgewatch.sweep")
 Clock = Callable[[], datetime]
 
 
-class FeedClaims:
+class FeedClaims(Beats):
     """The feeds one worker holds, and the heartbeat that keeps them its own."""
 
     def __init__(self, database: Database, lease: timedelta, clock: Clock = utcnow) -> None:
-        self.database = database
+        super().__init__(database, clock)
         self.lease = lease
-        self.clock = clock
-        self.holder = holder_id(os.getpid(), uuid.uuid4().hex[:16])
         self.run_id: int | None = None
-        self.lost = False  # claims are lost feed by feed, never all at once
-        self._beating: Heartbeat | None = None
-        self._progress_at = time.monotonic()
-
-    # -- the same face as the sweep lock's holder -----------------------------------------------
-
-    def progress(self) -> None:
-        self._progress_at = time.monotonic()
-
-    def idle_for(self) -> float:
-        return time.monotonic() - self._progress_at
+        # ``lost`` stays False: claims are lost feed by feed, never all at once.
 
     def acquire(self) -> None:
         """Nothing to take: only mark the runs of workers that stopped beating abandoned."""
@@ -100,16 +85,11 @@ class FeedClaims:
                 )
         return True
 
-    def start_heartbeat(self, every: float, on_lost: Callable[[], None] | None = None) -> None:
+    def start_heartbeat(
+        self, every: float = HEARTBEAT_EVERY, on_lost: Callable[[], None] | None = None
+    ) -> None:
         # Four beats a lease: a beat or two lost to a busy database loses no feed.
-        every = min(every, self.lease.total_seconds() / 4)
-        self._beating = Heartbeat(self, every, on_lost)
-        self._beating.start()
-
-    def stop_heartbeat(self) -> None:
-        if self._beating is not None:
-            self._beating.finish()
-            self._beating = None
+        super().start_heartbeat(min(every, self.lease.total_seconds() / 4), on_lost)
 
     def release(self) -> None:
         """Give back the feeds claimed and not stored (a sweep stopped early)."""

@@ -39,16 +39,9 @@ Clock = Callable[[], datetime]
 # -- the lock ------------------------------------------------------------------------------------
 
 
-class SweepLockHolder:
-    """Holds the one sweep lock row of a database for the length of a sweep.
-
-    The holder is ``host:pid:namespace:token``. The token is this holder's own
-    (a uuid), so no other process, however alike, mistakes the lock for its
-    own. A lock is taken over from a holder that has not beaten for
-    ``LOCK_STALE_AFTER``, or at once from one whose process is gone, and that
-    only when it ran on this host, in this PID namespace, since this boot
-    (two containers may share a hostname and reuse each other's PIDs).
-    """
+class Beats:
+    """What the sweep lock's holder and a worker's feed claims share: a holder id of
+    their own, a record of the sweep's progress, and a heartbeat thread."""
 
     def __init__(self, database: Database, clock: Clock = utcnow) -> None:
         self.database = database
@@ -64,6 +57,33 @@ class SweepLockHolder:
 
     def idle_for(self) -> float:
         return time.monotonic() - self._progress_at
+
+    def heartbeat(self) -> bool:
+        raise NotImplementedError
+
+    def start_heartbeat(
+        self, every: float = HEARTBEAT_EVERY, on_lost: Callable[[], None] | None = None
+    ) -> None:
+        """Beat from a thread of its own, whatever the sweep is doing meanwhile."""
+        self._beating = Heartbeat(self, every, on_lost)
+        self._beating.start()
+
+    def stop_heartbeat(self) -> None:
+        if self._beating is not None:
+            self._beating.finish()
+            self._beating = None
+
+
+class SweepLockHolder(Beats):
+    """Holds the one sweep lock row of a database for the length of a sweep.
+
+    The holder is ``host:pid:namespace:token``. The token is this holder's own
+    (a uuid), so no other process, however alike, mistakes the lock for its
+    own. A lock is taken over from a holder that has not beaten for
+    ``LOCK_STALE_AFTER``, or at once from one whose process is gone, and that
+    only when it ran on this host, in this PID namespace, since this boot
+    (two containers may share a hostname and reuse each other's PIDs).
+    """
 
     def acquire(self) -> None:
         now = self.clock()
@@ -138,18 +158,6 @@ class SweepLockHolder:
         if not beaten:
             self.lost = True
         return bool(beaten)
-
-    def start_heartbeat(
-        self, every: float = HEARTBEAT_EVERY, on_lost: Callable[[], None] | None = None
-    ) -> None:
-        """Beat from a thread of its own, whatever the sweep is doing meanwhile."""
-        self._beating = Heartbeat(self, every, on_lost)
-        self._beating.start()
-
-    def stop_heartbeat(self) -> None:
-        if self._beating is not None:
-            self._beating.finish()
-            self._beating = None
 
     def release(self) -> None:
         if self.lost:

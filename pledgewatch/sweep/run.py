@@ -347,37 +347,51 @@ class Sweep:
                 await queue.put((result, parsed))
 
             running: set[asyncio.Task[None]] = set()
+            # One token a feed done: waiting on this stays cheap however many feeds
+            # are in hand (asyncio.wait over every task costs as many as there are).
+            finished: asyncio.Queue[None] = asyncio.Queue()
+
+            async def handled(request: FeedRequest) -> None:
+                try:
+                    await one(request)
+                except Exception:
+                    log.error("feed %s was not handled", request.name, exc_info=True)
+
+            def done(task: asyncio.Task[None]) -> None:
+                # A callback, not a ``finally``: a task cancelled before it starts runs none.
+                running.discard(task)
+                finished.put_nowait(None)
+
             writer = asyncio.create_task(self._write(queue, source))
 
             def stop_fetching(task: asyncio.Task[None]) -> None:
                 # The writer failed (the database, or the lock lost): fetch no more.
                 if not task.cancelled() and task.exception() is not None:
                     self._halt.set()
-                    for fetch in running:
+                    for fetch in list(running):
                         fetch.cancel()
 
             writer.add_done_callback(stop_fetching)
             try:
                 more = True
+                in_flight = 0
                 # Twice the fetcher's slots in hand: a slot that frees starts the
                 # next feed at once, while more are claimed and parsed.
                 in_hand = 2 * settings.concurrency
-                while not self._halt.is_set():
-                    room = in_hand - len(running)
-                    if more and room > 0:
+                while True:
+                    room = in_hand - in_flight
+                    if more and room > 0 and not self._halt.is_set():
                         taken = await asyncio.to_thread(source.take, room)
                         more = len(taken) >= room and not source.exhausted
                         for request in taken:
-                            running.add(asyncio.create_task(one(request)))
-                    if not running:
+                            task = asyncio.create_task(handled(request))
+                            running.add(task)
+                            task.add_done_callback(done)
+                        in_flight += len(taken)
+                    if in_flight == 0:
                         break
-                    done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                    for task in done:
-                        if not task.cancelled() and task.exception() is not None:
-                            log.error("a feed was not handled", exc_info=task.exception())
-                if running:
-                    # Stopped: what is in hand ends (a stopped fetch returns at once).
-                    await asyncio.gather(*running, return_exceptions=True)
+                    await finished.get()
+                    in_flight -= 1
             finally:
                 await queue.put(None)
                 await writer

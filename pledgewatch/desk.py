@@ -557,21 +557,50 @@ class Desk:
 
     # -- feeds and sweeps --------------------------------------------------------------------
 
-    def feeds(self) -> list[FeedView]:
-        """The configured feeds with their state, then feeds no longer configured."""
-        from pledgewatch.feeds.state import describe_feed
-        from pledgewatch.sweep import feed_states
+    def feeds(
+        self, *, limit: int | None = None, offset: int = 0, attention: bool = False
+    ) -> Page[FeedView]:
+        """The configured feeds with their state, in config order, then feeds no longer
+        configured; a page of them. ``attention``: only the feeds an admin must look
+        at (failing, gone, moved, or removed from the config)."""
+        from pledgewatch.feeds.state import describe_feed, needs_attention
+        from pledgewatch.sweep import (
+            article_counts,
+            feed_states,
+            feeds_maybe_needing_attention,
+            stored_feed_names,
+        )
 
+        check_page(limit, offset)
         with self.database.session(write=False) as session:
-            states = {feed.name: (feed, count) for feed, count in feed_states(session)}
-        rows = []
-        for conf in self.config.feeds:
-            feed, articles = states.get(conf.name, (None, 0))
-            rows.append(describe_feed(conf, feed, articles))
-        for name, (feed, articles) in states.items():
-            if self.config.feed(name) is None:
-                rows.append(describe_feed(None, feed, articles))
-        return rows
+            stored = stored_feed_names(session)
+            unconfigured = sorted(name for name in stored if self.config.feed(name) is None)
+            entries: list[tuple[FeedConfig | None, str]] = [
+                (conf, conf.name) for conf in self.config.feeds
+            ]
+            entries += [(None, name) for name in unconfigured]
+            if attention:
+                flagged = feeds_maybe_needing_attention(session) | set(unconfigured)
+                entries = [(conf, name) for conf, name in entries if name in flagged]
+                states = feed_states(session, flagged)
+                entries = [
+                    (conf, name)
+                    for conf, name in entries
+                    if needs_attention(describe_feed(conf, states[name], 0))
+                ]
+            end = None if limit is None else offset + limit
+            window = entries[offset:end]
+            states = feed_states(session, [name for _, name in window if name in stored])
+            counts = article_counts(session, [row.id for row in states.values()])
+            rows = tuple(
+                describe_feed(
+                    conf,
+                    states.get(name),
+                    counts.get(states[name].id, 0) if name in states else 0,
+                )
+                for conf, name in window
+            )
+        return Page(rows, len(entries), offset)
 
     def check_feed(self, target: str, *, base: Path | None = None) -> FeedCheck:
         """Fetch and parse one feed once (a URL, a file, or a configured feed's name)

@@ -232,6 +232,9 @@ class Page(Generic[T]):
     def __len__(self) -> int:
         return len(self.items)
 
+    def __getitem__(self, index: int) -> T:
+        return self.items[index]
+
     def to_json(self) -> list[Any]:
         return [plain(item) for item in self.items]
 

@@ -835,3 +835,70 @@ def test_any_database_url_in_the_environment_loads_or_is_a_config_error_naming_i
         assert_one_line_naming(err, DATABASE_URL_ENV, path)
     else:
         assert make_url(config.database.url).get_backend_name() in ("sqlite", "postgresql")
+
+
+# A URL's quick check must say exactly what the full one says. Texts are drawn from
+# the characters a URL is made of and the ones that break one, around the shapes the
+# quick check accepts, so both sides of its boundary are reached.
+url_texts = st.builds(
+    lambda scheme, host, port, rest: scheme + host + port + rest,
+    st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "http:/", "http://@", ""]),
+    st.one_of(
+        st.sampled_from(["example.org", "a", "127.0.0.1", "news-1.example.co.uk"]),
+        st.text(st.sampled_from("abcxyz019.-_[]:@%é "), max_size=12),
+    ),
+    st.sampled_from(["", ":", ":0", ":80", ":65535", ":65536", ":99999", ":8a", ":008080"]),
+    st.one_of(
+        st.sampled_from(["", "/", "/feed.xml?a=1#top", "/a(b)[c]~d%20"]),
+        st.text(
+            st.sampled_from("/?#az09-._~!$&'()*+,;=:@%[]<>\"\\^`{|} \t\u00e9\ud800"), max_size=20
+        ),
+    ),
+)
+
+
+@given(url_texts)
+def test_a_urls_quick_check_agrees_with_the_full_check(text: str) -> None:
+    from pledgewatch.feeds.urls import _url_problem
+
+    quick, full = http_url_problem(text), _url_problem(text)
+    event("accepted" if full is None else "refused")
+    assert (quick is None) == (full is None)
+    assert quick == full
+
+
+feed_tables = st.lists(
+    st.fixed_dictionaries(
+        {"name": st.sampled_from(["world", "f1", "f1", "UK", " f2", "a" * 65, "news.x-1"])},
+        optional={
+            "url": st.one_of(
+                st.sampled_from(["https://a.example/f.xml", "http://b:8080/"]), url_texts
+            ),
+            "enabled": st.sampled_from([True, False, "yes", 1]),
+            "interval": st.sampled_from(["1h", "0s", 5]),
+            "extra": st.just(1),
+        },
+    ),
+    max_size=4,
+)
+
+
+@given(feed_tables)
+def test_a_plain_feed_is_read_as_the_full_checks_read_it(tables: list[dict[str, Any]]) -> None:
+    import pledgewatch.config as config_module
+
+    def read() -> tuple[Any, ...] | str:
+        try:
+            return config_from_dict({"feeds": tables}, path=None, env={}).feeds
+        except ConfigError as exc:
+            return str(exc)
+
+    quick = read()
+    original = config_module._plain_feed
+    config_module._plain_feed = lambda item: None  # type: ignore[assignment]
+    try:
+        full = read()
+    finally:
+        config_module._plain_feed = original
+    event("read" if isinstance(full, tuple) else "refused")
+    assert quick == full

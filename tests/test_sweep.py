@@ -624,3 +624,36 @@ def test_a_stop_request_finishes_the_feed_in_hand_and_starts_no_other(
         assert session.scalars(select(SweepRun.state)).all() == ["interrupted"]
         due = session.scalars(select(Feed.name).where(Feed.next_poll_at.is_(None))).all()
     assert sorted(due) == ["b", "c", "d"], "the feeds not started stay due for the next sweep"
+
+
+def test_feed_list_shows_a_page_of_feeds_and_every_feed_that_needs_the_admin(
+    server: HTTPServer, make_config, cli_for
+) -> None:
+    # 60 feeds, more than a table's page; two of the last ones fail, one is gone.
+    feeds = {f"f{i:02d}": server.url_for(f"/f{i}.xml") for i in range(60)}
+    for i in range(60):
+        if i in (57, 58):
+            server.expect_request(f"/f{i}.xml").respond_with_data("no", status=500)
+        elif i == 59:
+            server.expect_request(f"/f{i}.xml").respond_with_data("gone", status=410)
+        else:
+            server.expect_request(f"/f{i}.xml").respond_with_data(rss([(f"s{i}", f"Story {i}")]))
+    cli = cli_for(make_config(feeds, concurrency=16, per_host=16))
+    assert cli("sweep").code == 0
+
+    table = cli("feed", "list")
+    assert table.code == 0
+    assert "showing 50 of 60 feeds; --limit 60 shows more" in table.out
+    assert "f49" in table.out
+    # Every feed that needs the admin is named with its URL, beyond the page too.
+    for i in (57, 58, 59):
+        assert f"f{i}: {server.url_for(f'/f{i}.xml')}" in table.out
+    assert "f56" not in table.out
+
+    listed = json.loads(cli("feed", "list", "--json").out)
+    assert [row["name"] for row in listed] == sorted(feeds)
+    assert listed[0]["articles"] == 1 and listed[59]["articles"] == 0
+    page = json.loads(cli("feed", "list", "--limit", "5", "--json").out)
+    assert [row["name"] for row in page] == ["f00", "f01", "f02", "f03", "f04"]
+    assert page[3]["articles"] == 1
+    assert cli("feed", "list", "--limit", "5").out.count(" ok") == 5

@@ -8,8 +8,10 @@ import typer
 
 from pledgewatch.cli.context import options, state
 from pledgewatch.cli.output import (
+    PAGE,
     listing_format,
     listing_table,
+    more_line,
     print_json,
     print_rows,
     say,
@@ -58,27 +60,39 @@ def feed_table(rows: list[FeedView]) -> Table:
 @app.command("list")
 def list_(
     ctx: typer.Context,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help=f"Rows to show (a table shows {PAGE} by default).", min=0),
+    ] = None,
     as_json: Json = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print every row as CSV.")] = False,
     as_nl: Annotated[bool, typer.Option("--nl", help="Print every row as a line of JSON.")] = False,
 ) -> None:
-    """The configured feeds with their state: last poll, result, errors, next poll.
+    """The configured feeds with their state: last poll, result, errors, next poll;
+    then every feed that needs the admin (failing, gone, moved or removed).
 
     Example: pledgewatch feed list
     """
     fmt = listing_format(as_json, as_csv, as_nl)
-    rows = state(ctx).desk().feeds()
+    shown = limit if limit is not None or fmt != "table" else PAGE
+    desk = state(ctx).desk()
+    with options({"limit": "--limit"}):
+        page = desk.feeds(limit=shown)
     if fmt != "table":
-        print_rows([row.to_json() for row in rows], fmt)
+        print_rows(page.to_json(), fmt)
         return
-    if not rows:
-        say("no feeds configured; add [[feeds]] tables to the config")
+    if not page.items:
+        if page.total:
+            more_line(0, page.total, "feeds")
+        else:
+            say("no feeds configured; add [[feeds]] tables to the config")
         return
-    stdout.print(feed_table(rows))
-    for row in rows:
-        if row.result.startswith("error") or row.gone or row.redirect_url or row.removed:
-            say(f"{row.name}: {row.url}")
-            say(f"  {row.result}; next poll: {row.next}")
+    stdout.print(feed_table(list(page.items)))
+    more_line(len(page.items), page.total, "feeds")
+    # Every feed the admin must see, on the first page or not.
+    for row in desk.feeds(attention=True):
+        say(f"{row.name}: {row.url}")
+        say(f"  {row.result}; next poll: {row.next}")
 
 
 @app.command("check")

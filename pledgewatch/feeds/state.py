@@ -20,6 +20,12 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+def needs_attention(view: FeedView) -> bool:
+    """Whether an admin must look at this feed: it fails, is gone, has moved for good,
+    or was removed from the config."""
+    return view.result.startswith("error") or view.gone or bool(view.redirect_url) or view.removed
+
+
 def describe_feed(conf: FeedConfig | None, feed: Any, articles: int) -> FeedView:
     """One feed: ``conf`` None for a feed no longer configured, ``feed`` None for one
     never polled. State stored for another URL (the config's URL changed) is not

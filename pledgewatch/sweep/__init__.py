@@ -44,10 +44,13 @@ from pledgewatch.evidence import MatcherCache
 from pledgewatch.sweep.claims import FeedClaims, claim_report, release_report
 from pledgewatch.sweep.lock import LOCK_STALE_AFTER, SweepLockHolder, holder_id
 from pledgewatch.sweep.registry import (
+    article_counts,
     check_feed_names,
     due_feeds,
     feed_states,
+    feeds_maybe_needing_attention,
     fetch_settings,
+    stored_feed_names,
     sync_feeds,
 )
 from pledgewatch.sweep.run import Sweep
@@ -63,14 +66,17 @@ __all__ = [
     "Sweep",
     "SweepLockHolder",
     "SweepSummary",
+    "article_counts",
     "check_feed_names",
     "claim_report",
     "content_hash",
     "due_feeds",
     "feed_states",
+    "feeds_maybe_needing_attention",
     "fetch_settings",
     "holder_id",
     "release_report",
     "store_entries",
+    "stored_feed_names",
     "sync_feeds",
 ]

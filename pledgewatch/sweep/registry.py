@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -133,13 +133,66 @@ def fetch_settings(sweep: SweepConfig, *, one: bool = False) -> FetchSettings:
     )
 
 
-def feed_states(session: Session) -> list[tuple[Feed, int]]:
-    """Every feed still in the config with the number of articles it brought."""
-    counts: dict[int, int] = {
-        feed_id: count
-        for feed_id, count in session.execute(
-            select(ArticleFeed.feed_id, func.count()).group_by(ArticleFeed.feed_id)
+_STATE_COLUMNS = (
+    Feed.id,
+    Feed.name,
+    Feed.url,
+    Feed.last_polled_at,
+    Feed.last_status,
+    Feed.last_outcome,
+    Feed.consecutive_errors,
+    Feed.last_error,
+    Feed.last_warning,
+    Feed.next_poll_at,
+    Feed.redirect_url,
+    Feed.gone_at,
+    Feed.removed_at,
+)
+
+
+def feed_states(session: Session, names: Iterable[str]) -> dict[str, Any]:
+    """The stored state of the feeds named, as rows of columns by name."""
+    wanted = sorted(set(names))
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(*_STATE_COLUMNS).where(Feed.name.in_(wanted[start : start + 500]))
         )
-    }
-    feeds = session.scalars(select(Feed).order_by(Feed.removed_at.is_not(None), Feed.name))
-    return [(feed, counts.get(feed.id, 0)) for feed in feeds]
+        found.update((row.name, row) for row in rows)
+    return found
+
+
+def stored_feed_names(session: Session) -> set[str]:
+    return set(session.scalars(select(Feed.name)))
+
+
+def feeds_maybe_needing_attention(session: Session) -> set[str]:
+    """Names of the stored feeds that failed, are gone, moved or were removed: a
+    superset of the ones an admin must look at (state kept for an older URL counts
+    here, not once described)."""
+    return set(
+        session.scalars(
+            select(Feed.name).where(
+                or_(
+                    Feed.removed_at.is_not(None),
+                    Feed.gone_at.is_not(None),
+                    Feed.redirect_url.is_not(None),
+                    Feed.last_outcome.not_in(("ok", "not_modified")),
+                )
+            )
+        )
+    )
+
+
+def article_counts(session: Session, feed_ids: Iterable[int]) -> dict[int, int]:
+    """How many articles each of ``feed_ids`` brought (through the index on feed_id)."""
+    wanted = sorted(set(feed_ids))
+    counts: dict[int, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(ArticleFeed.feed_id, func.count())
+            .where(ArticleFeed.feed_id.in_(wanted[start : start + 500]))
+            .group_by(ArticleFeed.feed_id)
+        )
+        counts.update((feed_id, count) for feed_id, count in rows)
+    return counts

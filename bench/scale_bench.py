@@ -22,6 +22,13 @@ feeds    8,000 and 50,000 feeds on loopback (50 ports, answering in a process of
 add      `pledge add` (the Desk call) on a store of 200,000 articles: matched against
          the newest 5,000 at once, the rest queued, against matching every stored
          article before returning (SQLite); then the sweeps' background work.
+store    10,000 pledges with 1,000,000 articles and 200,000 evidence rows, against the
+         same pledges with 10,000 articles and 2,000 evidence rows, on SQLite and on
+         PostgreSQL: the Desk calls behind `status`, `evidence list --pledge`, the
+         pending queue's first page, `pledge show`, the weekly report, `pledge add`,
+         and a sweep of 1,000 new articles (best of 5, warm; the sweep and the add
+         once each), with the ratio large / small measured in one run. Options:
+         `store --articles N --evidence N` for a smaller try.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -427,9 +434,241 @@ def add(articles: int = 200_000) -> None:
     desk.close()
 
 
+# -- store --------------------------------------------------------------------------------------
+
+TOPICS = (
+    "clinics hospital nurses waiting lists",
+    "housing homes planning rents",
+    "tariffs exports trade deal",
+    "troops defence spending missiles",
+    "emissions coal solar carbon",
+    "schools teachers exams",
+    "migration border asylum",
+    "rail bridge motorway airport",
+    "taxes budget deficit",
+    "election ballot turnout",
+)
+PLACES = ("Ruritania", "Freedonia", "Latveria", "Genovia", "Elbonia", "Sokovia", "Wakanda")
+
+
+def fill_store(url: str, pledges: int, articles: int, evidence: int) -> None:
+    """Pledges with queries of their own, articles on ten topics in seven countries
+    from 50 feeds, evidence spread over the pledges (a quarter reviewed), verdicts
+    on one pledge in 20; by Core inserts in batches."""
+    from pledgewatch.models import Article, ArticleFeed, Evidence, Feed, Pledge, StatusChange
+
+    engine = sa.create_engine(url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Feed),
+            [
+                {"name": f"wire{f}", "url": f"https://wire{f}.example.org/rss", "created_at": now}
+                for f in range(1, 51)
+            ],
+        )
+        conn.execute(
+            sa.insert(Pledge),
+            [
+                {
+                    "text": f"The government of {PLACES[i % 7]} will {TOPICS[i % 10].split()[0]} "
+                    f"plan {i}",
+                    "actor": f"Minister {i % 700}",
+                    "made_on": date(2024, 1, 1) + timedelta(days=i % 600),
+                    "source_url": f"https://news.example.org/pledge/{i}",
+                    "query": f"{TOPICS[i % 10].split()[1]} AND {PLACES[i % 7]} AND p{i}",
+                    "query_derived": False,
+                    "status": ("not_yet_rated", "in_the_works", "stalled", "kept")[i % 4]
+                    if i % 20 == 0
+                    else "not_yet_rated",
+                    "actor_key": f"minister {i % 700}",
+                    "text_key": f"plan {i}",
+                    "dedupe_key": f"{i:064d}",
+                    "created_at": now - timedelta(days=30),
+                    "created_by": "bench",
+                    "updated_at": now - timedelta(days=30),
+                    "updated_by": "bench",
+                    "deadline": date(2025, 1, 1) + timedelta(days=i % 1500),
+                }
+                for i in range(1, pledges + 1)
+            ],
+        )
+        conn.execute(
+            sa.insert(StatusChange),
+            [
+                {
+                    "pledge_id": i,
+                    "from_status": "not_yet_rated",
+                    "to_status": ("not_yet_rated", "in_the_works", "stalled", "kept")[i % 4],
+                    "at": now - timedelta(days=i % 40),
+                    "by": "editor",
+                    "note": "reviewed the evidence",
+                }
+                for i in range(20, pledges + 1, 20)
+            ],
+        )
+    step = 20_000
+    for start in range(0, articles, step):
+        ids = range(start + 1, min(articles, start + step) + 1)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.insert(Article),
+                [
+                    {
+                        "url": f"https://news.example.org/story/{i}",
+                        "title": f"{PLACES[i % 7]}: {TOPICS[i % 10].split()[i % 3]} "
+                        f"story {i % 997}, officials say",
+                        "summary": f"Officials in {PLACES[i % 7]} said on Monday that "
+                        f"{TOPICS[i % 10]} were on the agenda of the week.",
+                        "content": f"A body of text about {TOPICS[i % 10]} in {PLACES[i % 7]}. "
+                        * 8,
+                        "published_at": now - timedelta(minutes=i // 2),
+                        "fetched_at": now - timedelta(minutes=i // 2),
+                        "updated_at": now - timedelta(minutes=i // 2),
+                        "content_hash": f"{i:064d}",
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                sa.insert(ArticleFeed),
+                [
+                    {
+                        "article_id": i,
+                        "feed_id": 1 + i % 50,
+                        "first_seen_at": now - timedelta(minutes=i // 2),
+                        "content_hash": f"{i:064d}",
+                    }
+                    for i in ids
+                ],
+            )
+    # Evidence: every article id a multiple of articles // evidence, for pledge 1 + i % pledges.
+    every = max(1, articles // evidence)
+    chosen = list(range(1, articles + 1, every))[:evidence]
+    for start in range(0, len(chosen), step):
+        with engine.begin() as conn:
+            conn.execute(
+                sa.insert(Evidence),
+                [
+                    {
+                        "pledge_id": 1 + (n % pledges),
+                        "article_id": i,
+                        "score": 0.8,
+                        "stance": ("kept", "broken", "neutral")[i % 3],
+                        "stance_reason": "reports the act done",
+                        "snippet": "Officials said the plan went ahead on Monday.",
+                        "query": "plan",
+                        "found_at": now - timedelta(minutes=i // 2),
+                        "review": "pending" if n % 4 else "confirmed",
+                    }
+                    for n, i in enumerate(chosen[start : start + step], start)
+                ],
+            )
+    # What autovacuum does on a live PostgreSQL database soon after a load like this.
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
+    engine.dispose()
+
+
+def new_articles_feed(folder: Path, items: int, pledges: int, tag: str) -> Path:
+    """One local feed of ``items`` new stories; one in ten names a pledge's words."""
+    now = datetime.now(UTC)
+    entries = "".join(
+        f"<item><title>{PLACES[j % 7]} {TOPICS[j % 10].split()[1]} news {tag} {j}"
+        + (f" p{1 + j * 7 % pledges}" if j % 10 == 0 else "")
+        + f"</title><link>https://news.example.org/new/{tag}/{j}</link>"
+        f"<description>Officials spoke about {TOPICS[j % 10]} on Tuesday.</description>"
+        f"<pubDate>{format_datetime(now - timedelta(seconds=j))}</pubDate></item>"
+        for j in range(items)
+    )
+    path = folder / f"new-{tag}.xml"
+    path.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>n</title>'
+        f"<link>https://news.example.org/</link><description>d</description>{entries}"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def store_figures(url: str, folder: Path, pledges: int) -> dict[str, float]:
+    """Seconds of each Desk call on the database at ``url``."""
+    from pledgewatch.desk import Desk
+
+    config_path = folder / "config.toml"
+    feed = new_articles_feed(folder, 1_000, pledges, folder.name)
+    config_path.write_text(
+        f'[database]\nurl = "{url}"\n[[feeds]]\nname = "new"\nurl = "{feed}"\n', encoding="utf-8"
+    )
+    config = load_config(config_path, env={})
+    desk = Desk(config, user="bench")
+    desk.database.ensure_ready()
+    figures: dict[str, float] = {}
+
+    def best(name: str, call: Any, repeat: int = 5) -> None:
+        seconds = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            call()
+            seconds.append(time.perf_counter() - start)
+        figures[name] = min(seconds)
+
+    pledge_id = pledges // 2
+    now = datetime.now(UTC)
+    best("status (the board)", desk.status_board)
+    best("evidence list --pledge", lambda: desk.evidence(pledge_id=pledge_id, limit=50))
+    best("pending queue, first page", lambda: desk.evidence(limit=50))
+    best("evidence list --review pending", lambda: desk.evidence(review="pending", limit=50))
+    best("pledge show", lambda: desk.pledge(pledge_id))
+    best("weekly report", lambda: desk.report(now - timedelta(days=7), now), repeat=2)
+    start = time.perf_counter()
+    summary = desk.sweep()
+    figures["sweep of 1,000 new articles"] = time.perf_counter() - start
+    assert summary.articles_new == 1_000, summary
+    fields = {
+        "text": f"The government of Ruritania will build clinics, plan {folder.name}",
+        "actor": "Health ministry",
+        "made_on": "2024-01-01",
+        "source_url": f"https://news.example.org/plan/{folder.name}",
+        "query": "clinics AND Ruritania",
+    }
+    best("pledge add (clinics AND Ruritania)", lambda: desk.add_pledge(fields), repeat=1)
+    desk.close()
+    return figures
+
+
+def store(argv: list[str]) -> None:
+    articles = int(argv[argv.index("--articles") + 1]) if "--articles" in argv else 1_000_000
+    evidence = int(argv[argv.index("--evidence") + 1]) if "--evidence" in argv else 200_000
+    pledges = 10_000
+    sizes = {"large": (articles, evidence), "small": (articles // 100, evidence // 100)}
+    for backend in ("sqlite", "postgresql"):
+        results: dict[str, dict[str, float]] = {}
+        for size, (n_articles, n_evidence) in sizes.items():
+            folder = Path(tempfile.mkdtemp(prefix=f"pw-store-{size}-"))
+            url = f"sqlite:///{folder / 'pledgewatch.db'}" if backend == "sqlite" else pg_schema()
+            Database(url).migrate()
+            start = time.perf_counter()
+            fill_store(url, pledges, n_articles, n_evidence)
+            print(
+                f"store, {backend}, {size}: {pledges:,} pledges, {n_articles:,} articles, "
+                f"{n_evidence:,} evidence, filled in {time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
+            results[size] = store_figures(url, folder, pledges)
+            if backend == "postgresql":
+                drop_schema(url)
+        for name, large in results["large"].items():
+            small = results["small"][name]
+            print(f"  {name:<36} {large:7.3f} s  small {small:7.3f} s  {large / small:5.2f}x")
+
+
 def main() -> None:
     chosen = set(sys.argv[1:]) or {"workers", "matcher", "match", "feeds", "add"}
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
+    if "store" in chosen:
+        store(sys.argv[1:])
     if "workers" in chosen:
         workers()
     if "matcher" in chosen:

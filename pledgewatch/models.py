@@ -359,6 +359,9 @@ class Evidence(Base):
             "review IN ({})".format(", ".join(f"'{r}'" for r in REVIEW_VALUES)), name="review"
         ),
         Index("ix_evidence_review_found", "review", "found_at"),
+        Index("ix_evidence_review_published", "review", "published_at", "id"),
+        Index("ix_evidence_published", "published_at", "id"),
+        Index("ix_evidence_pledge_published", "pledge_id", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -376,6 +379,9 @@ class Evidence(Base):
     # The query that matched (the pledge's own or the derived one), as it was then.
     query: Mapped[str] = mapped_column(Text)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The article's publication time (which never changes once stored), kept here so
+    # that lists ordered newest first, pending first, are read off an index.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review: Mapped[str] = mapped_column(String(10), default=Review.PENDING.value)
     reviewed_by: Mapped[str | None] = mapped_column(String(100))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

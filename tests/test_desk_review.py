@@ -99,6 +99,35 @@ def test_the_pending_queue_comes_first_and_never_reads_bodies(library: Desk) -> 
     assert caught.value.field == "review"
 
 
+def test_every_page_of_the_queue_is_a_slice_of_one_order(library: Desk) -> None:
+    # Pending first, then the newest article first, whichever way the items came
+    # (a sweep, a rematch, by hand), at every offset and page size.
+    from sqlalchemy import select
+
+    from pledgewatch.models import Article, Evidence
+
+    library.add_evidence(1, "https://apnews.com/article/by-hand", title="China ships parts")
+    items = library.evidence().items
+    library.review_evidence([items[1].id, items[-1].id], "rejected")
+    library.review_evidence([items[2].id], "confirmed")
+    whole = library.evidence().items
+    assert len(whole) == library.evidence().total >= 6
+    key = [(item.review != "pending", -item.article.published_at.timestamp()) for item in whole]
+    assert key == sorted(key)
+    for size in (1, 2, 3, 5):
+        for offset in range(len(whole) + 2):
+            page = library.evidence(limit=size, offset=offset)
+            assert [i.id for i in page] == [i.id for i in whole[offset : offset + size]]
+            assert page.total == len(whole)
+    with library.database.session(write=False) as session:
+        pairs = session.execute(
+            select(Evidence.published_at, Article.published_at).join(
+                Article, Article.id == Evidence.article_id
+            )
+        ).all()
+    assert pairs and all(mine == theirs for mine, theirs in pairs)
+
+
 def test_evidence_found_outside_the_feeds_is_pending(library: Desk) -> None:
     item = library.add_evidence(
         1, "https://apnews.com/article/example-1", title="China ships parts", note="tip"

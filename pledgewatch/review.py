@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from pledgewatch.characters import first_unsafe
@@ -292,32 +292,50 @@ def status_board(
     Evidence counts: ``pending`` awaits review; ``kept``, ``broken`` and ``neutral``
     count confirmed evidence by the stance the editor settled on.
     """
+
+    # One pass over the evidence for every pledge's counts and latest find, and the
+    # pledges' columns without objects: 10,000 pledges and 200,000 evidence rows.
+    def confirmed(stance: str) -> Any:
+        return func.sum(
+            case(
+                (and_(Evidence.review == Review.CONFIRMED.value, Evidence.stance == stance), 1),
+                else_=0,
+            )
+        )
+
     counts: dict[int, dict[str, int]] = {}
-    for pledge_id, review, stance, n in session.execute(
-        select(Evidence.pledge_id, Evidence.review, Evidence.stance, func.count()).group_by(
-            Evidence.pledge_id, Evidence.review, Evidence.stance
-        )
+    latest: dict[int, datetime] = {}
+    for pledge_id, pending, kept, broken, neutral, last in session.execute(
+        select(
+            Evidence.pledge_id,
+            func.sum(case((Evidence.review == Review.PENDING.value, 1), else_=0)),
+            confirmed("kept"),
+            confirmed("broken"),
+            confirmed("neutral"),
+            func.max(Evidence.found_at),
+        ).group_by(Evidence.pledge_id)
     ):
-        bucket = counts.setdefault(pledge_id, {"pending": 0, "kept": 0, "broken": 0, "neutral": 0})
-        if review == Review.PENDING.value:
-            bucket["pending"] += n
-        elif review == Review.CONFIRMED.value:
-            bucket[stance] += n
-    latest = {
-        pledge_id: when
-        for pledge_id, when in session.execute(
-            select(Evidence.pledge_id, func.max(Evidence.found_at)).group_by(Evidence.pledge_id)
-        )
-    }
+        counts[pledge_id] = {
+            "pending": int(pending or 0),
+            "kept": int(kept or 0),
+            "broken": int(broken or 0),
+            "neutral": int(neutral or 0),
+        }
+        if last is not None:
+            latest[pledge_id] = last
     rows = []
-    for pledge in session.scalars(select(Pledge).where(Pledge.archived_at.is_(None))):
+    pledges = session.execute(
+        select(
+            Pledge.id, Pledge.actor, Pledge.text, Pledge.status, Pledge.deadline, Pledge.created_at
+        ).where(Pledge.archived_at.is_(None))
+    )
+    for pledge in pledges:
         evidence = counts.get(pledge.id, {"pending": 0, "kept": 0, "broken": 0, "neutral": 0})
         last = latest.get(pledge.id)
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=UTC)  # func.max bypasses the column type on SQLite
-        facts = PledgeFacts(
-            pledge.status, pledge.deadline, pledge.created_at, evidence["pending"], last
-        )
+        created = pledge.created_at
+        facts = PledgeFacts(pledge.status, pledge.deadline, created, evidence["pending"], last)
         rows.append(
             BoardRow(
                 id=pledge.id,

@@ -7,12 +7,15 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, date, datetime
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import html5lib  # type: ignore[import-untyped]
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from pledgewatch.config import config_from_dict
@@ -651,3 +654,51 @@ def test_status_badges_read_at_wcag_aa_and_dates_do_not_break() -> None:
     for status in STATUS_COLOURS:
         badge = f"background:{STATUS_COLOURS[status]};color:{STATUS_TEXT[status]}"
         assert badge in html or status not in html
+
+
+_STATUSES = ["not_yet_rated", "in_the_works", "stalled", "kept", "broken"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 4), st.integers(0, 30), st.sampled_from(_STATUSES)),
+        max_size=25,
+    ),
+    st.lists(st.integers(0, 30), min_size=4, max_size=4),
+    st.integers(0, 30),
+)
+def test_each_status_change_counts_from_the_status_each_pledge_had_then(
+    history: list[tuple[int, int, str]], created: list[int], since_day: int
+) -> None:
+    # The counts' "change" is now minus then, "then" being each pledge's last status
+    # change at or before the period's start (none: not yet rated; not logged yet:
+    # not counted), worked out here the slow way.
+    from pledgewatch.report.data import ChangeRecord, PledgeRecord, ReportInput, build_report
+
+    def day(n: int) -> datetime:
+        return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=n)
+
+    changes = [
+        ChangeRecord(pid, None, status, day(at), "ed", "n", None, ()) for pid, at, status in history
+    ]
+    pledges = []
+    for pid in range(1, 5):
+        mine = [c for c in changes if c.pledge_id == pid]
+        pledges.append(
+            PledgeRecord(
+                pid, "A", "t", mine[-1].to_status if mine else "not_yet_rated", date(2026, 1, 1),
+                None, day(created[pid - 1]), "https://x.example/", (), {}, None,
+            )
+        )  # fmt: skip
+    since = day(since_day)
+    then: Counter[str] = Counter()
+    for pledge in pledges:
+        if pledge.created_at > since:
+            continue
+        before = [c for c in sorted(changes, key=lambda c: c.at) if c.pledge_id == pledge.id]
+        before = [c for c in before if c.at <= since]
+        then[before[-1].to_status if before else "not_yet_rated"] += 1
+    now = Counter(p.status for p in pledges)
+    report = build_report(ReportInput(since, day(31), pledges, changes, [], [], 0, 0, 0))
+    for row in report["counts"]:
+        assert row["change"] == now[row["status"]] - then[row["status"]]

@@ -58,7 +58,18 @@ def collect(
             evidence=dict(board[p.id].evidence),
             last_evidence_at=board[p.id].last_evidence_at,
         )
-        for p in session.scalars(select(Pledge).order_by(Pledge.id))
+        for p in session.execute(
+            select(
+                Pledge.id,
+                Pledge.actor,
+                Pledge.text,
+                Pledge.status,
+                Pledge.made_on,
+                Pledge.deadline,
+                Pledge.created_at,
+                Pledge.source_url,
+            ).order_by(Pledge.id)
+        )
     ]
     changes_rows = list(session.scalars(select(StatusChange).order_by(StatusChange.id)))
     cited = cited_evidence(session, [c.id for c in changes_rows if since < c.at <= until])
@@ -88,13 +99,14 @@ def collect(
         )
         for c in changes_rows
     ]
+    # Columns, not objects: an evidence object loads its article's whole body.
     evidence = [
         EvidenceRecord(
             id=e.id,
             pledge_id=e.pledge_id,
-            title=e.article.title,
-            url=e.article.url,
-            published_at=e.article.published_at,
+            title=e.title,
+            url=e.url,
+            published_at=e.published_at,
             found_at=e.found_at,
             stance=e.stance,
             stance_reason=e.stance_reason,
@@ -102,8 +114,22 @@ def collect(
             review=e.review,
             score=e.score,
         )
-        for e in session.scalars(
-            select(Evidence).where(Evidence.found_at > since, Evidence.found_at <= until)
+        for e in session.execute(
+            select(
+                Evidence.id,
+                Evidence.pledge_id,
+                Article.title,
+                Article.url,
+                Article.published_at,
+                Evidence.found_at,
+                Evidence.stance,
+                Evidence.stance_reason,
+                Evidence.snippet,
+                Evidence.review,
+                Evidence.score,
+            )
+            .join(Article, Article.id == Evidence.article_id)
+            .where(Evidence.found_at > since, Evidence.found_at <= until)
         )
     ]
     counts = {

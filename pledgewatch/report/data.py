@@ -5,7 +5,8 @@ May import: pledgewatch.models (for the status vocabulary) only.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -113,12 +114,19 @@ def period_title(since: datetime, until: datetime) -> str:
     return f"Pledge tracker: {name}"
 
 
-def _status_at(pledge: PledgeRecord, changes: list[ChangeRecord], moment: datetime) -> str | None:
-    """A pledge's status at ``moment`` from its history; None if not logged yet."""
+def _status_at(
+    pledge: PledgeRecord, history: Sequence[ChangeRecord], moment: datetime
+) -> str | None:
+    """A pledge's status at ``moment`` from its own changes in time order; None if it
+    was not logged yet."""
     if pledge.created_at > moment:
         return None
-    before = [c for c in changes if c.pledge_id == pledge.id and c.at <= moment]
-    return before[-1].to_status if before else "not_yet_rated"
+    status = "not_yet_rated"
+    for change in history:
+        if change.at > moment:
+            break
+        status = change.to_status
+    return status
 
 
 def build_report(data: ReportInput) -> dict[str, Any]:
@@ -127,8 +135,15 @@ def build_report(data: ReportInput) -> dict[str, Any]:
     pledges = sorted(data.pledges, key=lambda p: p.id)
     by_id = {p.id: p for p in pledges}
     now_counts = Counter(p.status for p in pledges)
+    # Each pledge's history once, so the status at the period's start is one pass
+    # over the changes, not one per pledge.
+    histories: dict[int, list[ChangeRecord]] = defaultdict(list)
+    for change in changes:
+        histories[change.pledge_id].append(change)
     then_counts = Counter(
-        s for s in (_status_at(p, changes, data.since) for p in pledges) if s is not None
+        s
+        for s in (_status_at(p, histories.get(p.id, ()), data.since) for p in pledges)
+        if s is not None
     )
     counts = [
         {

@@ -567,7 +567,7 @@ def fill_store(url: str, pledges: int, articles: int, evidence: int) -> None:
     # What autovacuum does on a live PostgreSQL database soon after a load like this.
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("ANALYZE"))
+            conn.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
 
 

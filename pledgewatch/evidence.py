@@ -444,10 +444,7 @@ def _rematch_newest(
     progress: Progress | None,
 ) -> int:
     """Match the newest ``limit`` candidate articles now; queue the rest."""
-    query = select(Article.id).order_by(Article.id.desc()).limit(limit)
-    if since is not None:
-        query = query.where(Article.published_at >= since)
-    newest = list(session.scalars(query))
+    newest = _newest_ids(session, since, limit)
     found = done = 0
     for start in range(0, len(newest), CHUNK):
         ids = newest[start : start + CHUNK]
@@ -633,6 +630,30 @@ def _rematcher(session: Session, chosen: Sequence[int]) -> tuple[PledgeMatcher, 
     if not matcher.targets:
         return matcher, None
     return matcher, min(t.since for t in matcher.targets.values())
+
+
+def _newest_ids(session: Session, since: datetime | None, limit: int) -> list[int]:
+    """The ids of the newest ``limit`` articles published since ``since``, newest
+    first. Read backwards along the primary key, a page at a time: asked in one
+    statement, SQLite takes the index on the publication time for the filter and
+    then sorts every article since (a million of them) by id to keep the first few."""
+    ids: list[int] = []
+    below: int | None = None
+    for _ in range(20):
+        page = select(Article.id, Article.published_at).order_by(Article.id.desc()).limit(limit)
+        if below is not None:
+            page = page.where(Article.id < below)
+        rows = session.execute(page).all()
+        ids += [article_id for article_id, at in rows if since is None or at >= since]
+        if len(ids) >= limit or len(rows) < limit:
+            return ids[:limit]
+        below = rows[-1][0]
+    # Mostly older articles among the newest ids (a store filled from an archive):
+    # let the database find them.
+    query = select(Article.id).order_by(Article.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(Article.published_at >= since)
+    return list(session.scalars(query))
 
 
 def _articles_since(session: Session, since: datetime | None) -> int:

@@ -362,6 +362,7 @@ class Evidence(Base):
         Index("ix_evidence_review_published", "review", "published_at", "id"),
         Index("ix_evidence_published", "published_at", "id"),
         Index("ix_evidence_pledge_published", "pledge_id", "published_at", "id"),
+        Index("ix_evidence_board", "pledge_id", "review", "stance", "found_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

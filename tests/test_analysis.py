@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+import string
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pledgewatch.matching import analysis
 from pledgewatch.matching.analysis import Document, analyse, fold, phrase_variants
@@ -246,3 +249,13 @@ def test_quick_phrase_and_prefix_tests_agree_with_positions() -> None:
             assert field.has_phrase(seq) == bool(field.phrase_starts(seq)), (text, seq)
             prefix = rng.choice(terms)[: rng.randint(1, 4)] or "x"
             assert field.has_prefix(prefix) == bool(field.prefixed(prefix)), (text, prefix)
+
+
+@given(st.text(st.sampled_from(string.ascii_letters + string.digits), min_size=1, max_size=30))
+def test_a_plain_ascii_chunk_is_the_one_word_the_token_pattern_finds(chunk: str) -> None:
+    # What lets _Scan take such a chunk as one word without the pattern, on the
+    # query side (units) as on the article side.
+    assert analysis._TOKEN.findall(chunk) == [("", chunk, "", "")]
+    scan = analysis._Scan(f"x {chunk}, y", units=True)
+    assert scan.terms == ["x", chunk.lower(), "y"]
+    assert scan.units == [(("x",),), ((chunk.lower(),),), (("y",),)]

@@ -377,3 +377,33 @@ def test_a_pledge_on_a_large_store_is_matched_on_the_newest_at_once_and_the_rest
     assert swept.evidence_new >= 0
     assert library.rematch(pledge_id) == 0, "the background missed evidence"
     assert len(library.evidence(pledge_id=pledge_id)) > at_once
+
+
+def test_the_newest_articles_since_a_date_are_the_same_read_along_the_key_or_asked_for(
+    library: Desk,
+) -> None:
+    # _newest_ids reads pages backwards along the primary key and falls back to
+    # one filtered query; both must give what the plain query gives, whatever the
+    # dates of the newest ids.
+    from sqlalchemy import select, update
+
+    from pledgewatch import evidence as evidence_store
+    from pledgewatch.models import Article
+
+    with library.database.session() as session:
+        ids = list(session.scalars(select(Article.id).order_by(Article.id)))
+        assert len(ids) >= 6
+        # The newest ids carry old dates, as articles from an archive would.
+        session.execute(
+            update(Article)
+            .where(Article.id.in_(ids[-3:]))
+            .values(published_at=datetime(2001, 1, 1, tzinfo=UTC))
+        )
+        for since in (None, datetime(2000, 1, 1, tzinfo=UTC), datetime(2002, 1, 1, tzinfo=UTC)):
+            for limit in (1, 2, 3, 5, len(ids) + 1):
+                query = select(Article.id).order_by(Article.id.desc()).limit(limit)
+                if since is not None:
+                    query = query.where(Article.published_at >= since)
+                expected = list(session.scalars(query))
+                assert evidence_store._newest_ids(session, since, limit) == expected
+        session.rollback()

@@ -193,10 +193,14 @@ class _Scan:
         append = self.terms.append
         plain = self.units is None
         for chunk in text.split():
-            if plain and chunk.isascii():
-                if chunk.isalnum():
+            if chunk.isascii() and chunk.isalnum():
+                # _TOKEN finds one word in such a chunk, the chunk itself (a test checks it).
+                if plain:
                     append(chunk.lower())
-                    continue
+                else:
+                    self._word(chunk)
+                continue
+            if plain and chunk.isascii():
                 word, last = chunk[:-1], chunk[-1]
                 if word.isalnum() and last in _PLAIN_ENDS:
                     append(word.lower())

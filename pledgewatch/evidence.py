@@ -25,8 +25,10 @@ pledgewatch.pledges.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -217,6 +219,21 @@ def _row(target: _Target, article_id: int, finding: Any, now: datetime) -> dict[
     }
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile. Loading 10,000 pledges and parsing their
+    queries makes hundreds of thousands of objects that all live on; the collector
+    would walk them again and again as they pile up (a third of the load) and find
+    nothing to free."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 class PledgeMatcher:
     """Every pledge's effective query in one presearcher, which learns how
     common terms are from ``sample``, articles typical of the feeds.
@@ -247,6 +264,11 @@ class PledgeMatcher:
     @classmethod
     def load(cls, session: Session) -> PledgeMatcher:
         """Every pledge, with the newest stored articles as the sample."""
+        with _collector_paused():
+            return cls._load(session)
+
+    @classmethod
+    def _load(cls, session: Session) -> PledgeMatcher:
         version = pledge_version(session)
         pledges = list(
             session.scalars(
@@ -268,6 +290,10 @@ class PledgeMatcher:
 
     def refresh(self, pledges: Iterable[Pledge], version: PledgeVersion) -> None:
         """Add or replace these pledges' queries; the matcher is then at ``version``."""
+        with _collector_paused():
+            self._refresh(pledges, version)
+
+    def _refresh(self, pledges: Iterable[Pledge], version: PledgeVersion) -> None:
         for pledge in pledges:
             if pledge.id in self.targets:
                 del self.targets[pledge.id]

@@ -18,7 +18,8 @@ match    A sweep of the same 3,000 new articles with 100 and with 5,000 pledges,
          and once with pledges about nothing in them (SQLite).
 feeds    8,000 and 50,000 feeds on loopback (50 ports, answering in a process of their
          own): the first sweep, an all-304 re-poll (`sweep --all` with every ETag
-         stored) per feed, and `pledgewatch feed list` from a shell (SQLite).
+         stored) per feed, and `pledgewatch feed list` from a shell (SQLite;
+         `feeds-pg` for the same on PostgreSQL).
 add      `pledge add` (the Desk call) on a store of 200,000 articles: matched against
          the newest 5,000 at once, the rest queued, against matching every stored
          article before returning (SQLite); then the sweeps' background work.
@@ -345,13 +346,13 @@ class NotModifiedServer:
         asyncio.run(main())
 
 
-def feeds(counts: tuple[int, ...] = (8_000, 50_000)) -> None:
-    print("feeds: loopback feeds on 50 ports, concurrency 64, per_host 8, SQLite")
+def feeds(counts: tuple[int, ...] = (8_000, 50_000), backend: str = "sqlite") -> None:
+    print(f"feeds: loopback feeds on 50 ports, concurrency 64, per_host 8, {backend}")
     per_feed: dict[int, float] = {}
     with NotModifiedServer(50) as server:
         for n in counts:
             folder = Path(tempfile.mkdtemp(prefix="pw-feeds-"))
-            url = f"sqlite:///{folder / 'pledgewatch.db'}"
+            url = f"sqlite:///{folder / 'pledgewatch.db'}" if backend == "sqlite" else pg_schema()
             config = folder / "config.toml"
             config.write_text(
                 f'[database]\nurl = "{url}"\n[sweep]\nconcurrency = 64\nper_host = 8\n'
@@ -383,6 +384,9 @@ def feeds(counts: tuple[int, ...] = (8_000, 50_000)) -> None:
             )
             listed = time.perf_counter() - start
             per_feed[n] = again_seconds / n
+            if backend != "sqlite":
+                database.dispose()
+                drop_schema(url)
             print(
                 f"  {n:>6,} feeds: config {load_seconds:5.2f} s, "
                 f"first sweep {first_seconds:6.1f} s, "
@@ -643,6 +647,15 @@ def store(argv: list[str]) -> None:
     evidence = int(argv[argv.index("--evidence") + 1]) if "--evidence" in argv else 200_000
     pledges = 10_000
     sizes = {"large": (articles, evidence), "small": (articles // 100, evidence // 100)}
+    # What a process loads once, the first time it suggests a stance: paid by the
+    # first `pledge add` that finds evidence, whatever the store; measured on its own.
+    from pledgewatch.matching.reading import lemma
+    from pledgewatch.matching.stance import lexicon
+
+    start = time.perf_counter()
+    lexicon()
+    lemma("build")
+    print(f"store: the stance lexicon and lemmas, once a process: {time.perf_counter() - start:.2f} s")
     for backend in ("sqlite", "postgresql"):
         results: dict[str, dict[str, float]] = {}
         for size, (n_articles, n_evidence) in sizes.items():
@@ -677,6 +690,8 @@ def main() -> None:
         match()
     if "feeds" in chosen:
         feeds()
+    if "feeds-pg" in chosen:
+        feeds(backend="postgresql")
     if "add" in chosen:
         add()
 

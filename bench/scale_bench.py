@@ -655,7 +655,8 @@ def store(argv: list[str]) -> None:
     start = time.perf_counter()
     lexicon()
     lemma("build")
-    print(f"store: the stance lexicon and lemmas, once a process: {time.perf_counter() - start:.2f} s")
+    once = time.perf_counter() - start
+    print(f"store: the stance lexicon and lemmas, once a process: {once:.2f} s")
     for backend in ("sqlite", "postgresql"):
         results: dict[str, dict[str, float]] = {}
         for size, (n_articles, n_evidence) in sizes.items():

@@ -376,11 +376,14 @@ class Sweep:
                 more = True
                 in_flight = 0
                 # Twice the fetcher's slots in hand: a slot that frees starts the
-                # next feed at once, while more are claimed and parsed.
+                # next feed at once, while more are claimed and parsed. More are
+                # taken once half the hand is free, not one as each feed ends: on
+                # PostgreSQL every take is a claim, a transaction of its own.
                 in_hand = 2 * settings.concurrency
+                refill = in_hand - settings.concurrency
                 while True:
                     room = in_hand - in_flight
-                    if more and room > 0 and not self._halt.is_set():
+                    if more and room >= refill and not self._halt.is_set():
                         taken = await asyncio.to_thread(source.take, room)
                         more = len(taken) >= room and not source.exhausted
                         for request in taken:

@@ -21,7 +21,7 @@ import math
 import os
 import re
 import reprlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, KeysView, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import cached_property
@@ -184,6 +184,10 @@ class Config:
     def feed(self, name: str) -> FeedConfig | None:
         """The feed of that name, looked up in a dict (a config may hold 50,000)."""
         return self._feeds_by_name.get(name)
+
+    def feed_names(self) -> KeysView[str]:
+        """The configured feeds' names, a set-like view (no copy of 50,000 names)."""
+        return self._feeds_by_name.keys()
 
     @cached_property
     def _feeds_by_name(self) -> dict[str, FeedConfig]:

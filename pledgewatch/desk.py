@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -143,6 +143,36 @@ def open_desk(
     desk = Desk(config, user=user, clock=clock, database=database)
     desk.database.ensure_ready()
     return desk
+
+
+class _FeedEntries(Sequence[tuple[FeedConfig | None, str]]):
+    """The configured feeds, then the stored ones no longer configured, as one
+    sequence read by index (a page), without a copy of the config's list."""
+
+    def __init__(self, configured: Sequence[FeedConfig], unconfigured: Sequence[str]) -> None:
+        self.configured = configured
+        self.unconfigured = unconfigured
+
+    def __len__(self) -> int:
+        return len(self.configured) + len(self.unconfigured)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[FeedConfig | None, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[FeedConfig | None, str]]: ...
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[FeedConfig | None, str] | Sequence[tuple[FeedConfig | None, str]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index < len(self.configured):
+            conf = self.configured[index]
+            return conf, conf.name
+        return None, self.unconfigured[index - len(self.configured)]
 
 
 class Desk:
@@ -582,24 +612,29 @@ class Desk:
         )
 
         check_page(limit, offset)
+        configured = self.config.feeds
         with self.database.session(write=False) as session:
             stored = stored_feed_names(session)
-            unconfigured = sorted(name for name in stored if self.config.feed(name) is None)
-            entries: list[tuple[FeedConfig | None, str]] = [
-                (conf, conf.name) for conf in self.config.feeds
-            ]
-            entries += [(None, name) for name in unconfigured]
+            unconfigured = sorted(stored.difference(self.config.feed_names()))
+            entries: Sequence[tuple[FeedConfig | None, str]]
             if attention:
                 flagged = feeds_maybe_needing_attention(session) | set(unconfigured)
-                entries = [(conf, name) for conf, name in entries if name in flagged]
                 states = feed_states(session, flagged)
+                # A scan of the config with a set lookup: the flagged are few.
+                candidates: list[tuple[FeedConfig | None, str]] = [
+                    (conf, conf.name) for conf in configured if conf.name in flagged
+                ]
+                candidates += [(None, name) for name in unconfigured]
                 entries = [
                     (conf, name)
-                    for conf, name in entries
+                    for conf, name in candidates
                     if needs_attention(describe_feed(conf, states[name], 0))
                 ]
-            end = None if limit is None else offset + limit
-            window = entries[offset:end]
+            else:
+                # The page alone is built: 50,000 configured feeds are never copied.
+                entries = _FeedEntries(configured, unconfigured)
+            end = len(entries) if limit is None else min(len(entries), offset + limit)
+            window = [entries[i] for i in range(offset, end)]
             states = feed_states(session, [name for _, name in window if name in stored])
             counts = article_counts(session, [row.id for row in states.values()])
             rows = tuple(

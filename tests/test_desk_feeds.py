@@ -46,3 +46,45 @@ def test_a_sweep_returns_its_summary_and_the_next_finds_nothing_due(library: Des
     assert forced.to_json()["feeds_polled"] == 1
     with pytest.raises(Exception, match="no feed named"):
         library.sweep(names=["nope"])
+
+
+def test_every_page_of_the_feeds_is_a_slice_of_the_whole_listing(
+    tmp_path: Path, database_url: str
+) -> None:
+    from pledgewatch.config import load_config
+
+    def config(names: list[str]) -> Path:
+        path = tmp_path / "config.toml"
+        path.write_text(
+            f'[database]\nurl = "{database_url}"\n'
+            + "".join(f'[[feeds]]\nname = "{n}"\nurl = "{EXAMPLES / "feed.xml"}"\n' for n in names),
+            encoding="utf-8",
+        )
+        return path
+
+    # Seven feeds stored by a sweep; the config then drops three and adds two, so
+    # the listing is five configured feeds, then three stored ones no longer configured.
+    first = config([f"f{i}" for i in range(7)])
+    setup = Desk(load_config(str(first)), user="setup")
+    setup.init()
+    setup.sweep()
+    setup.close()
+    desk = Desk(load_config(str(config(["f6", "f1", "f3", "new-b", "new-a"]))), user="ana")
+    try:
+        whole = desk.feeds()
+        names = [row.name for row in whole]
+        assert names == ["f6", "f1", "f3", "new-b", "new-a", "f0", "f2", "f4", "f5"]
+        assert whole.total == len(names)
+        for limit in range(0, 11):
+            for offset in range(0, 12):
+                page = desk.feeds(limit=limit, offset=offset)
+                assert [row.name for row in page] == names[offset : offset + limit]
+                assert page.total == len(names) and page.offset == offset
+        flagged = desk.feeds(attention=True)
+        assert [row.name for row in flagged] == ["f0", "f2", "f4", "f5"]
+        assert [row.name for row in desk.feeds(attention=True, limit=2, offset=1)] == [
+            "f2",
+            "f4",
+        ]
+    finally:
+        desk.close()

@@ -312,21 +312,29 @@ def test_three_watch_workers_poll_every_due_feed_once_per_interval(
     config = configure(tmp_path, pg_schema, loopback, n, feed_interval="3s", interval="1s")
     database = Database(pg_schema)
     ready(database, config)
+
+    def polls() -> dict[str, list[float]]:
+        by_feed: dict[str, list[float]] = {}
+        for path, at in loopback.requests():
+            by_feed.setdefault(path, []).append(at)
+        return by_feed
+
+    # Until every feed has come due again and been polled a second time: how long
+    # three processes take to start on a busy machine is not what is tested.
     watchers = [watch(config, tmp_path / f"watch{i}.log") for i in range(3)]
     try:
-        time.sleep(11)
+        wait_until(
+            lambda: len(found := polls()) == n and all(len(t) >= 3 for t in found.values()),
+            "every feed was polled three times",
+            timeout=90,
+        )
     finally:
         codes = stop_all(watchers)
     logs = [(tmp_path / f"watch{i}.log").read_text(encoding="utf-8") for i in range(3)]
     assert codes == [0, 0, 0], logs
 
-    by_feed: dict[str, list[float]] = {}
-    for path, at in loopback.requests():
-        by_feed.setdefault(path, []).append(at)
-    assert len(by_feed) == n
-    for path, times in by_feed.items():
+    for path, times in polls().items():
         gaps = [b - a for a, b in pairwise(times)]
-        assert len(times) >= 2, (path, times)
         assert all(gap >= 3.0 for gap in gaps), f"{path} was polled twice within 3s: {gaps}"
     with database.session(write=False) as session:
         workers = session.scalars(select(SweepRun.worker).where(SweepRun.feeds_polled > 0)).all()

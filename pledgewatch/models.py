@@ -217,7 +217,8 @@ class Feed(Base):
     etag: Mapped[str | None] = mapped_column(String(1000))
     last_modified: Mapped[str | None] = mapped_column(String(200))
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # Indexed with the id (below): workers claim feeds in that order.
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A publisher's Retry-After: not polled before it, even by `sweep --all`.
     retry_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_status: Mapped[int | None] = mapped_column(Integer)
@@ -234,6 +235,8 @@ class Feed(Base):
     # On PostgreSQL, the worker polling the feed now, until its lease runs out.
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_feeds_next_poll", "next_poll_at", "id"),)
 
 
 class Article(Base):

@@ -373,3 +373,50 @@ def test_a_worker_whose_claim_was_taken_stores_nothing_for_that_feed(
     assert f0.last_polled_at is None and f0.claimed_by == "elsewhere:1:x:y"
     assert "https://news.example.org/a-own-0" not in urls
     assert "https://news.example.org/a-own-1" in urls
+
+
+def test_claims_take_feeds_never_polled_then_the_longest_due_and_never_one_held(
+    pg_schema: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from pledgewatch.sweep import FeedClaims
+
+    database = Database(pg_schema)
+    database.migrate()
+    now = datetime.now(UTC)
+    # Due times shuffled against the ids, ties broken by id; two never polled; two not due.
+    due = {1: None, 2: 30, 3: 10, 4: None, 5: 20, 6: 10, 7: -5, 8: -60, 9: 40}
+    with database.session() as session:
+        session.execute(
+            insert(Feed),
+            [
+                {
+                    "id": i,
+                    "name": f"f{i}",
+                    "url": f"http://127.0.0.1/f{i}.xml",
+                    "enabled": True,
+                    "consecutive_errors": 0,
+                    "created_at": now,
+                    "next_poll_at": None if ago is None else now - timedelta(minutes=ago),
+                }
+                for i, ago in due.items()
+            ],
+        )
+    since = now + timedelta(seconds=1)
+    first, second = (FeedClaims(database, timedelta(minutes=5)) for _ in range(2))
+    # A claim that spans the never-polled feeds and the due ones.
+    assert [f.id for f in first.claim(3, since=since)] == [1, 4, 9]
+    # Another worker never gets a feed the first one holds.
+    assert [f.id for f in second.claim(2, since=since)] == [2, 5]
+    assert [f.id for f in first.claim(10, since=since)] == [3, 6]
+    assert second.claim(10, since=since) == []
+    with database.session(write=False) as session:
+        held = {row.id: row.claimed_by for row in session.execute(select(Feed.id, Feed.claimed_by))}
+    assert held == {
+        1: first.holder, 4: first.holder, 9: first.holder, 3: first.holder, 6: first.holder,
+        2: second.holder, 5: second.holder, 7: None, 8: None,
+    }  # fmt: skip
+    database.dispose()

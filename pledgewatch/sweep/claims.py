@@ -132,13 +132,19 @@ class FeedClaims(Beats):
             )
             if skip:
                 query = query.where(Feed.id.not_in(list(skip)))
-            feeds = list(
-                session.scalars(
-                    query.order_by(Feed.next_poll_at.asc().nulls_first(), Feed.id)
-                    .limit(limit)
+            # Feeds never polled first, then the longest due; each part read off the
+            # index on (next_poll_at, id). One ORDER BY ... NULLS FIRST would not match
+            # PostgreSQL's index (nulls last) and sorted every candidate feed per claim.
+            feeds: list[Feed] = []
+            for part in (Feed.next_poll_at.is_(None), Feed.next_poll_at.is_not(None)):
+                if len(feeds) >= limit:
+                    break
+                feeds += session.scalars(
+                    query.where(part)
+                    .order_by(Feed.next_poll_at, Feed.id)
+                    .limit(limit - len(feeds))
                     .with_for_update(skip_locked=True)
                 )
-            )
             for feed in feeds:
                 feed.claimed_by = self.holder
                 feed.lease_until = now + self.lease

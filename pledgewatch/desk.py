@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, overload
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from pledgewatch import evidence as evidence_store
@@ -144,6 +144,17 @@ def open_desk(
     desk.database.ensure_ready()
     return desk
 
+
+
+# A listing of evidence counts its rows up to here; past it, "more than 10,000".
+COUNT_CAP = 10_000
+
+
+def capped_count(session: Session, query: Select[Any], cap: int) -> int:
+    """How many rows ``query`` gives, counted up to ``cap + 1``: the count costs the
+    same however many more there are."""
+    limited = query.limit(cap + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(limited)) or 0)
 
 class _FeedEntries(Sequence[tuple[FeedConfig | None, str]]):
     """The configured feeds, then the stored ones no longer configured, as one
@@ -745,7 +756,8 @@ class Desk:
                 )
                 return int(found or 0)
 
-            total = count()
+            # "N in all" counts up to COUNT_CAP rows: beyond, "more than N".
+            total = capped_count(session, select(Evidence.id).where(*where), COUNT_CAP)
             columns = (
                 select(
                     Evidence.id,
@@ -776,16 +788,16 @@ class Desk:
             if pending_first and review is None:
                 # Pending items first: two reads, each a walk of the index on
                 # (review, published_at), rather than one sort of every row.
-                pending = count(Evidence.review == "pending")
-                rows = []
-                if offset < pending:
-                    rows = list(
-                        session.execute(
-                            columns.where(Evidence.review == "pending").offset(offset).limit(limit)
-                        )
+                rows = list(
+                    session.execute(
+                        columns.where(Evidence.review == "pending").offset(offset).limit(limit)
                     )
+                )
                 wanted = None if limit is None else limit - len(rows)
-                if (wanted is None or wanted > 0) and total > pending:
+                if wanted is None or wanted > 0:
+                    # The pending ran out on this page: they are the offset and the rows
+                    # read, unless none was read (a page past them), which counts them.
+                    pending = offset + len(rows) if rows else count(Evidence.review == "pending")
                     rows += session.execute(
                         columns.where(Evidence.review != "pending")
                         .offset(max(0, offset - pending))
@@ -816,7 +828,7 @@ class Desk:
                 )
                 for row in rows
             )
-            return Page(items, int(total or 0), offset)
+            return Page(items, min(total, COUNT_CAP), offset, exact=total <= COUNT_CAP)
 
     def matched_words(self, items: Iterable[EvidenceView]) -> dict[int, tuple[str, ...]]:
         """For each evidence item, the words its query matched in its title and

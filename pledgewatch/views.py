@@ -216,11 +216,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a listing: its items, how many match in all, and whether more follow."""
+    """One page of a listing: its items, how many match in all, and whether more follow.
+
+    ``exact`` False: more match than ``total``, where counting stopped (a listing of
+    a large table counts up to a cap, so its first page costs the same at any size).
+    """
 
     items: tuple[T, ...]
     total: int
     offset: int = 0
+    exact: bool = True
 
     @property
     def more(self) -> int:

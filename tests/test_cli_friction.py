@@ -76,6 +76,25 @@ def test_a_long_listing_shows_a_page_and_says_how_many_more(cli: Cli) -> None:
     assert len(json.loads(cli("pledge", "list", "--json").out)) == 7
 
 
+def test_an_evidence_listing_past_its_count_cap_says_more_than(
+    desk: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pledgewatch import desk as desk_module
+
+    every = json.loads(desk("evidence", "list", "--json").out)
+    assert len(every) > 4
+    monkeypatch.setattr(desk_module, "COUNT_CAP", 4)
+    page = desk("evidence", "list", "--limit", "2")
+    assert page.code == 0
+    assert "showing 2 of more than 4 evidence items" in page.out
+    # The cap stops the count, never the rows: every item is still listed.
+    assert len(json.loads(desk("evidence", "list", "--json").out)) == len(every)
+    monkeypatch.setattr(desk_module, "COUNT_CAP", 10_000)
+    assert (
+        f"showing 2 of {len(every)} evidence items" in desk("evidence", "list", "--limit", "2").out
+    )
+
+
 def test_every_listing_speaks_csv_and_json_lines(desk: Cli) -> None:
     for command in (("pledge", "list"), ("evidence", "list"), ("status",), ("feed", "list")):
         documents = json.loads(desk(*command, "--json").out)

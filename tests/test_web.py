@@ -633,3 +633,19 @@ def test_pledgewatch_serve_runs_the_desk_as_a_process(
     assert "Application shutdown complete." in err
     assert f"serving the desk on http://127.0.0.1:{port}/" in out
     assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_the_review_queue_past_its_count_cap_says_more_than(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pledgewatch import desk as desk_module
+
+    ana = served.client("ana")
+    pending = served.desk.evidence(review="pending").total
+    assert pending > 1
+    assert f'<p class="count">{pending} pending' in ana.get("/review").text
+    monkeypatch.setattr(desk_module, "COUNT_CAP", 1)
+    page = ana.get("/review").text
+    assert '<p class="count">More than 1 pending' in page
+    # The cap stops the count, never the queue: every pending item is on the page.
+    assert len(re.findall(r'name="ids" value="(\d+)"', page)) == pending

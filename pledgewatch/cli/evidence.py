@@ -117,7 +117,7 @@ def list_(
         say("no evidence matches")
         return
     stdout.print(evidence_table(list(page.items)))
-    more_line(len(page.items), page.total, "evidence items")
+    more_line(len(page.items), page.total, "evidence items", exact=page.exact)
     say('"pledgewatch pledge show ID" shows an item\'s snippet, address and stance reason')
 
 

@@ -174,11 +174,13 @@ def printable_cell(value: Any) -> Any:
     return printable(value) if isinstance(value, str) else value
 
 
-def more_line(shown: int, total: int, noun: str) -> None:
-    """Under a page of a table: how many more there are, and how to see them."""
+def more_line(shown: int, total: int, noun: str, *, exact: bool = True) -> None:
+    """Under a page of a table: how many more there are, and how to see them
+    (``exact`` False: more than ``total``, where counting stopped)."""
     if total > shown:
+        of = f"{total:,}" if exact else f"more than {total:,}"
         say(
-            f"showing {shown:,} of {total:,} {noun}; --limit {min(total, 10 * max(shown, 1)):,} "
+            f"showing {shown:,} of {of} {noun}; --limit {min(total, 10 * max(shown, 1)):,} "
             "shows more, --csv or --json all of them"
         )
 

@@ -145,7 +145,6 @@ def open_desk(
     return desk
 
 
-
 # A listing of evidence counts its rows up to here; past it, "more than 10,000".
 COUNT_CAP = 10_000
 
@@ -155,6 +154,7 @@ def capped_count(session: Session, query: Select[Any], cap: int) -> int:
     same however many more there are."""
     limited = query.limit(cap + 1).subquery()
     return int(session.scalar(select(func.count()).select_from(limited)) or 0)
+
 
 class _FeedEntries(Sequence[tuple[FeedConfig | None, str]]):
     """The configured feeds, then the stored ones no longer configured, as one

@@ -259,6 +259,7 @@ class PledgeMatcher:
         # A stored query that no longer parses must not stop matching for every
         # other pledge in an unattended sweep: it is left out and reported.
         self.skipped: list[str] = []
+        self.skipped_ids: set[int] = set()
         self.refresh(pledges, version)
 
     @classmethod
@@ -304,11 +305,20 @@ class PledgeMatcher:
                 target, node = _target(pledge)
             except ValidationError as exc:
                 self.skipped.append(str(exc))
+                self.skipped_ids.add(pledge.id)
                 log.warning("not matching %s", exc)
                 continue
+            self.skipped_ids.discard(pledge.id)
             self.targets[pledge.id] = target
             self.monitor.add(pledge.id, node)
         self.version = max(self.version, version)
+
+    def forget(self, pledge_ids: Iterable[int]) -> None:
+        """Leave these pledges out (deleted, or archived, since the matcher was built)."""
+        for pledge_id in pledge_ids:
+            if self.targets.pop(pledge_id, None) is not None:
+                self.monitor.remove(pledge_id)
+            self.skipped_ids.discard(pledge_id)
 
     def __len__(self) -> int:
         return len(self.targets)

@@ -32,6 +32,10 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# The matcher files sweeps keep between runs (pledgewatch/matcher_file.py): in a
+# folder of the test run's own, for every test and every process a test starts.
+os.environ.setdefault("PLEDGEWATCH_CACHE_DIR", tempfile.mkdtemp(prefix="pw-test-matchers-"))
+
 PG_ENV = "PLEDGEWATCH_TEST_DATABASE_URL"
 PG_URL = os.environ.get(PG_ENV)
 

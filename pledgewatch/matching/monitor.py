@@ -22,7 +22,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter, itemgetter
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import ahocorasick
 
@@ -55,6 +55,17 @@ class _Stored(Generic[K]):
     holds: Predicate  # whether a document matches it: query.predicate(query)
     head: GroupId | None  # its rarest group; None: evaluated on every document
     needs: frozenset[GroupId]  # its other groups
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled without its compiled predicate (closures do not pickle), which
+        # is compiled again from the query when it is loaded.
+        return (_revive, (self.order, self.key, self.query, self.head, self.needs))
+
+
+def _revive(
+    order: int, key: K, query: Node, head: GroupId | None, needs: frozenset[GroupId]
+) -> _Stored[K]:
+    return _Stored(order, key, query, predicate(query), head, needs)
 
 
 class Monitor(Generic[K]):
@@ -96,6 +107,10 @@ class Monitor(Generic[K]):
         self._prefixes: dict[str, int] = {}  # prefix keys ("sell*") -> groups holding them
         self._automaton: ahocorasick.Automaton | None = None
         self._always: dict[K, _Stored[K]] = {}  # queries that require nothing
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The prefix automaton is rebuilt when first needed; the head set too.
+        return {**self.__dict__, "_automaton": None, "_head_set": None}
 
     def __len__(self) -> int:
         return len(self._stored)

@@ -47,6 +47,7 @@ from pledgewatch.feeds.fetch import (
 )
 from pledgewatch.feeds.parse import ParsedEntry
 from pledgewatch.feeds.schedule import next_poll_at, retry_until
+from pledgewatch.matcher_file import load_matcher
 from pledgewatch.matching.analysis import Document
 from pledgewatch.matching.score import Finding
 from pledgewatch.models import Feed, SweepRun
@@ -245,7 +246,9 @@ class Sweep:
             with self.database.session(write=False) as session:
                 source = self._source(session, now)
                 self._matcher = (
-                    self.matchers.get(session) if self.matchers else PledgeMatcher.load(session)
+                    self.matchers.get(session)
+                    if self.matchers
+                    else load_matcher(session, self.database.url)
                 )
             for problem in self._matcher.skipped:
                 self.summary.warnings.append({"feed": "-", "warning": problem})

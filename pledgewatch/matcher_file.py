@@ -1,0 +1,208 @@
+"""The matcher a cron sweep keeps on disk between runs.
+
+A `watch` keeps its matcher in memory from one sweep to the next; a sweep run by
+cron is a new process each time, and building the matcher (parsing every
+pledge's query, indexing it for the presearch) grows with the pledges: most of
+a second at 10,000. So a sweep saves the matcher it built to a file, and the
+next one loads it, an eighth of that, and brings it up to date.
+
+What makes a saved matcher safe to use is what it is checked against, never
+where it came from:
+
+- each pledge's matching fields (text, query, whether derived, actor, date),
+  as a digest per pledge: a pledge logged, edited, archived or deleted since
+  the file was written is matched afresh, whatever the database (a file left by
+  another database at the same address is corrected pledge by pledge);
+- the code and data matching is made of (every file of ``pledgewatch/matching``,
+  ``pledgewatch/data`` and this module, by size and time, and the Python
+  version): after an upgrade the file is rebuilt;
+- its age: after a day it is rebuilt, so the presearcher's sample of common
+  terms follows the news (the same as a `watch`'s ``MatcherCache``).
+
+A file that cannot be read, written or trusted is no error: the matcher is
+built as if there were none. The files live in ``$PLEDGEWATCH_CACHE_DIR``, else
+``$XDG_CACHE_HOME/pledgewatch``, else ``~/.cache/pledgewatch``, readable by
+their owner only; ``PLEDGEWATCH_CACHE_DIR=off`` keeps none.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import os
+import pickle
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from pledgewatch.db import sqlite_path
+from pledgewatch.evidence import PledgeMatcher, pledge_version
+from pledgewatch.models import Pledge
+
+log = logging.getLogger("pledgewatch.evidence")
+
+FORMAT = 1
+MAX_AGE = 24 * 3600.0  # seconds
+CHUNK = 500
+REWRITE_AFTER = 50  # pledges changed since the file was written
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def cache_dir(env: Mapping[str, str] = os.environ) -> Path | None:
+    """Where matcher files are kept; None when they are not."""
+    chosen = env.get("PLEDGEWATCH_CACHE_DIR")
+    if chosen is not None:
+        return None if chosen.strip().lower() in ("", "off", "none") else Path(chosen)
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pledgewatch"
+
+
+@cache
+def fingerprint() -> str:
+    """The code and data a matcher is built from, and the Python that pickled it."""
+    digest = hashlib.sha256(f"{FORMAT}\0{sys.version}".encode())
+    paths = [Path(__file__).resolve(), _PACKAGE / "evidence.py"]
+    for folder in (_PACKAGE / "matching", _PACKAGE / "data"):
+        paths += sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".pyc")
+    for path in paths:
+        stat = path.stat()
+        digest.update(
+            f"{path.relative_to(_PACKAGE)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode()
+        )
+    return digest.hexdigest()
+
+
+def file_for(database_url: str, folder: Path) -> Path:
+    """The matcher file of one database (a SQLite file by its full path)."""
+    path = sqlite_path(database_url)
+    where = str(path.resolve()) if path is not None else database_url
+    return folder / f"matcher-{hashlib.sha256(where.encode()).hexdigest()[:24]}.pickle"
+
+
+def _digest(*fields: object) -> bytes:
+    return hashlib.blake2b("\x1f".join(map(str, fields)).encode(), digest_size=16).digest()
+
+
+def pledge_digests(session: Session) -> dict[int, bytes]:
+    """For each pledge in the sweep, a digest of the fields its matching reads."""
+    rows = session.execute(
+        select(
+            Pledge.id,
+            Pledge.text,
+            Pledge.query,
+            Pledge.query_derived,
+            Pledge.actor,
+            Pledge.made_on,
+        ).where(Pledge.archived_at.is_(None))
+    )
+    return {row[0]: _digest(*row[1:]) for row in rows}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # As PledgeMatcher.load: a matcher is hundreds of thousands of lasting objects.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _read(path: Path) -> tuple[float, dict[int, bytes], PledgeMatcher] | None:
+    """When the matcher saved in ``path`` was built, the digests it was built from,
+    and the matcher, if it is this code's and fresh."""
+    try:
+        with path.open("rb") as stream:
+            header = pickle.load(stream)
+            if (
+                not isinstance(header, dict)
+                or header.get("fingerprint") != fingerprint()
+                or not 0 <= time.time() - float(header.get("built", 0)) < MAX_AGE
+            ):
+                return None
+            with _collector_paused():
+                digests, matcher = pickle.load(stream)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a damaged or foreign file: built afresh
+        log.debug("matcher file %s not used: %s", path, exc)
+        return None
+    if not isinstance(matcher, PledgeMatcher) or not isinstance(digests, dict):
+        return None
+    return float(header["built"]), digests, matcher
+
+
+def _write(path: Path, built: float, digests: dict[int, bytes], matcher: PledgeMatcher) -> None:
+    """Save atomically (a temporary file renamed), readable by its owner only."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".matcher-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump({"fingerprint": fingerprint(), "built": built}, stream, protocol=5)
+                pickle.dump((digests, matcher), stream, protocol=5)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except Exception as exc:  # a read-only home, a full disk: the next sweep builds again
+        log.debug("matcher file %s not written: %s", path, exc)
+
+
+def load_matcher(session: Session, database_url: str) -> PledgeMatcher:
+    """Every pledge's query in one matcher: the saved one brought up to date when
+    there is one to trust, else built (and saved for the next sweep)."""
+    folder = cache_dir()
+    if folder is None:
+        return PledgeMatcher.load(session)
+    path = file_for(database_url, folder)
+    # The version first, then the digests, then any pledge read: a change that
+    # commits in between is seen as changed next time (see PledgeMatcher.load).
+    version = pledge_version(session)
+    digests = pledge_digests(session)
+    saved = _read(path)
+    if saved is None:
+        built = time.time()
+        matcher = PledgeMatcher.load(session)
+        matcher.version = version
+        _write(path, built, _trusted(digests, matcher), matcher)
+        return matcher
+    built, known, matcher = saved
+    gone = [pid for pid in known if pid not in digests]
+    changed = [pid for pid, digest in digests.items() if known.get(pid) != digest]
+    matcher.skipped.clear()
+    matcher.forget(gone)
+    with _collector_paused():
+        for start in range(0, len(changed), CHUNK):
+            pledges = session.scalars(
+                select(Pledge)
+                .where(Pledge.id.in_(changed[start : start + CHUNK]))
+                .options(lazyload(Pledge.tag_rows))
+            )
+            matcher.refresh(pledges, version)
+    matcher.version = version
+    # Saving costs more than bringing a few pledges up to date: a file is written
+    # again once enough changed, and those few are refreshed by each sweep meanwhile.
+    stale = len(gone) + sum(1 for pid in changed if pid not in matcher.skipped_ids)
+    if stale >= REWRITE_AFTER:
+        _write(path, built, _trusted(digests, matcher), matcher)
+    return matcher
+
+
+def _trusted(digests: dict[int, bytes], matcher: PledgeMatcher) -> dict[int, bytes]:
+    """The digests saved with a matcher: not those of pledges whose query did not
+    parse, which are tried (and reported) again by every sweep."""
+    return {pid: d for pid, d in digests.items() if pid not in matcher.skipped_ids}
+
+
+__all__ = ["cache_dir", "file_for", "fingerprint", "load_matcher", "pledge_digests"]

@@ -123,6 +123,12 @@ def _read(path: Path) -> tuple[float, dict[int, bytes], PledgeMatcher] | None:
     and the matcher, if it is this code's and fresh."""
     try:
         with path.open("rb") as stream:
+            # A pickle runs code as it loads: only a file of this user's own that no
+            # one else can write is read (a shared folder holds no one else's).
+            owner = os.fstat(stream.fileno())
+            if owner.st_uid != os.geteuid() or owner.st_mode & 0o022:
+                log.warning("matcher file %s is not this user's alone; not read", path)
+                return None
             header = pickle.load(stream)
             if (
                 not isinstance(header, dict)

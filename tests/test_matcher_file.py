@@ -205,12 +205,17 @@ def test_a_file_of_other_code_too_old_damaged_or_unreadable_is_never_used(
     cached(database)
     assert len(made) == 1
 
+    # Writable by others (a shared folder): not read, whatever it holds.
+    path.chmod(0o666)
+    cached(database)
+    assert len(made) == 2 and stat.S_IMODE(path.stat().st_mode) == 0o600
+
     # Damaged: cut short, or other bytes altogether.
     whole = path.read_bytes()
     for damaged in (whole[: len(whole) // 2], b"\x80\x05not a pickle", os.urandom(512), b""):
         path.write_bytes(damaged)
         assert found(cached(database)) == expected
-    assert len(made) == 5
+    assert len(made) == 6
 
     # A folder that cannot be written: the matcher is built, the sweep goes on.
     blocked = folder.parent / "blocked"

@@ -220,7 +220,7 @@ def _row(target: _Target, article_id: int, finding: Any, now: datetime) -> dict[
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection meanwhile. Loading 10,000 pledges and parsing their
     queries makes hundreds of thousands of objects that all live on; the collector
     would walk them again and again as they pile up (a third of the load) and find
@@ -265,7 +265,7 @@ class PledgeMatcher:
     @classmethod
     def load(cls, session: Session) -> PledgeMatcher:
         """Every pledge, with the newest stored articles as the sample."""
-        with _collector_paused():
+        with collector_paused():
             return cls._load(session)
 
     @classmethod
@@ -291,7 +291,7 @@ class PledgeMatcher:
 
     def refresh(self, pledges: Iterable[Pledge], version: PledgeVersion) -> None:
         """Add or replace these pledges' queries; the matcher is then at ``version``."""
-        with _collector_paused():
+        with collector_paused():
             self._refresh(pledges, version)
 
     def _refresh(self, pledges: Iterable[Pledge], version: PledgeVersion) -> None:

@@ -27,7 +27,6 @@ their owner only; ``PLEDGEWATCH_CACHE_DIR=off`` keeps none.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import os
@@ -35,8 +34,7 @@ import pickle
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -44,7 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from pledgewatch.db import sqlite_path
-from pledgewatch.evidence import PledgeMatcher, pledge_version
+from pledgewatch.evidence import PledgeMatcher, collector_paused, pledge_version
 from pledgewatch.models import Pledge
 
 log = logging.getLogger("pledgewatch.evidence")
@@ -106,18 +104,6 @@ def pledge_digests(session: Session) -> dict[int, bytes]:
     return {row[0]: _digest(*row[1:]) for row in rows}
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    # As PledgeMatcher.load: a matcher is hundreds of thousands of lasting objects.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
 def _read(path: Path) -> tuple[float, dict[int, bytes], PledgeMatcher] | None:
     """When the matcher saved in ``path`` was built, the digests it was built from,
     and the matcher, if it is this code's and fresh."""
@@ -136,7 +122,7 @@ def _read(path: Path) -> tuple[float, dict[int, bytes], PledgeMatcher] | None:
                 or not 0 <= time.time() - float(header.get("built", 0)) < MAX_AGE
             ):
                 return None
-            with _collector_paused():
+            with collector_paused():
                 digests, matcher = pickle.load(stream)
     except FileNotFoundError:
         return None
@@ -188,7 +174,7 @@ def load_matcher(session: Session, database_url: str) -> PledgeMatcher:
     changed = [pid for pid, digest in digests.items() if known.get(pid) != digest]
     matcher.skipped.clear()
     matcher.forget(gone)
-    with _collector_paused():
+    with collector_paused():
         for start in range(0, len(changed), CHUNK):
             pledges = session.scalars(
                 select(Pledge)

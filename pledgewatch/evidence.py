@@ -271,23 +271,8 @@ class PledgeMatcher:
     @classmethod
     def _load(cls, session: Session) -> PledgeMatcher:
         version = pledge_version(session)
-        pledges = list(
-            session.scalars(
-                select(Pledge)
-                .where(Pledge.archived_at.is_(None))
-                .order_by(Pledge.id)
-                # A query needs no tags: loading them only if asked saves a fifth of the time.
-                .options(lazyload(Pledge.tag_rows))
-            )
-        )
-        if not pledges:
-            return cls([], version=version)
-        newest = session.execute(
-            select(Article.title, Article.summary, Article.content)
-            .order_by(Article.id.desc())
-            .limit(SAMPLE)
-        )
-        return cls(pledges, [_document(row) for row in newest], version)
+        pledges = active_pledges(session)
+        return cls(pledges, sample_documents(session) if pledges else (), version)
 
     def refresh(self, pledges: Iterable[Pledge], version: PledgeVersion) -> None:
         """Add or replace these pledges' queries; the matcher is then at ``version``."""
@@ -370,6 +355,33 @@ class PledgeMatcher:
                 ):
                     rows.append(_row(self.targets[pledge_id], article.id, finding, now))
         return rows
+
+
+def active_pledges(session: Session, ids: Sequence[int] | None = None) -> list[Pledge]:
+    """The pledges a sweep matches (not archived), by id; only ``ids`` when given."""
+    query = (
+        select(Pledge)
+        .where(Pledge.archived_at.is_(None))
+        .order_by(Pledge.id)
+        # A query needs no tags: loading them only if asked saves a fifth of the time.
+        .options(lazyload(Pledge.tag_rows))
+    )
+    if ids is None:
+        return list(session.scalars(query))
+    found: list[Pledge] = []
+    for start in range(0, len(ids), CHUNK):
+        found += session.scalars(query.where(Pledge.id.in_(list(ids[start : start + CHUNK]))))
+    return found
+
+
+def sample_documents(session: Session) -> list[Document]:
+    """The newest stored articles, from which the presearcher learns which terms are rare."""
+    newest = session.execute(
+        select(Article.title, Article.summary, Article.content)
+        .order_by(Article.id.desc())
+        .limit(SAMPLE)
+    )
+    return [_document(row) for row in newest]
 
 
 class MatcherCache:

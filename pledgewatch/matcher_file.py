@@ -14,8 +14,8 @@ where it came from:
   the file was written is matched afresh, whatever the database (a file left by
   another database at the same address is corrected pledge by pledge);
 - the code and data matching is made of (every file of ``pledgewatch/matching``,
-  ``pledgewatch/data`` and this module, by size and time, and the Python
-  version): after an upgrade the file is rebuilt;
+  ``pledgewatch/data`` and this module, by content, the versions of lemminflect and
+  pyahocorasick, and Python's): after an upgrade the file is rebuilt;
 - its age: after a day it is rebuilt, so the presearcher's sample of common
   terms follows the news (the same as a `watch`'s ``MatcherCache``).
 
@@ -31,18 +31,26 @@ import hashlib
 import logging
 import os
 import pickle
+import stat
 import sys
 import tempfile
 import time
 from collections.abc import Mapping
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from pledgewatch.db import sqlite_path
-from pledgewatch.evidence import PledgeMatcher, collector_paused, pledge_version
+from pledgewatch.evidence import (
+    PledgeMatcher,
+    active_pledges,
+    collector_paused,
+    pledge_version,
+    sample_documents,
+)
 from pledgewatch.models import Pledge
 
 log = logging.getLogger("pledgewatch.evidence")
@@ -59,7 +67,12 @@ def cache_dir(env: Mapping[str, str] = os.environ) -> Path | None:
     chosen = env.get("PLEDGEWATCH_CACHE_DIR")
     if chosen is not None:
         return None if chosen.strip().lower() in ("", "off", "none") else Path(chosen)
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = env.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home: a container run as a uid of its own
+            return None
     return Path(base) / "pledgewatch"
 
 
@@ -67,14 +80,18 @@ def cache_dir(env: Mapping[str, str] = os.environ) -> Path | None:
 def fingerprint() -> str:
     """The code and data a matcher is built from, and the Python that pickled it."""
     digest = hashlib.sha256(f"{FORMAT}\0{sys.version}".encode())
+    for library in ("lemminflect", "pyahocorasick"):
+        try:
+            digest.update(f"{library}\0{metadata.version(library)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library}\0-\0".encode())
     paths = [Path(__file__).resolve(), _PACKAGE / "evidence.py"]
     for folder in (_PACKAGE / "matching", _PACKAGE / "data"):
         paths += sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".pyc")
     for path in paths:
-        stat = path.stat()
-        digest.update(
-            f"{path.relative_to(_PACKAGE)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode()
-        )
+        # By content: an edit that keeps a file's size and time still counts.
+        digest.update(f"{path.relative_to(_PACKAGE)}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -85,12 +102,19 @@ def file_for(database_url: str, folder: Path) -> Path:
     return folder / f"matcher-{hashlib.sha256(where.encode()).hexdigest()[:24]}.pickle"
 
 
-def _digest(*fields: object) -> bytes:
-    return hashlib.blake2b("\x1f".join(map(str, fields)).encode(), digest_size=16).digest()
+def _digest(fields: tuple[object, ...]) -> bytes:
+    # repr keeps None, "None" and a field holding the separator apart.
+    return hashlib.blake2b(repr(fields).encode(), digest_size=16).digest()
+
+
+def digest_of(pledge: Pledge) -> bytes:
+    """The digest of the fields a pledge's matching reads, from the row matched."""
+    return _digest((pledge.text, pledge.query, pledge.query_derived, pledge.actor, pledge.made_on))
 
 
 def pledge_digests(session: Session) -> dict[int, bytes]:
-    """For each pledge in the sweep, a digest of the fields its matching reads."""
+    """For each pledge in the sweep, the digest of the fields its matching reads
+    (as ``digest_of``, read as plain rows)."""
     rows = session.execute(
         select(
             Pledge.id,
@@ -101,18 +125,30 @@ def pledge_digests(session: Session) -> dict[int, bytes]:
             Pledge.made_on,
         ).where(Pledge.archived_at.is_(None))
     )
-    return {row[0]: _digest(*row[1:]) for row in rows}
+    return {row[0]: _digest(tuple(row[1:])) for row in rows}
 
 
 def _read(path: Path) -> tuple[float, dict[int, bytes], PledgeMatcher] | None:
     """When the matcher saved in ``path`` was built, the digests it was built from,
     and the matcher, if it is this code's and fresh."""
     try:
-        with path.open("rb") as stream:
-            # A pickle runs code as it loads: only a file of this user's own that no
-            # one else can write is read (a shared folder holds no one else's).
+        # Never through a link, and never waiting on a pipe put in its place.
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("matcher file %s not read: %s", path, exc)
+        return None
+    try:
+        with os.fdopen(handle, "rb") as stream:
+            # A pickle runs code as it loads: only a plain file of this user's own
+            # that no one else can write is read (a shared folder holds others').
             owner = os.fstat(stream.fileno())
-            if owner.st_uid != os.geteuid() or owner.st_mode & 0o022:
+            if (
+                not stat.S_ISREG(owner.st_mode)
+                or owner.st_uid != os.geteuid()
+                or owner.st_mode & 0o022
+            ):
                 log.warning("matcher file %s is not this user's alone; not read", path)
                 return None
             header = pickle.load(stream)
@@ -124,8 +160,6 @@ def _read(path: Path) -> tuple[float, dict[int, bytes], PledgeMatcher] | None:
                 return None
             with collector_paused():
                 digests, matcher = pickle.load(stream)
-    except FileNotFoundError:
-        return None
     except Exception as exc:  # a damaged or foreign file: built afresh
         log.debug("matcher file %s not used: %s", path, exc)
         return None
@@ -138,6 +172,7 @@ def _write(path: Path, built: float, digests: dict[int, bytes], matcher: PledgeM
     """Save atomically (a temporary file renamed), readable by its owner only."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _clear_leftovers(path.parent)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".matcher-")
         try:
             with os.fdopen(handle, "wb") as stream:
@@ -151,6 +186,16 @@ def _write(path: Path, built: float, digests: dict[int, bytes], matcher: PledgeM
         log.debug("matcher file %s not written: %s", path, exc)
 
 
+def _clear_leftovers(folder: Path) -> None:
+    """Remove the half-written files of sweeps killed while saving (an hour old)."""
+    for leftover in folder.glob(".matcher-*"):
+        try:
+            if time.time() - leftover.lstat().st_mtime > 3600:
+                leftover.unlink()
+        except OSError:
+            pass
+
+
 def load_matcher(session: Session, database_url: str) -> PledgeMatcher:
     """Every pledge's query in one matcher: the saved one brought up to date when
     there is one to trust, else built (and saved for the next sweep)."""
@@ -158,34 +203,40 @@ def load_matcher(session: Session, database_url: str) -> PledgeMatcher:
     if folder is None:
         return PledgeMatcher.load(session)
     path = file_for(database_url, folder)
-    # The version first, then the digests, then any pledge read: a change that
-    # commits in between is seen as changed next time (see PledgeMatcher.load).
+    # The version before any pledge is read (see PledgeMatcher.load). Every digest
+    # saved is made from the very row its pledge was matched from: on PostgreSQL
+    # each statement sees what committed before it, so a digest read apart from
+    # the row could describe another edit of the pledge.
     version = pledge_version(session)
-    digests = pledge_digests(session)
     saved = _read(path)
     if saved is None:
         built = time.time()
-        matcher = PledgeMatcher.load(session)
-        matcher.version = version
+        with collector_paused():
+            pledges = active_pledges(session)
+            matcher = PledgeMatcher(pledges, sample_documents(session) if pledges else (), version)
+        digests = {pledge.id: digest_of(pledge) for pledge in pledges}
         _write(path, built, _trusted(digests, matcher), matcher)
         return matcher
     built, known, matcher = saved
-    gone = [pid for pid in known if pid not in digests]
-    changed = [pid for pid, digest in digests.items() if known.get(pid) != digest]
+    current = pledge_digests(session)
+    changed = [pid for pid, digest in current.items() if known.get(pid) != digest]
     matcher.skipped.clear()
-    matcher.forget(gone)
+    # Read again, as rows, for their digests: one edited or archived meanwhile is
+    # taken as it is now, one archived or deleted meanwhile is left out.
+    pledges = active_pledges(session, changed)
+    digests = {pid: digest for pid, digest in known.items() if current.get(pid) == digest}
+    digests.update((pledge.id, digest_of(pledge)) for pledge in pledges)
+    # Out: every pledge the matcher holds or skipped that is not in the sweep now.
+    held = set(known) | set(matcher.targets) | matcher.skipped_ids
+    matcher.forget(held.difference(digests))
     with collector_paused():
-        for start in range(0, len(changed), CHUNK):
-            pledges = session.scalars(
-                select(Pledge)
-                .where(Pledge.id.in_(changed[start : start + CHUNK]))
-                .options(lazyload(Pledge.tag_rows))
-            )
-            matcher.refresh(pledges, version)
+        matcher.refresh(pledges, version)
     matcher.version = version
     # Saving costs more than bringing a few pledges up to date: a file is written
     # again once enough changed, and those few are refreshed by each sweep meanwhile.
-    stale = len(gone) + sum(1 for pid in changed if pid not in matcher.skipped_ids)
+    stale = len(held.difference(digests)) + sum(
+        1 for pledge in pledges if pledge.id not in matcher.skipped_ids
+    )
     if stale >= REWRITE_AFTER:
         _write(path, built, _trusted(digests, matcher), matcher)
     return matcher

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import stat
+import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ DOCS = [
         ("Council delays the new bridge again", "Work on the bridge stops for a year."),
         ("Glaciers retreat faster, survey finds", "Scientists measured the ice in spring."),
         ("Russia and China sign a trade deal", "No weapons were part of it."),
+        ("Transport ministry says the trains will run", "Strikes are over, it said."),
     ]
 ]
 PLEDGES = [
@@ -48,7 +50,11 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return where
 
 
-def add(database: Database, text: str, actor: str, query: str | None) -> int:
+def add(
+    database: Database, text: str, actor: str, query: str | None, *, legacy: bool = False
+) -> int:
+    """A pledge as logged (a derived query stored on it); ``legacy``: stored with no
+    query at all, as rows from before queries were stored, derived when matched."""
     from pledgewatch.matching.derive import derive_query
 
     with database.session() as session:
@@ -59,8 +65,8 @@ def add(database: Database, text: str, actor: str, query: str | None) -> int:
                 actor=actor,
                 made_on=date(2024, 1, 1),
                 source_url="https://news.example.org/p",
-                query=query or derive_query(text, actor),
-                query_derived=query is None,
+                query=None if legacy else query or derive_query(text, actor),
+                query_derived=query is None and not legacy,
                 status="not_yet_rated",
                 actor_key=actor.lower(),
                 text_key=text.lower(),
@@ -97,15 +103,17 @@ def cached(database: Database) -> PledgeMatcher:
 
 
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the matchers built from the pledges (not read from a file)."""
+    """Count the matchers built from the pledges: each time no saved one was read."""
     made: list[int] = []
-    real = PledgeMatcher.load.__func__  # type: ignore[attr-defined]
+    real = matcher_file._read
 
-    def counted(cls: type[PledgeMatcher], session: Any) -> PledgeMatcher:
-        made.append(1)
-        return real(cls, session)  # type: ignore[no-any-return]
+    def counted(path: Path) -> Any:
+        saved = real(path)
+        if saved is None:
+            made.append(1)
+        return saved
 
-    monkeypatch.setattr(PledgeMatcher, "load", classmethod(counted))
+    monkeypatch.setattr(matcher_file, "_read", counted)
     return made
 
 
@@ -116,6 +124,7 @@ def test_a_saved_matcher_finds_what_a_fresh_one_finds_after_every_kind_of_change
     # Saved again after every change, or brought up to date from the first file each time.
     monkeypatch.setattr(matcher_file, "REWRITE_AFTER", rewrite_after)
     ids = [add(database, *pledge) for pledge in PLEDGES]
+    legacy = add(database, "We will keep the trains running", "Rail office", None, legacy=True)
     made = builds(monkeypatch)
     first = cached(database)
     assert len(made) == 1 and file_for(database.url, folder).exists()
@@ -129,17 +138,21 @@ def test_a_saved_matcher_finds_what_a_fresh_one_finds_after_every_kind_of_change
         # a text edited (the stance reads it), then a derived query derived again
         lambda: database_update(database, ids[1], text="We will close 40 clinics"),
         lambda: database_update(database, ids[3], query=None, actor="Survey office"),
+        # the date moved past the articles' (none is evidence for it any more)
+        lambda: database_update(database, ids[0], made_on=date(2027, 1, 1)),
+        # the actor of a pledge whose query is derived when it is matched
+        lambda: database_update(database, legacy, actor="Transport ministry"),
         # archived, then deleted
         lambda: database_update(database, ids[2], archived_at=NOW),
         lambda: database_delete(database, ids[1]),
     ]
-    for change in changes:
+    for number, change in enumerate(changes):
+        before = found(fresh(database))
         change()
-        before = len(made)
         from_file = cached(database)
-        assert len(made) == before, "brought up to date from the file, not built"
+        assert len(made) == 1, "brought up to date from the file, not built"
         again = fresh(database)
-        assert found(from_file) == found(again)
+        assert found(from_file) == found(again) != before, f"change {number} shows in what is found"
         assert sorted(from_file.targets) == sorted(again.targets)
 
 
@@ -167,13 +180,16 @@ def test_a_file_left_by_another_database_at_the_same_place_is_corrected_pledge_b
 ) -> None:
     for pledge in PLEDGES[:2]:
         add(database, *pledge)
+    made = builds(monkeypatch)
     cached(database)
-    # Every pledge replaced under the same ids, as a database made again would have them.
+    # Every pledge replaced, as in a database made again at the same place (SQLite
+    # gives the same ids again; PostgreSQL new ones).
     with database.session() as session:
         session.execute(delete(Pledge))
     for text, actor, query in reversed(PLEDGES[2:]):
         add(database, text, actor, query)
     assert found(cached(database)) == found(fresh(database))
+    assert len(made) == 1, "the second matcher came from the file"
 
 
 def test_a_file_of_other_code_too_old_damaged_or_unreadable_is_never_used(
@@ -195,6 +211,10 @@ def test_a_file_of_other_code_too_old_damaged_or_unreadable_is_never_used(
     monkeypatch.undo()
     made = builds(monkeypatch)
     monkeypatch.setenv("PLEDGEWATCH_CACHE_DIR", str(folder))
+    cached(database)  # the file of this code again
+    cached(database)
+    assert len(made) == 1
+    made.clear()
 
     # Too old: built more than a day ago.
     with path.open("rb") as stream:
@@ -210,12 +230,28 @@ def test_a_file_of_other_code_too_old_damaged_or_unreadable_is_never_used(
     cached(database)
     assert len(made) == 2 and stat.S_IMODE(path.stat().st_mode) == 0o600
 
+    # A link to a good file, or a pipe where the file was: not read, and no wait.
+    good = folder / "elsewhere.pickle"
+    path.rename(good)
+    path.symlink_to(good)
+    cached(database)
+    assert len(made) == 3
+    path.unlink()
+    os.mkfifo(path)
+    reader = threading.Thread(target=cached, args=(database,), daemon=True)
+    reader.start()
+    reader.join(20)
+    assert not reader.is_alive(), "a pipe in the file's place held the sweep up"
+    assert len(made) == 4
+    path.unlink()
+    good.rename(path)
+
     # Damaged: cut short, or other bytes altogether.
     whole = path.read_bytes()
     for damaged in (whole[: len(whole) // 2], b"\x80\x05not a pickle", os.urandom(512), b""):
         path.write_bytes(damaged)
         assert found(cached(database)) == expected
-    assert len(made) == 6
+    assert len(made) == 8
 
     # A folder that cannot be written: the matcher is built, the sweep goes on.
     blocked = folder.parent / "blocked"
@@ -231,11 +267,88 @@ def test_a_file_of_other_code_too_old_damaged_or_unreadable_is_never_used(
 
 
 def test_a_query_that_no_longer_parses_is_reported_by_every_sweep_from_the_file(
-    database: Database, folder: Path
+    database: Database, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add(database, *PLEDGES[0])
     broken = add(database, "We will build it", "Someone", "bridge AND")
+    made = builds(monkeypatch)
     for _ in range(3):
         matcher = cached(database)
         assert broken not in matcher.targets
         assert len(matcher.skipped) == 1 and f"#{broken}" in matcher.skipped[0]
+    assert len(made) == 1, "the second and third came from the file"
+
+
+def test_edits_that_commit_while_the_matcher_is_read_never_leave_it_out_of_step(
+    database: Database, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL each statement of a sweep's read sees what committed before it:
+    # an edit committed between two of them must not leave the saved digests
+    # describing one edit and the saved matcher another (SQLite reads one snapshot).
+    monkeypatch.setattr(matcher_file, "REWRITE_AFTER", 1)
+    first = add(database, *PLEDGES[0])
+    add(database, *PLEDGES[1])
+    real_pledges, real_digests = matcher_file.active_pledges, matcher_file.pledge_digests
+    meanwhile: list[Any] = []
+
+    def pledges_read(session: Any, ids: Any = None) -> Any:
+        while meanwhile:
+            meanwhile.pop(0)()
+        return real_pledges(session, ids)
+
+    def digests_read(session: Any) -> Any:
+        read = real_digests(session)
+        while meanwhile:
+            meanwhile.pop(0)()
+        return read
+
+    monkeypatch.setattr(matcher_file, "active_pledges", pledges_read)
+    monkeypatch.setattr(matcher_file, "pledge_digests", digests_read)
+
+    # Built while an edit commits, and a pledge is logged; then the edit is undone,
+    # and the new pledge archived.
+    late: list[int] = []
+    meanwhile += [
+        lambda: database_update(database, first, query="china AND trade AND deal"),
+        lambda: late.append(add(database, "No arms for Moscow", "Beijing", "weapons")),
+    ]
+    cached(database)
+    database_update(database, first, query="china AND weapons AND russia")
+    database_update(database, late[0], archived_at=NOW)
+    assert found(cached(database)) == found(fresh(database))
+    assert sorted(cached(database).targets) == sorted(fresh(database).targets)
+
+    # Brought up to date while the same pledge is edited back and forth.
+    database_update(database, first, query="china AND trade AND deal")
+    meanwhile.append(lambda: database_update(database, first, query="china AND weapons AND russia"))
+    cached(database)
+    # Back to the edit read first: the file must hold the row it matched, not that read.
+    database_update(database, first, query="china AND trade AND deal")
+    assert found(cached(database)) == found(fresh(database))
+
+
+def test_a_pledge_is_matched_afresh_only_when_its_matching_fields_changed(
+    database: Database, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [add(database, *pledge) for pledge in PLEDGES]
+    ids.append(add(database, "We will keep the trains running", "Rail", None, legacy=True))
+    with database.session(write=False) as session:
+        rows = matcher_file.pledge_digests(session)
+        objects = {p.id: matcher_file.digest_of(p) for p in matcher_file.active_pledges(session)}
+    assert rows == objects and sorted(rows) == ids, "one digest, read as rows or as pledges"
+
+    cached(database)
+    refreshed: list[list[int]] = []
+    real = matcher_file.active_pledges
+
+    def read(session: Any, wanted: Any = None) -> Any:
+        refreshed.append(list(wanted or []))
+        return real(session, wanted)
+
+    monkeypatch.setattr(matcher_file, "active_pledges", read)
+    cached(database)
+    database_update(database, ids[1], updated_by="someone else")  # not a matching field
+    cached(database)
+    database_update(database, ids[1], actor="Health department")
+    cached(database)
+    assert refreshed == [[], [], [ids[1]]]

@@ -76,6 +76,7 @@ def test_each_role_logs_in_and_sees_its_own_desk(
 def test_an_editor_reviews_five_items_from_the_keyboard(
     browser: Callable[[int, int], Any], served: Served
 ) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -101,9 +102,15 @@ def test_an_editor_reviews_five_items_from_the_keyboard(
             assert "current" in items[0].get_attribute("class")
         chosen = items[turn % 2]
         decided[int(chosen.get_attribute("data-id"))] = "confirmed" if key == "c" else "rejected"
-        old = chrome.find_element(By.TAG_NAME, "html")
+        # The page the key was pressed on marks its window; the page the decision
+        # leads to is a new window object, without the mark. (Asking an element of
+        # the old page whether it is stale can fail in ChromeDriver mid-navigation
+        # with "Node with given id does not belong to the document".)
+        chrome.execute_script("window.pledgewatchOld = true")
         ActionChains(chrome).send_keys(key).perform()
-        WebDriverWait(chrome, WAIT).until(ec.staleness_of(old))
+        WebDriverWait(chrome, WAIT, ignored_exceptions=(WebDriverException,)).until(
+            lambda c: c.execute_script("return window.pledgewatchOld !== true")
+        )
         WebDriverWait(chrome, WAIT).until(
             ec.presence_of_element_located((By.CSS_SELECTOR, "p.done"))
         )

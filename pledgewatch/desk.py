@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, Any
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -154,36 +154,6 @@ def capped_count(session: Session, query: Select[Any], cap: int) -> int:
     same however many more there are."""
     limited = query.limit(cap + 1).subquery()
     return int(session.scalar(select(func.count()).select_from(limited)) or 0)
-
-
-class _FeedEntries(Sequence[tuple[FeedConfig | None, str]]):
-    """The configured feeds, then the stored ones no longer configured, as one
-    sequence read by index (a page), without a copy of the config's list."""
-
-    def __init__(self, configured: Sequence[FeedConfig], unconfigured: Sequence[str]) -> None:
-        self.configured = configured
-        self.unconfigured = unconfigured
-
-    def __len__(self) -> int:
-        return len(self.configured) + len(self.unconfigured)
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[FeedConfig | None, str]: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[tuple[FeedConfig | None, str]]: ...
-    def __getitem__(
-        self, index: int | slice
-    ) -> tuple[FeedConfig | None, str] | Sequence[tuple[FeedConfig | None, str]]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        if index < len(self.configured):
-            conf = self.configured[index]
-            return conf, conf.name
-        return None, self.unconfigured[index - len(self.configured)]
 
 
 class Desk:
@@ -627,7 +597,6 @@ class Desk:
         with self.database.session(write=False) as session:
             stored = stored_feed_names(session)
             unconfigured = sorted(stored.difference(self.config.feed_names()))
-            entries: Sequence[tuple[FeedConfig | None, str]]
             if attention:
                 flagged = feeds_maybe_needing_attention(session) | set(unconfigured)
                 states = feed_states(session, flagged)
@@ -641,11 +610,19 @@ class Desk:
                     for conf, name in candidates
                     if needs_attention(describe_feed(conf, states[name], 0))
                 ]
+                total = len(entries)
+                window = entries[offset : None if limit is None else offset + limit]
             else:
-                # The page alone is built: 50,000 configured feeds are never copied.
-                entries = _FeedEntries(configured, unconfigured)
-            end = len(entries) if limit is None else min(len(entries), offset + limit)
-            window = [entries[i] for i in range(offset, end)]
+                # The configured feeds, then those no longer configured: only the
+                # page is built, never a copy of 50,000 configured feeds.
+                total = len(configured) + len(unconfigured)
+                end = total if limit is None else min(total, offset + limit)
+                split = len(configured)
+                window = [(conf, conf.name) for conf in configured[offset:end]]
+                window += [
+                    (None, name)
+                    for name in unconfigured[max(0, offset - split) : max(0, end - split)]
+                ]
             states = feed_states(session, [name for _, name in window if name in stored])
             counts = article_counts(session, [row.id for row in states.values()])
             rows = tuple(
@@ -656,7 +633,7 @@ class Desk:
                 )
                 for conf, name in window
             )
-        return Page(rows, len(entries), offset)
+        return Page(rows, total, offset)
 
     def check_feed(self, target: str, *, base: Path | None = None) -> FeedCheck:
         """Fetch and parse one feed once (a URL, a file, or a configured feed's name)

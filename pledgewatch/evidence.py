@@ -271,8 +271,13 @@ class PledgeMatcher:
     @classmethod
     def _load(cls, session: Session) -> PledgeMatcher:
         version = pledge_version(session)
-        pledges = active_pledges(session)
-        return cls(pledges, sample_documents(session) if pledges else (), version)
+        return cls.of(session, active_pledges(session), version)
+
+    @classmethod
+    def of(cls, session: Session, pledges: list[Pledge], version: PledgeVersion) -> PledgeMatcher:
+        """These pledges, with the newest stored articles as the sample."""
+        with collector_paused():
+            return cls(pledges, sample_documents(session) if pledges else (), version)
 
     def refresh(self, pledges: Iterable[Pledge], version: PledgeVersion) -> None:
         """Add or replace these pledges' queries; the matcher is then at ``version``."""

@@ -49,7 +49,6 @@ from pledgewatch.evidence import (
     active_pledges,
     collector_paused,
     pledge_version,
-    sample_documents,
 )
 from pledgewatch.models import Pledge
 
@@ -57,7 +56,6 @@ log = logging.getLogger("pledgewatch.evidence")
 
 FORMAT = 1
 MAX_AGE = 24 * 3600.0  # seconds
-CHUNK = 500
 REWRITE_AFTER = 50  # pledges changed since the file was written
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -211,9 +209,8 @@ def load_matcher(session: Session, database_url: str) -> PledgeMatcher:
     saved = _read(path)
     if saved is None:
         built = time.time()
-        with collector_paused():
-            pledges = active_pledges(session)
-            matcher = PledgeMatcher(pledges, sample_documents(session) if pledges else (), version)
+        pledges = active_pledges(session)
+        matcher = PledgeMatcher.of(session, pledges, version)
         digests = {pledge.id: digest_of(pledge) for pledge in pledges}
         _write(path, built, _trusted(digests, matcher), matcher)
         return matcher
@@ -227,16 +224,13 @@ def load_matcher(session: Session, database_url: str) -> PledgeMatcher:
     digests = {pid: digest for pid, digest in known.items() if current.get(pid) == digest}
     digests.update((pledge.id, digest_of(pledge)) for pledge in pledges)
     # Out: every pledge the matcher holds or skipped that is not in the sweep now.
-    held = set(known) | set(matcher.targets) | matcher.skipped_ids
-    matcher.forget(held.difference(digests))
-    with collector_paused():
-        matcher.refresh(pledges, version)
+    gone = (set(known) | set(matcher.targets) | matcher.skipped_ids).difference(digests)
+    matcher.forget(gone)
+    matcher.refresh(pledges, version)
     matcher.version = version
     # Saving costs more than bringing a few pledges up to date: a file is written
     # again once enough changed, and those few are refreshed by each sweep meanwhile.
-    stale = len(held.difference(digests)) + sum(
-        1 for pledge in pledges if pledge.id not in matcher.skipped_ids
-    )
+    stale = len(gone) + sum(1 for pledge in pledges if pledge.id not in matcher.skipped_ids)
     if stale >= REWRITE_AFTER:
         _write(path, built, _trusted(digests, matcher), matcher)
     return matcher

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import stat
+import tempfile
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete, insert, update
 
 from pledgewatch import matcher_file
@@ -352,3 +355,55 @@ def test_a_pledge_is_matched_afresh_only_when_its_matching_fields_changed(
     database_update(database, ids[1], actor="Health department")
     cached(database)
     assert refreshed == [[], [], [ids[1]]]
+
+
+def _good_file() -> bytes:
+    """A matcher file as a sweep writes it (two pledges, no database needed)."""
+    from pledgewatch.matching.query import parse
+
+    matcher = PledgeMatcher([])
+    for key, query in ((1, "china AND weapons"), (2, '"bridge" AND delay*')):
+        matcher.monitor.add(key, parse(query))
+    with tempfile.TemporaryDirectory() as where:
+        path = Path(where) / "m.pickle"
+        matcher_file._write(path, time.time(), {1: b"a", 2: b"b"}, matcher)
+        return path.read_bytes()
+
+
+GOOD = _good_file()
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=4096),
+        st.integers(0, len(GOOD)).map(lambda cut: GOOD[:cut]),
+        st.tuples(st.integers(0, len(GOOD) - 1), st.integers(0, 255)).map(
+            lambda flip: GOOD[: flip[0]] + bytes([flip[1]]) + GOOD[flip[0] + 1 :]
+        ),
+    )
+)
+def test_any_bytes_in_the_matcher_file_are_read_as_a_matcher_or_as_none(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as where:
+        path = Path(where) / "m.pickle"
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        saved = matcher_file._read(path)
+    if saved is not None:
+        built, digests, matcher = saved
+        assert isinstance(built, float) and isinstance(digests, dict)
+        assert isinstance(matcher, PledgeMatcher)
+
+
+def test_the_good_file_reads_back_and_matches() -> None:
+    # The property above is not vacuous: its uncut file is a matcher that works.
+    with tempfile.TemporaryDirectory() as where:
+        path = Path(where) / "m.pickle"
+        path.write_bytes(GOOD)
+        path.chmod(0o600)
+        saved = matcher_file._read(path)
+    assert saved is not None
+    _, digests, matcher = saved
+    assert digests == {1: b"a", 2: b"b"}
+    doc = Document.from_fields(title="China ships weapons", summary="The bridge is delayed.")
+    assert sorted(key for key, _ in matcher.monitor.match(doc)) == [1, 2]

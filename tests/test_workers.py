@@ -319,7 +319,7 @@ def test_three_watch_workers_poll_every_due_feed_once_per_interval(
             by_feed.setdefault(path, []).append(at)
         return by_feed
 
-    # Until every feed has come due again and been polled a second time: how long
+    # Until every feed has come due again twice and been polled three times: how long
     # three processes take to start on a busy machine is not what is tested.
     watchers = [watch(config, tmp_path / f"watch{i}.log") for i in range(3)]
     try:

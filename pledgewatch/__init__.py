@@ -24,8 +24,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "open_desk": "pledgewatch.desk",
     "Desk": "pledgewatch.desk",
-    "FixedClock": "pledgewatch.desk",
-    "SystemClock": "pledgewatch.desk",
+    "FixedClock": "pledgewatch.clock",
+    "SystemClock": "pledgewatch.clock",
     "load_config": "pledgewatch.config",
     "Config": "pledgewatch.config",
     "PledgewatchError": "pledgewatch.errors",
@@ -73,8 +73,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from pledgewatch.clock import FixedClock, SystemClock
     from pledgewatch.config import Config, load_config
-    from pledgewatch.desk import Desk, FixedClock, SystemClock, open_desk
+    from pledgewatch.desk import Desk, open_desk
     from pledgewatch.errors import (
         DuplicatePledgeError,
         FeedError,

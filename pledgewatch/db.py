@@ -16,7 +16,7 @@ check on SQLite); ``ensure_ready`` stops every other command on a database
 that is missing, unreachable, damaged, or at another revision than the code.
 A damaged SQLite file is one line naming the file, whatever command met it.
 
-May import: pledgewatch.config, pledgewatch.errors, pledgewatch.models.
+May import: pledgewatch.config, pledgewatch.errors, pledgewatch.models, pledgewatch.schema.
 """
 
 from __future__ import annotations
@@ -36,15 +36,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pledgewatch.errors import DatabaseBusy, DatabaseError, DatabaseNotReady
+from pledgewatch.schema import SCHEMA_HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-# The schema revision this code works with: the head of migrations/versions
-# (a test holds it to alembic's own head). Every command checks the database
-# against it; alembic itself is imported only to migrate, so a command that
-# reads starts without it.
-SCHEMA_HEAD = "a7b8c9d0e1f2"
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # How long a write transaction waits in all for another writer (a sweep's

@@ -28,18 +28,20 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from pledgewatch import board
 from pledgewatch import evidence as evidence_store
 from pledgewatch import pledges as registry
 from pledgewatch import review as reviews
 from pledgewatch.characters import first_unsafe
+from pledgewatch.clock import FixedClock, SystemClock
 from pledgewatch.config import Config, FeedConfig, normalise_feed_url
 from pledgewatch.db import Database, lock_pledges
 from pledgewatch.errors import (
@@ -100,30 +102,6 @@ MATCHED_FIELDS = frozenset({"text", "actor", "query", "made_on"})
 MAX_REASON = 2000
 MAX_LIMIT = 100_000
 LEASE_MARGIN = 10.0  # seconds an alert message is held beyond its send timeout
-
-
-class SystemClock:
-    """Now in UTC; today where the journalist is or in UTC, whichever is later (so a
-    pledge made today is never "in the future" on either side of midnight)."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def today(self) -> date:
-        return max(date.today(), self.now().date())  # noqa: DTZ011
-
-
-@dataclass(frozen=True)
-class FixedClock:
-    """A clock that stands still (for tests, replays and reports as of a date)."""
-
-    at: datetime
-
-    def now(self) -> datetime:
-        return self.at
-
-    def today(self) -> date:
-        return self.at.date()
 
 
 def fold(text: str) -> str:
@@ -952,14 +930,14 @@ class Desk:
         tag: str | None = None,
         actor: str | None = None,
         search: str | None = None,
-    ) -> list[reviews.BoardRow]:
+    ) -> list[board.BoardRow]:
         """One row a pledge (archived ones left out), what needs attention first;
         filtered by status, flag, tag, actor or words as ``pledges`` filters."""
         settings = self.config.review
         wanted_status = registry.check_status(status) if status else None
-        if flag and flag.strip().lower() not in reviews.FLAG_ORDER:
+        if flag and flag.strip().lower() not in board.FLAG_ORDER:
             raise ValidationError(
-                "flag", f'"{flag}" is not a flag; use one of {", ".join(reviews.FLAG_ORDER)}'
+                "flag", f'"{flag}" is not a flag; use one of {", ".join(board.FLAG_ORDER)}'
             )
         wanted_flag = flag.strip().lower() if flag else None
         with self.database.session(write=False) as session:

@@ -4,7 +4,7 @@ Datetimes are timezone-aware UTC in Python whatever the database stores
 (SQLite keeps naive UTC; PostgreSQL keeps timestamptz). Dates people type
 (made_on, deadline) are plain dates.
 
-May import: pledgewatch.errors.
+May import: pledgewatch.errors, pledgewatch.states.
 """
 
 from __future__ import annotations
@@ -32,29 +32,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import false
 
+from pledgewatch import states
 
-class Status(StrEnum):
-    """PolitiFact's vocabulary for where a pledge stands."""
+# The record's words, defined without SQLAlchemy; the models' users find them here too.
+FINAL_STATUSES = states.FINAL_STATUSES
+REVIEW_VALUES = states.REVIEW_VALUES
+STANCE_VALUES = states.STANCE_VALUES
+STATUS_VALUES = states.STATUS_VALUES
+Review = states.Review
+Stance = states.Stance
+Status = states.Status
 
-    NOT_YET_RATED = "not_yet_rated"
-    IN_THE_WORKS = "in_the_works"
-    STALLED = "stalled"
-    KEPT = "kept"
-    COMPROMISE = "compromise"
-    BROKEN = "broken"
-
-    @property
-    def is_final(self) -> bool:
-        return self in FINAL_STATUSES
-
-
-FINAL_STATUSES = frozenset({Status.KEPT, Status.COMPROMISE, Status.BROKEN})
 
 # Ids are INTEGER columns: 32 bits on PostgreSQL (64 on SQLite). An id beyond
 # this is no row on either, and is answered as such instead of sent to the
 # database, which would refuse it with an error.
 MAX_ID = 2**31 - 1
-STATUS_VALUES = tuple(s.value for s in Status)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -331,22 +324,6 @@ class SweepLock(Base):
     holder: Mapped[str | None] = mapped_column(String(200))
     acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class Review(StrEnum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
-
-
-class Stance(StrEnum):
-    KEPT = "kept"
-    BROKEN = "broken"
-    NEUTRAL = "neutral"
-
-
-REVIEW_VALUES = tuple(r.value for r in Review)
-STANCE_VALUES = tuple(s.value for s in Stance)
 
 
 class Evidence(Base):

@@ -6,21 +6,23 @@ edited or deleted through pledgewatch: a correction is a new verdict that
 says so. A final status (kept, compromise, broken) must cite at least one
 confirmed evidence item of the pledge, or a source URL.
 
-``flags`` is pure: derived flags from plain facts and a given day.
+The board's flags and order are pure, in ``pledgewatch.board``.
 
-May import: pledgewatch.characters, pledgewatch.errors, pledgewatch.models, pledgewatch.pledges.
+May import: pledgewatch.board, pledgewatch.characters, pledgewatch.errors, pledgewatch.models,
+pledgewatch.pledges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from pledgewatch import board
+from pledgewatch.board import BoardRow
 from pledgewatch.characters import first_unsafe
 from pledgewatch.errors import (
     FinalStatusNeedsSource,
@@ -32,10 +34,8 @@ from pledgewatch.errors import (
 from pledgewatch.models import (
     FINAL_STATUSES,
     STANCE_VALUES,
-    STATUS_VALUES,
     Evidence,
     EvidenceReview,
-    Pledge,
     Review,
     Status,
     StatusChange,
@@ -43,7 +43,6 @@ from pledgewatch.models import (
 )
 from pledgewatch.pledges import check_person, check_status, check_url, get_pledge, in_id_range
 
-FLAG_ORDER = ("overdue", "needs_review", "due_soon", "stale")
 MAX_NOTE = 5000
 
 
@@ -222,130 +221,14 @@ def cited_evidence(session: Session, change_ids: Sequence[int]) -> dict[int, lis
 # -- flags and the status board ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PledgeFacts:
-    """What the flags of one pledge depend on."""
-
-    status: str
-    deadline: date | None
-    created_at: datetime
-    pending: int
-    last_evidence_at: datetime | None
-
-
-def flags(
-    facts: PledgeFacts, *, today: date, stale_after: timedelta, due_soon: timedelta
-) -> list[str]:
-    """Derived flags, never stored: needs_review, overdue, due_soon, stale."""
-    found: list[str] = []
-    final = Status(facts.status) in FINAL_STATUSES
-    if facts.deadline is not None and not final:
-        if facts.deadline < today:
-            found.append("overdue")
-        elif facts.deadline <= today + due_soon:
-            found.append("due_soon")
-    if facts.pending:
-        found.append("needs_review")
-    if not final:
-        latest = facts.last_evidence_at or facts.created_at
-        if latest.date() < today - stale_after:
-            found.append("stale")
-    return sorted(found, key=FLAG_ORDER.index)
-
-
-@dataclass(frozen=True)
-class BoardRow:
-    id: int
-    actor: str
-    text: str
-    status: str
-    flags: list[str]
-    evidence: dict[str, int] = field(default_factory=dict)
-    last_evidence_at: datetime | None = None
-    deadline: date | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "actor": self.actor,
-            "text": self.text,
-            "status": self.status,
-            "flags": self.flags,
-            "evidence": self.evidence,
-            "last_evidence_at": self.last_evidence_at.isoformat()
-            if self.last_evidence_at
-            else None,
-            "deadline": self.deadline.isoformat() if self.deadline else None,
-        }
-
-
-def _attention(row: BoardRow) -> tuple[int, int, str, int]:
-    first = min((FLAG_ORDER.index(f) for f in row.flags), default=len(FLAG_ORDER))
-    return (first, STATUS_VALUES.index(row.status), (row.deadline or date.max).isoformat(), row.id)
-
-
 def status_board(
     session: Session, *, today: date, stale_after: timedelta, due_soon: timedelta
 ) -> list[BoardRow]:
-    """One row a pledge, what needs attention first.
-
-    Evidence counts: ``pending`` awaits review; ``kept``, ``broken`` and ``neutral``
-    count confirmed evidence by the stance the editor settled on.
-    """
-
-    # One pass over the evidence for every pledge's counts and latest find, and the
-    # pledges' columns without objects: 10,000 pledges and 200,000 evidence rows.
-    def confirmed(stance: str) -> Any:
-        return func.sum(
-            case(
-                (and_(Evidence.review == Review.CONFIRMED.value, Evidence.stance == stance), 1),
-                else_=0,
-            )
-        )
-
-    counts: dict[int, dict[str, int]] = {}
-    latest: dict[int, datetime] = {}
-    for pledge_id, pending, kept, broken, neutral, last in session.execute(
-        select(
-            Evidence.pledge_id,
-            func.sum(case((Evidence.review == Review.PENDING.value, 1), else_=0)),
-            confirmed("kept"),
-            confirmed("broken"),
-            confirmed("neutral"),
-            func.max(Evidence.found_at),
-        ).group_by(Evidence.pledge_id)
-    ):
-        counts[pledge_id] = {
-            "pending": int(pending or 0),
-            "kept": int(kept or 0),
-            "broken": int(broken or 0),
-            "neutral": int(neutral or 0),
-        }
-        if last is not None:
-            latest[pledge_id] = last
-    rows = []
-    pledges = session.execute(
-        select(
-            Pledge.id, Pledge.actor, Pledge.text, Pledge.status, Pledge.deadline, Pledge.created_at
-        ).where(Pledge.archived_at.is_(None))
+    """One row a pledge, what needs attention first (see ``pledgewatch.board``)."""
+    return board.assemble(
+        session.execute(text(board.COUNTS_SQL)).all(),
+        session.execute(text(board.PLEDGES_SQL)).all(),
+        today=today,
+        stale_after=stale_after,
+        due_soon=due_soon,
     )
-    for pledge in pledges:
-        evidence = counts.get(pledge.id, {"pending": 0, "kept": 0, "broken": 0, "neutral": 0})
-        last = latest.get(pledge.id)
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)  # func.max bypasses the column type on SQLite
-        created = pledge.created_at
-        facts = PledgeFacts(pledge.status, pledge.deadline, created, evidence["pending"], last)
-        rows.append(
-            BoardRow(
-                id=pledge.id,
-                actor=pledge.actor,
-                text=pledge.text,
-                status=pledge.status,
-                flags=flags(facts, today=today, stale_after=stale_after, due_soon=due_soon),
-                evidence=evidence,
-                last_evidence_at=last,
-                deadline=pledge.deadline,
-            )
-        )
-    return sorted(rows, key=_attention)

@@ -12,7 +12,8 @@ import pytest
 
 import pledgewatch
 from pledgewatch import open_desk
-from pledgewatch.desk import Desk, FixedClock, fold
+from pledgewatch.clock import FixedClock
+from pledgewatch.desk import Desk, fold
 from pledgewatch.errors import (
     DuplicatePledgeError,
     InputError,

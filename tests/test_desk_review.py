@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pledgewatch.desk import Desk, FixedClock, fold
+from pledgewatch.clock import FixedClock
+from pledgewatch.desk import Desk, fold
 from pledgewatch.errors import (
     FinalStatusNeedsSource,
     InputError,

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from pledgewatch import open_desk
+from pledgewatch.clock import FixedClock
 from pledgewatch.config import load_config
-from pledgewatch.desk import Desk, FixedClock
+from pledgewatch.desk import Desk
 from pledgewatch.errors import InputError, LogInRefused, NotFoundError, ValidationError
 from pledgewatch.models import ROLE_VALUES, User
 from pledgewatch.people import FREE_FAILURES, MAX_LOCK, lock_after

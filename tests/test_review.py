@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pledgewatch.review import PledgeFacts, flags
+from pledgewatch.board import PledgeFacts, flags
 from tests.conftest import Cli
 
 ROOT = Path(__file__).parent.parent

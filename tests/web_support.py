@@ -23,8 +23,9 @@ import httpx
 import pytest
 import uvicorn
 
+from pledgewatch.clock import SystemClock
 from pledgewatch.config import load_config
-from pledgewatch.desk import Desk, SystemClock, open_desk
+from pledgewatch.desk import Desk, open_desk
 from pledgewatch.web.app import create_app
 from pledgewatch.web.security import Throttle
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from pledgewatch.review import BoardRow
+    from pledgewatch.board import BoardRow
 
 VERDICT_OPTIONS = {
     "note": "--note",
@@ -141,7 +141,9 @@ def status(
     Example: pledgewatch status
     """
     fmt = listing_format(as_json, as_csv, as_nl)
-    rows = state(ctx).desk().status_board()
+    from pledgewatch.quick import status_board
+
+    rows = status_board(state(ctx).config())
     if fmt != "table":
         chosen = rows if limit is None else rows[:limit]
         print_rows([row.to_json() for row in chosen], fmt)

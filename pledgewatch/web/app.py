@@ -24,8 +24,9 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from pledgewatch.clock import FixedClock, SystemClock
 from pledgewatch.config import Config
-from pledgewatch.desk import Desk, FixedClock, SystemClock, open_desk
+from pledgewatch.desk import Desk, open_desk
 from pledgewatch.report.data import STATUS_LABELS
 from pledgewatch.report.render import STATUS_COLOURS, STATUS_TEXT
 from pledgewatch.web import pages, public

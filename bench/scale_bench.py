@@ -465,6 +465,11 @@ TOPICS = (
 PLACES = ("Ruritania", "Freedonia", "Latveria", "Genovia", "Elbonia", "Sokovia", "Wakanda")
 
 
+# Evidence rows of the pledge whose page is measured, in the small store and the large.
+PROBE_EVIDENCE = 20
+SWEEPS = 3  # sweeps of 1,000 new articles each, the best of which is the figure
+
+
 def fill_store(url: str, pledges: int, articles: int, evidence: int) -> None:
     """Pledges with queries of their own, articles on ten topics in seven countries
     from 50 feeds, evidence spread over the pledges (a quarter reviewed), verdicts
@@ -559,6 +564,7 @@ def fill_store(url: str, pledges: int, articles: int, evidence: int) -> None:
     # Evidence: every article id a multiple of articles // evidence, for pledge 1 + i % pledges.
     every = max(1, articles // evidence)
     chosen = list(range(1, articles + 1, every))[:evidence]
+    probe = pledges // 2
     for start in range(0, len(chosen), step):
         with engine.begin() as conn:
             conn.execute(
@@ -576,8 +582,30 @@ def fill_store(url: str, pledges: int, articles: int, evidence: int) -> None:
                         "review": "pending" if n % 4 else "confirmed",
                     }
                     for n, i in enumerate(chosen[start : start + step], start)
+                    if 1 + (n % pledges) != probe
                 ],
             )
+    # The pledge `pledge show` and `evidence list --pledge` read has PROBE_EVIDENCE rows
+    # in either store, spread over it: what they cost should not grow with the store.
+    spread = articles // PROBE_EVIDENCE
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Evidence),
+            [
+                {
+                    "pledge_id": probe,
+                    "article_id": 3 + k * spread,
+                    "score": 0.8,
+                    "stance": ("kept", "broken", "neutral")[k % 3],
+                    "stance_reason": "reports the act done",
+                    "snippet": "Officials said the plan went ahead on Monday.",
+                    "query": "plan",
+                    "found_at": now - timedelta(minutes=(3 + k * spread) // 2),
+                    "review": "pending" if k % 4 else "confirmed",
+                }
+                for k in range(PROBE_EVIDENCE)
+            ],
+        )
     # What autovacuum does on a live PostgreSQL database soon after a load like this.
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -611,7 +639,7 @@ def store_figures(url: str, folder: Path, pledges: int) -> dict[str, float]:
     from pledgewatch.desk import Desk
 
     config_path = folder / "config.toml"
-    feed = new_articles_feed(folder, 1_000, pledges, folder.name)
+    feed = folder / "new.xml"
     config_path.write_text(
         f'[database]\nurl = "{url}"\n[[feeds]]\nname = "new"\nurl = "{feed}"\n', encoding="utf-8"
     )
@@ -628,7 +656,7 @@ def store_figures(url: str, folder: Path, pledges: int) -> dict[str, float]:
             seconds.append(time.perf_counter() - start)
         figures[name] = min(seconds)
 
-    pledge_id = pledges // 2
+    pledge_id = pledges // 2  # it has PROBE_EVIDENCE evidence rows in either store
     now = datetime.now(UTC)
     best("status (the board)", desk.status_board)
     best("evidence list --pledge", lambda: desk.evidence(pledge_id=pledge_id, limit=50))
@@ -636,10 +664,15 @@ def store_figures(url: str, folder: Path, pledges: int) -> dict[str, float]:
     best("evidence list --review pending", lambda: desk.evidence(review="pending", limit=50))
     best("pledge show", lambda: desk.pledge(pledge_id))
     best("weekly report", lambda: desk.report(now - timedelta(days=7), now), repeat=2)
-    start = time.perf_counter()
-    summary = desk.sweep()
-    figures["sweep of 1,000 new articles"] = time.perf_counter() - start
-    assert summary.articles_new == 1_000, summary
+    # Each sweep stores 1,000 articles new to the store; the store grows by 0.3% at most.
+    sweeps = []
+    for round_ in range(SWEEPS):
+        os.replace(new_articles_feed(folder, 1_000, pledges, f"{folder.name}-{round_}"), feed)
+        start = time.perf_counter()
+        summary = desk.sweep(all_feeds=True)
+        sweeps.append(time.perf_counter() - start)
+        assert summary.articles_new == 1_000, summary
+    figures[f"sweep of 1,000 new articles (best of {SWEEPS})"] = min(sweeps)
     fields = {
         "text": f"The government of Ruritania will build clinics, plan {folder.name}",
         "actor": "Health ministry",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pledgewatch.states import FINAL_STATUSES, STATUS_VALUES, Review, Stance, Status
+from pledgewatch.states import FINAL_STATUSES, STATUS_VALUES, Status
 
 FLAG_ORDER = ("overdue", "needs_review", "due_soon", "stale")
 
@@ -86,24 +86,11 @@ def attention(row: BoardRow) -> tuple[int, int, str, int]:
     return (first, STATUS_VALUES.index(row.status), (row.deadline or date.max).isoformat(), row.id)
 
 
-def _confirmed(stance: Stance) -> str:
-    return (
-        f"SUM(CASE WHEN review = '{Review.CONFIRMED.value}' AND stance = '{stance.value}' "
-        "THEN 1 ELSE 0 END)"
-    )
-
-
-# One pass over the evidence for every pledge's counts and latest find, and the
-# pledges' columns without objects: 10,000 pledges and 200,000 evidence rows.
-# ``pending`` awaits review; kept, broken and neutral count confirmed evidence
-# by the stance the editor settled on.
-COUNTS_SQL = (
-    "SELECT pledge_id, "
-    f"SUM(CASE WHEN review = '{Review.PENDING.value}' THEN 1 ELSE 0 END), "
-    f"{_confirmed(Stance.KEPT)}, {_confirmed(Stance.BROKEN)}, {_confirmed(Stance.NEUTRAL)}, "
-    "MAX(found_at) "
-    "FROM evidence GROUP BY pledge_id"
-)
+# Every pledge's evidence counts and latest find, kept per pledge as evidence is
+# stored and reviewed (``evidence_counts``, by triggers): the board reads one row a
+# pledge, however much evidence the store holds. ``pending`` awaits review; kept,
+# broken and neutral count confirmed evidence by the stance the editor settled on.
+COUNTS_SQL = "SELECT pledge_id, pending, kept, broken, neutral, last_found_at FROM evidence_counts"
 PLEDGES_SQL = (
     "SELECT id, actor, text, status, deadline, created_at FROM pledges WHERE archived_at IS NULL"
 )

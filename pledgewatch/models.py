@@ -371,6 +371,21 @@ class Evidence(Base):
     article: Mapped[Article] = relationship(lazy="joined")
 
 
+class EvidenceCount(Base):
+    """Per pledge, its evidence counted by review and stance and its latest find,
+    for the status board. Kept by triggers on ``evidence`` (migration b8c9d0e1f2a3)
+    in the transaction that changes it: no code writes these rows."""
+
+    __tablename__ = "evidence_counts"
+
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), primary_key=True)
+    pending: Mapped[int] = mapped_column(Integer)
+    kept: Mapped[int] = mapped_column(Integer)
+    broken: Mapped[int] = mapped_column(Integer)
+    neutral: Mapped[int] = mapped_column(Integer)
+    last_found_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class EvidenceReview(Base):
     """Append-only history of every review of an evidence item."""
 

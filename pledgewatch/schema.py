@@ -6,4 +6,4 @@ so a command that only reads can check it before loading any database library.
 May import: nothing in pledgewatch.
 """
 
-SCHEMA_HEAD = "a7b8c9d0e1f2"
+SCHEMA_HEAD = "b8c9d0e1f2a3"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pledgewatch.states import FINAL_STATUSES, STATUS_VALUES, Status
+from pledgewatch.states import FINAL_STATUSES, STATUS_VALUES
 
 FLAG_ORDER = ("overdue", "needs_review", "due_soon", "stale")
 
@@ -38,20 +38,41 @@ def flags(
     facts: PledgeFacts, *, today: date, stale_after: timedelta, due_soon: timedelta
 ) -> list[str]:
     """Derived flags, never stored: needs_review, overdue, due_soon, stale."""
+    return _flags(
+        facts.status,
+        facts.deadline,
+        facts.pending,
+        (facts.last_evidence_at or facts.created_at).date(),
+        today,
+        today - stale_after,
+        today + due_soon,
+    )
+
+
+_FINAL = frozenset(s.value for s in FINAL_STATUSES)
+
+
+def _flags(
+    status: str,
+    deadline: date | None,
+    pending: int,
+    latest: date,
+    today: date,
+    stale_before: date,
+    due_by: date,
+) -> list[str]:
+    """The flags in FLAG_ORDER, from a pledge's facts and the day's edges."""
+    final = status in _FINAL
     found: list[str] = []
-    final = Status(facts.status) in FINAL_STATUSES
-    if facts.deadline is not None and not final:
-        if facts.deadline < today:
-            found.append("overdue")
-        elif facts.deadline <= today + due_soon:
-            found.append("due_soon")
-    if facts.pending:
+    if deadline is not None and not final and deadline < today:
+        found.append("overdue")
+    if pending:
         found.append("needs_review")
-    if not final:
-        latest = facts.last_evidence_at or facts.created_at
-        if latest.date() < today - stale_after:
-            found.append("stale")
-    return sorted(found, key=FLAG_ORDER.index)
+    if deadline is not None and not final and today <= deadline <= due_by:
+        found.append("due_soon")
+    if not final and latest < stale_before:
+        found.append("stale")
+    return found
 
 
 @dataclass(frozen=True)
@@ -80,10 +101,14 @@ class BoardRow:
         }
 
 
+_FLAG_RANK = {flag: rank for rank, flag in enumerate(FLAG_ORDER)}
+_STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_VALUES)}
+
+
 def attention(row: BoardRow) -> tuple[int, int, str, int]:
     """The board's order: the most pressing flag, then status, deadline and id."""
-    first = min((FLAG_ORDER.index(f) for f in row.flags), default=len(FLAG_ORDER))
-    return (first, STATUS_VALUES.index(row.status), (row.deadline or date.max).isoformat(), row.id)
+    first = min((_FLAG_RANK[f] for f in row.flags), default=len(FLAG_ORDER))
+    return (first, _STATUS_RANK[row.status], (row.deadline or date.max).isoformat(), row.id)
 
 
 # Every pledge's evidence counts and latest find, kept per pledge as evidence is
@@ -99,7 +124,10 @@ PLEDGES_SQL = (
 def moment(value: datetime | str) -> datetime:
     """A stored time as aware UTC: SQLite's naive text or PostgreSQL's timestamptz."""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        try:
+            return datetime.fromisoformat(value + "+00:00")  # naive UTC, in one step
+        except ValueError:
+            value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -133,21 +161,24 @@ def assemble(
         if last is not None:
             latest[pledge_id] = moment(last)
     rows = []
+    stale_before, due_by = today - stale_after, today + due_soon
+    nothing = {"pending": 0, "kept": 0, "broken": 0, "neutral": 0}
     for pledge_id, actor, text, status, deadline, created_at in pledges:
-        evidence = evidence_of.get(pledge_id, {"pending": 0, "kept": 0, "broken": 0, "neutral": 0})
+        evidence = evidence_of.get(pledge_id) or dict(nothing)
         last_found = latest.get(pledge_id)
         due = day(deadline)
-        facts = PledgeFacts(status, due, moment(created_at), evidence["pending"], last_found)
+        seen = (last_found or moment(created_at)).date()
         rows.append(
             BoardRow(
                 id=pledge_id,
                 actor=actor,
                 text=text,
                 status=status,
-                flags=flags(facts, today=today, stale_after=stale_after, due_soon=due_soon),
+                flags=_flags(status, due, evidence["pending"], seen, today, stale_before, due_by),
                 evidence=evidence,
                 last_evidence_at=last_found,
                 deadline=due,
             )
         )
-    return sorted(rows, key=attention)
+    rows.sort(key=attention)
+    return rows

@@ -7,8 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pledgewatch.board import PledgeFacts, flags
+from pledgewatch.board import FLAG_ORDER, PledgeFacts, flags
+from pledgewatch.states import STATUS_VALUES
 from tests.conftest import Cli
 
 ROOT = Path(__file__).parent.parent
@@ -168,6 +171,46 @@ def test_flags_from_a_fixed_clock(facts: PledgeFacts, expected: list[str]) -> No
         flags(facts, today=TODAY, stale_after=timedelta(days=90), due_soon=timedelta(days=30))
         == expected
     )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    status=st.sampled_from(STATUS_VALUES),
+    deadline=st.none() | st.integers(-40, 40).map(lambda d: TODAY + timedelta(days=d)),
+    pending=st.integers(0, 3),
+    created=st.integers(0, 400).map(lambda d: NOW - timedelta(days=d, hours=d % 24)),
+    last=st.none() | st.integers(-1, 400).map(lambda d: NOW - timedelta(days=d, minutes=d)),
+    stale_days=st.integers(0, 200),
+    soon_days=st.integers(0, 60),
+)
+def test_flags_are_their_definitions_in_the_boards_order(
+    status: str,
+    deadline: date | None,
+    pending: int,
+    created: datetime,
+    last: datetime | None,
+    stale_days: int,
+    soon_days: int,
+) -> None:
+    """Each flag as the README defines it, listed in FLAG_ORDER."""
+    open_ = status not in ("kept", "compromise", "broken")
+    latest = (last or created).date()
+    wanted = {
+        "overdue": open_ and deadline is not None and deadline < TODAY,
+        "needs_review": pending > 0,
+        "due_soon": open_
+        and deadline is not None
+        and TODAY <= deadline <= TODAY + timedelta(days=soon_days),
+        "stale": open_ and latest < TODAY - timedelta(days=stale_days),
+    }
+    facts = PledgeFacts(status, deadline, created, pending, last)
+    got = flags(
+        facts,
+        today=TODAY,
+        stale_after=timedelta(days=stale_days),
+        due_soon=timedelta(days=soon_days),
+    )
+    assert got == [flag for flag in FLAG_ORDER if wanted[flag]]
 
 
 def test_status_json_puts_what_needs_attention_first(desk: Cli) -> None:

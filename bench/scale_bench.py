@@ -274,17 +274,29 @@ def sweep_with(
     return seconds, summary.evidence_new
 
 
+MATCH_RUNS = 3
+
+
 def match() -> None:
-    print("match: a sweep of 3,000 new articles (30 local feeds), SQLite")
+    print(f"match: a sweep of 3,000 new articles (30 local feeds), SQLite, best of {MATCH_RUNS}")
     hows = {
         (False, False): "a cron sweep, new database",
         (False, True): "a cron sweep after one",
         (True, False): "a watch's next sweep",
     }
+    # A sweep of half a second on two cores varies by a third from run to run: each
+    # figure is the best of MATCH_RUNS, the two sizes alternated.
     for (watch, again), how in hows.items():
         for about_nothing in (False, True):
-            few, few_found = sweep_with(100, about_nothing, watch, again)
-            many, many_found = sweep_with(5_000, about_nothing, watch, again)
+            runs = [
+                (
+                    sweep_with(100, about_nothing, watch, again),
+                    sweep_with(5_000, about_nothing, watch, again),
+                )
+                for _ in range(MATCH_RUNS)
+            ]
+            few, few_found = min(r[0] for r in runs)
+            many, many_found = min(r[1] for r in runs)
             kind = "about nothing in them" if about_nothing else "about the articles"
             print(
                 f"  {how}, pledges {kind}: 100 pledges {few:5.2f} s ({few_found:,} evidence), "

@@ -379,6 +379,19 @@ def active_pledges(session: Session, ids: Sequence[int] | None = None) -> list[P
     return found
 
 
+def outgrew_sample(session: Session, matcher: PledgeMatcher) -> bool:
+    """Whether the store now holds twice the articles the matcher learned how common
+    terms are from (up to SAMPLE): a matcher built on a new, near-empty store guessed,
+    and may have indexed every query by a word every article holds. Rebuilt this way,
+    a growing store's matcher is built again a few times early in its life, then kept."""
+    sampled = matcher.monitor.sampled
+    if sampled >= SAMPLE or not matcher.targets:
+        return False
+    wanted = min(SAMPLE, 2 * sampled + 1)
+    held = select(Article.id).limit(wanted).subquery()
+    return (session.scalar(select(func.count()).select_from(held)) or 0) >= wanted
+
+
 def sample_documents(session: Session) -> list[Document]:
     """The newest stored articles, from which the presearcher learns which terms are rare."""
     newest = session.execute(
@@ -409,7 +422,11 @@ class MatcherCache:
         import time as _time
 
         matcher = self._matcher
-        if matcher is None or _time.monotonic() - self._loaded_at > self.max_age.total_seconds():
+        if (
+            matcher is None
+            or _time.monotonic() - self._loaded_at > self.max_age.total_seconds()
+            or outgrew_sample(session, matcher)
+        ):
             matcher = self._matcher = PledgeMatcher.load(session)
             self._loaded_at = _time.monotonic()
             self.loads += 1

@@ -48,6 +48,7 @@ from pledgewatch.evidence import (
     PledgeMatcher,
     active_pledges,
     collector_paused,
+    outgrew_sample,
     pledge_version,
 )
 from pledgewatch.models import Pledge
@@ -207,6 +208,8 @@ def load_matcher(session: Session, database_url: str) -> PledgeMatcher:
     # the row could describe another edit of the pledge.
     version = pledge_version(session)
     saved = _read(path)
+    if saved is not None and outgrew_sample(session, saved[2]):
+        saved = None
     if saved is None:
         built = time.time()
         pledges = active_pledges(session)

@@ -407,3 +407,78 @@ def test_the_good_file_reads_back_and_matches() -> None:
     assert digests == {1: b"a", 2: b"b"}
     doc = Document.from_fields(title="China ships weapons", summary="The bridge is delayed.")
     assert sorted(key for key, _ in matcher.monitor.match(doc)) == [1, 2]
+
+
+def store_articles(database: Database, count: int, start: int = 0) -> None:
+    from pledgewatch.models import Article
+
+    with database.session() as session:
+        session.execute(
+            insert(Article),
+            [
+                {
+                    "url": f"https://news.example.org/a/{n}",
+                    "title": f"Ministry opens clinics, report {n}",
+                    "summary": "The minister said more would follow.",
+                    "content": "",
+                    "published_at": NOW,
+                    "fetched_at": NOW,
+                    "updated_at": NOW,
+                    "content_hash": f"{n:064d}",
+                }
+                for n in range(start, start + count)
+            ],
+        )
+
+
+def test_a_matcher_built_on_an_empty_store_learns_from_it_once_it_holds_articles(
+    database: Database, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new newsroom's first sweep has nothing to learn which words are common from;
+    the file it leaves, and a watch's kept matcher, are built again as the store
+    fills (twice the sample each time, up to SAMPLE), then kept."""
+    from pledgewatch import evidence
+
+    monkeypatch.setattr(evidence, "SAMPLE", 8)
+    made: list[int] = []  # each build is saved; nothing else writes the file here
+    real_write = matcher_file._write
+    monkeypatch.setattr(
+        matcher_file, "_write", lambda *args: (made.append(1), real_write(*args))[1]
+    )
+    for text, actor, query in PLEDGES:
+        add(database, text, actor, query)
+    assert cached(database).monitor.sampled == 0 and len(made) == 1
+    assert cached(database).monitor.sampled == 0 and len(made) == 1  # nothing new to learn
+    store_articles(database, 1)
+    assert cached(database).monitor.sampled == 1 and len(made) == 2
+    store_articles(database, 2, start=1)
+    assert cached(database).monitor.sampled == 3 and len(made) == 3
+    store_articles(database, 20, start=3)
+    assert cached(database).monitor.sampled == 8 and len(made) == 4
+    store_articles(database, 20, start=23)
+    assert cached(database).monitor.sampled == 8 and len(made) == 4  # the sample is whole
+    assert found(cached(database)) == found(fresh(database))
+
+    watch = evidence.MatcherCache()
+    with database.session() as session:
+        session.execute(delete(evidence.Article))
+    with database.session(write=False) as session:
+        assert watch.get(session).monitor.sampled == 0 and watch.loads == 1
+        assert watch.get(session) is watch.get(session) and watch.loads == 1
+    store_articles(database, 5, start=100)
+    with database.session(write=False) as session:
+        assert watch.get(session).monitor.sampled == 5 and watch.loads == 2
+
+
+def test_without_a_sample_a_query_is_indexed_by_its_word_with_figures() -> None:
+    """With no article to learn from, a word with digits in it (a code, a year, a
+    name like "g7") is taken as rarer than a plain word of any length."""
+    from pledgewatch.matching.monitor import Monitor
+    from pledgewatch.matching.query import parse
+
+    monitor: Monitor[int] = Monitor()
+    for key, query in enumerate(["clinics AND minister AND n42", "g7 AND summit", "budget 2030"]):
+        monitor.add(key, parse(query))
+    for key in range(3):
+        group = monitor.indexed_by(key)
+        assert group and all(any(ch.isdigit() for ch in k) for k in group), group

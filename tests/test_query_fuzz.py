@@ -11,6 +11,7 @@ language's own pieces, so that most of them parse and many match.
 
 from __future__ import annotations
 
+import pickle
 import unicodedata
 
 import pytest
@@ -286,6 +287,11 @@ def test_the_monitor_finds_what_matching_each_query_finds(
         ]
         event("some match" if naive else "none match")
         assert monitor.match(doc) == naive
+    # Read back as a cron sweep reads its matcher file: the same queries, the same matches.
+    revived: Monitor[int] = pickle.loads(pickle.dumps(monitor))
+    assert [pickle.loads(pickle.dumps(node)) for _, node in queries] == [n for _, n in queries]
+    for doc in [*docs, *(Document.from_fields(content=text) for text, _ in queries)]:
+        assert revived.match(doc) == monitor.match(doc)
 
 
 # --- derivation ---------------------------------------------------------------------

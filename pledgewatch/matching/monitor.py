@@ -65,7 +65,24 @@ class _Stored(Generic[K]):
 def _revive(
     order: int, key: K, query: Node, head: GroupId | None, needs: frozenset[GroupId]
 ) -> _Stored[K]:
-    return _Stored(order, key, query, predicate(query), head, needs)
+    return _Stored(order, key, query, _Compiled(query), head, needs)
+
+
+class _Compiled:
+    """A stored query's predicate, compiled when first asked: a monitor read back
+    from a file holds thousands of queries, and a sweep evaluates the few its
+    articles make candidates."""
+
+    __slots__ = ("_holds", "_query")
+
+    def __init__(self, query: Node) -> None:
+        self._query = query
+        self._holds: Predicate | None = None
+
+    def __call__(self, doc: Document) -> bool:
+        if self._holds is None:
+            self._holds = predicate(self._query)
+        return self._holds(doc)
 
 
 class Monitor(Generic[K]):

@@ -37,8 +37,8 @@ def estimated_frequency(group: frozenset[str]) -> float:
         word = key.rstrip("*")
         if word in _COMMON:
             frequency = 0.9
-        elif word.isdigit():
-            frequency = 0.02
+        elif any(ch.isdigit() for ch in word):
+            frequency = 0.02  # numbers, years, codes and names with figures ("g7")
         else:
             frequency = 0.3 / max(1, len(word) - 2)
         total += frequency * (3 if key.endswith("*") else 1)

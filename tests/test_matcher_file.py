@@ -482,3 +482,51 @@ def test_without_a_sample_a_query_is_indexed_by_its_word_with_figures() -> None:
     for key in range(3):
         group = monitor.indexed_by(key)
         assert group and all(any(ch.isdigit() for ch in k) for k in group), group
+
+
+def _load_and_report(url: str, cache: str, rounds: int, queue: Any) -> None:
+    """One cron sweep's process: read (or build and save) the matcher, round after round."""
+    os.environ["PLEDGEWATCH_CACHE_DIR"] = cache
+    matcher_file.REWRITE_AFTER = 1  # every change saved: as many writers as there can be
+    database = Database(url)
+    try:
+        for _ in range(rounds):
+            queue.put(sorted(found(cached(database))[0]))
+    finally:
+        database.dispose()
+
+
+def test_processes_reading_and_saving_the_file_at_once_each_get_a_whole_matcher(
+    database: Database, folder: Path
+) -> None:
+    """Cron sweeps overlap (a slow one and the next): processes that read, build and
+    save the same file at once, while pledges change, each get a matcher that finds
+    what a fresh one finds at some moment, and leave a file that reads back whole."""
+    import multiprocessing
+
+    ids = [add(database, text, actor, query) for text, actor, query in PLEDGES]
+    first_id = ids[0]
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    rounds = 15
+    workers = [
+        context.Process(target=_load_and_report, args=(database.url, str(folder), rounds, queue))
+        for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    # Meanwhile the first pledge's query moves between two and back.
+    queries = ["china AND weapons AND russia", "china AND trade AND deal"]
+    possible = []
+    for n in range(10):
+        database_update(database, first_id, query=queries[n % 2])
+        possible.append(sorted(found(fresh(database))[0]))
+        time.sleep(0.05)
+    results = [queue.get(timeout=120) for _ in range(rounds * len(workers))]
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert all(result in possible for result in results), results
+    assert matcher_file._read(file_for(database.url, folder)) is not None
+    assert found(cached(database)) == found(fresh(database))
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".matcher-")] == []

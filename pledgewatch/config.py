@@ -17,11 +17,12 @@ May import: pledgewatch.errors, pledgewatch.characters, pledgewatch.feeds.urls
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
 import reprlib
-from collections.abc import Iterable, KeysView, Mapping
+from collections.abc import Iterable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import cached_property
@@ -254,8 +255,90 @@ def load_config(
         error = _error(f"no configuration file at {_shown(where, 500)}")
         error.missing = looked
         raise error
-    data = _parse_toml(_read_text(path, where), where)
-    return config_from_dict(data, path=path, env=env)
+    text = _read_text(path, where)
+    if len(text) < PARSE_CACHE_FROM:
+        return config_from_dict(_parse_toml(text, where), path=path, env=env)
+    kept = _parsed_toml(text, path)
+    if kept is None:
+        data = _parse_toml(text, where)
+        kept = data, plain_feeds_of(data)
+        _keep_parsed(text, path, kept)
+    data, plain = kept
+    return config_from_dict(data, path=path, env=env, plain_feeds=plain)
+
+
+# A config this long (a newsroom's thousands of feeds) is read back from the parse
+# the last command kept, when its text is the same: TOML parsing and reading each
+# feed's table are most of the cost of loading 50,000 feeds. What is kept is the
+# document and that pure reading of its feed tables; every other check runs again
+# on it, against this process's environment and files.
+PARSE_CACHE_FROM = 256 * 1024  # characters
+_PARSE_FORMAT = 2
+
+
+def _parse_key(text: str) -> dict[str, str]:
+    import sys
+    from importlib import metadata
+
+    return {
+        "format": str(_PARSE_FORMAT),
+        "python": sys.version,
+        "tomli": metadata.version("tomli"),
+        "text": hashlib.blake2b(text.encode("utf-8", "surrogatepass")).hexdigest(),
+    }
+
+
+def _parse_file(path: Path) -> Path | None:
+    from pledgewatch.cache_files import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    where = hashlib.blake2b(str(path.resolve()).encode(), digest_size=12).hexdigest()
+    return folder / f"config-{where}.pickle"
+
+
+_Kept = tuple[dict[str, Any], list[FeedConfig | None]]
+
+
+def _parsed_toml(text: str, path: Path) -> _Kept | None:
+    """The parse kept for exactly this text, if there is one to trust."""
+    import pickle
+
+    from pledgewatch.cache_files import open_own
+
+    kept = _parse_file(path)
+    stream = open_own(kept) if kept is not None else None
+    if stream is None:
+        return None
+    try:
+        with stream:
+            if pickle.load(stream) != _parse_key(text):
+                return None
+            data, plain = pickle.load(stream)
+    except Exception:  # a damaged or foreign file: parsed afresh
+        return None
+    if not isinstance(data, dict) or not isinstance(plain, list):
+        return None
+    if not all(feed is None or type(feed) is FeedConfig for feed in plain):
+        return None
+    return data, plain
+
+
+def _keep_parsed(text: str, path: Path, kept: _Kept) -> None:
+    import pickle
+
+    from pledgewatch.cache_files import write_own
+
+    where = _parse_file(path)
+    if where is None:
+        return
+
+    def write(stream: Any) -> None:
+        pickle.dump(_parse_key(text), stream, protocol=5)
+        pickle.dump(kept, stream, protocol=5)
+
+    write_own(where, write, prefix=".config-")
 
 
 def _read_text(path: Path, where: str) -> str:
@@ -297,9 +380,14 @@ def _parse_toml(text: str, where: str) -> dict[str, Any]:
 
 
 def config_from_dict(
-    data: Mapping[str, Any], *, path: Path | None, env: Mapping[str, str] | None = None
+    data: Mapping[str, Any],
+    *,
+    path: Path | None,
+    env: Mapping[str, str] | None = None,
+    plain_feeds: Sequence[FeedConfig | None] | None = None,
 ) -> Config:
-    """Validate an already parsed TOML document."""
+    """Validate an already parsed TOML document. ``plain_feeds``: what ``plain_feeds``
+    gave for its feeds before (kept with its parse), so they are not read again."""
     env = os.environ if env is None else env
     reader = _Reader(str(path) if path else "<config>")
     try:
@@ -425,8 +513,10 @@ def config_from_dict(
         raise reader.error("feeds", "must be a list of [[feeds]] tables")
     feeds: list[FeedConfig] = []
     seen: set[str] = set()
+    if plain_feeds is None or len(plain_feeds) != len(feeds_raw):
+        plain_feeds = plain_feeds_of(data)
     for i, item in enumerate(feeds_raw):
-        plain = _plain_feed(item)
+        plain = plain_feeds[i]
         if plain is not None and plain.name not in seen:
             # A name and an http(s) URL that need no checking beyond this: the common
             # case, and most of a config of 50,000 feeds.
@@ -469,6 +559,13 @@ def config_from_dict(
 
 
 _PLAIN_FEED_KEYS = frozenset({"name", "url", "enabled"})
+
+
+def plain_feeds_of(data: Mapping[str, Any]) -> list[FeedConfig | None]:
+    """``_plain_feed`` of each ``[[feeds]]`` table of a parsed document: a pure
+    reading of each table, kept with the parse of a long config."""
+    feeds = data.get("feeds", [])
+    return [_plain_feed(item) for item in feeds] if isinstance(feeds, list) else []
 
 
 def _plain_feed(item: object) -> FeedConfig | None:

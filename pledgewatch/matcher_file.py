@@ -29,20 +29,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import stat
 import sys
-import tempfile
 import time
-from collections.abc import Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pledgewatch.cache_files import cache_dir, open_own, write_own
 from pledgewatch.db import sqlite_path
 from pledgewatch.evidence import (
     PledgeMatcher,
@@ -59,20 +57,6 @@ FORMAT = 1
 MAX_AGE = 24 * 3600.0  # seconds
 REWRITE_AFTER = 50  # pledges changed since the file was written
 _PACKAGE = Path(__file__).resolve().parent
-
-
-def cache_dir(env: Mapping[str, str] = os.environ) -> Path | None:
-    """Where matcher files are kept; None when they are not."""
-    chosen = env.get("PLEDGEWATCH_CACHE_DIR")
-    if chosen is not None:
-        return None if chosen.strip().lower() in ("", "off", "none") else Path(chosen)
-    base = env.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except RuntimeError:  # no home: a container run as a uid of its own
-            return None
-    return Path(base) / "pledgewatch"
 
 
 @cache
@@ -130,26 +114,11 @@ def pledge_digests(session: Session) -> dict[int, bytes]:
 def _read(path: Path) -> tuple[float, dict[int, bytes], PledgeMatcher] | None:
     """When the matcher saved in ``path`` was built, the digests it was built from,
     and the matcher, if it is this code's and fresh."""
-    try:
-        # Never through a link, and never waiting on a pipe put in its place.
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.warning("matcher file %s not read: %s", path, exc)
+    stream = open_own(path)
+    if stream is None:
         return None
     try:
-        with os.fdopen(handle, "rb") as stream:
-            # A pickle runs code as it loads: only a plain file of this user's own
-            # that no one else can write is read (a shared folder holds others').
-            owner = os.fstat(stream.fileno())
-            if (
-                not stat.S_ISREG(owner.st_mode)
-                or owner.st_uid != os.geteuid()
-                or owner.st_mode & 0o022
-            ):
-                log.warning("matcher file %s is not this user's alone; not read", path)
-                return None
+        with stream:
             header = pickle.load(stream)
             if (
                 not isinstance(header, dict)
@@ -169,30 +138,12 @@ def _read(path: Path) -> tuple[float, dict[int, bytes], PledgeMatcher] | None:
 
 def _write(path: Path, built: float, digests: dict[int, bytes], matcher: PledgeMatcher) -> None:
     """Save atomically (a temporary file renamed), readable by its owner only."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _clear_leftovers(path.parent)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".matcher-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump({"fingerprint": fingerprint(), "built": built}, stream, protocol=5)
-                pickle.dump((digests, matcher), stream, protocol=5)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except Exception as exc:  # a read-only home, a full disk: the next sweep builds again
-        log.debug("matcher file %s not written: %s", path, exc)
 
+    def write(stream: IO[bytes]) -> None:
+        pickle.dump({"fingerprint": fingerprint(), "built": built}, stream, protocol=5)
+        pickle.dump((digests, matcher), stream, protocol=5)
 
-def _clear_leftovers(folder: Path) -> None:
-    """Remove the half-written files of sweeps killed while saving (an hour old)."""
-    for leftover in folder.glob(".matcher-*"):
-        try:
-            if time.time() - leftover.lstat().st_mtime > 3600:
-                leftover.unlink()
-        except OSError:
-            pass
+    write_own(path, write, prefix=".matcher-")
 
 
 def load_matcher(session: Session, database_url: str) -> PledgeMatcher:

@@ -40,23 +40,35 @@ May import: pledgewatch.characters, pledgewatch.config, pledgewatch.db, pledgewa
 pledgewatch.evidence, pledgewatch.feeds, pledgewatch.matching, pledgewatch.models.
 """
 
-from pledgewatch.evidence import MatcherCache
-from pledgewatch.sweep.claims import FeedClaims, claim_report, release_report
-from pledgewatch.sweep.lock import LOCK_STALE_AFTER, SweepLockHolder, holder_id
-from pledgewatch.sweep.registry import (
-    article_counts,
-    check_feed_names,
-    due_feeds,
-    feed_states,
-    feeds_maybe_needing_attention,
-    fetch_settings,
-    stored_feed_names,
-    sync_feeds,
-)
-from pledgewatch.sweep.run import Sweep
-from pledgewatch.sweep.store import content_hash, store_entries
-from pledgewatch.sweep.summary import SweepSummary
-from pledgewatch.sweep.workers import FeedParser
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Each name from its module on first use: a command that only lists the feeds
+# (``registry``) need not load the fetcher, the parse workers and asyncio.
+_EXPORTS = {
+    "MatcherCache": "pledgewatch.evidence",
+    "FeedClaims": "pledgewatch.sweep.claims",
+    "claim_report": "pledgewatch.sweep.claims",
+    "release_report": "pledgewatch.sweep.claims",
+    "LOCK_STALE_AFTER": "pledgewatch.sweep.lock",
+    "SweepLockHolder": "pledgewatch.sweep.lock",
+    "holder_id": "pledgewatch.sweep.lock",
+    "article_counts": "pledgewatch.sweep.registry",
+    "check_feed_names": "pledgewatch.sweep.registry",
+    "due_feeds": "pledgewatch.sweep.registry",
+    "feed_states": "pledgewatch.sweep.registry",
+    "feeds_maybe_needing_attention": "pledgewatch.sweep.registry",
+    "fetch_settings": "pledgewatch.sweep.registry",
+    "stored_feed_names": "pledgewatch.sweep.registry",
+    "sync_feeds": "pledgewatch.sweep.registry",
+    "Sweep": "pledgewatch.sweep.run",
+    "content_hash": "pledgewatch.sweep.store",
+    "store_entries": "pledgewatch.sweep.store",
+    "SweepSummary": "pledgewatch.sweep.summary",
+    "FeedParser": "pledgewatch.sweep.workers",
+}
 
 __all__ = [
     "LOCK_STALE_AFTER",
@@ -80,3 +92,29 @@ __all__ = [
     "stored_feed_names",
     "sync_feeds",
 ]
+
+if TYPE_CHECKING:
+    from pledgewatch.evidence import MatcherCache
+    from pledgewatch.sweep.claims import FeedClaims, claim_report, release_report
+    from pledgewatch.sweep.lock import LOCK_STALE_AFTER, SweepLockHolder, holder_id
+    from pledgewatch.sweep.registry import (
+        article_counts,
+        check_feed_names,
+        due_feeds,
+        feed_states,
+        feeds_maybe_needing_attention,
+        fetch_settings,
+        stored_feed_names,
+        sync_feeds,
+    )
+    from pledgewatch.sweep.run import Sweep
+    from pledgewatch.sweep.store import content_hash, store_entries
+    from pledgewatch.sweep.summary import SweepSummary
+    from pledgewatch.sweep.workers import FeedParser
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pledgewatch.sweep' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -27,9 +27,11 @@ store    10,000 pledges with 1,000,000 articles and 200,000 evidence rows, again
          same pledges with 10,000 articles and 2,000 evidence rows, on SQLite and on
          PostgreSQL: the Desk calls behind `status`, `evidence list --pledge`, the
          pending queue's first page, `pledge show`, the weekly report, `pledge add`,
-         and a sweep of 1,000 new articles (best of 5, warm; the sweep and the add
-         once each), with the ratio large / small measured in one run. Options:
+         and a sweep of 1,000 new articles (best of 5, warm; the sweep the best of
+         3, the add once), with the ratio large / small measured in one run. Options:
          `store --articles N --evidence N` for a smaller try.
+feed-list  `pledgewatch feed list` from a shell on 50,000 stored feeds (SQLite), best
+         and median of 5 after a first run (which keeps the config's parse).
 """
 
 from __future__ import annotations
@@ -426,6 +428,54 @@ def feeds(counts: tuple[int, ...] = (8_000, 50_000), backend: str = "sqlite") ->
         print(f"  per feed, {high:,} against {low:,}: {per_feed[high] / per_feed[low]:.2f}x")
 
 
+def feed_list(feeds_n: int = 50_000, runs: int = 5) -> None:
+    """`pledgewatch feed list` from a shell on a SQLite store of ``feeds_n`` feeds (stored
+    as a sweep's sync leaves them, none polled): best and median of ``runs``."""
+    from pledgewatch.models import Feed
+
+    folder = Path(tempfile.mkdtemp(prefix="pw-feed-list-"))
+    url = f"sqlite:///{folder / 'pledgewatch.db'}"
+    config = folder / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\n'
+        + "".join(
+            f'[[feeds]]\nname = "f{i:05d}"\nurl = "https://news{i % 50}.example.org/f{i}.xml"\n'
+            for i in range(feeds_n)
+        ),
+        encoding="utf-8",
+    )
+    database = Database(url)
+    database.migrate()
+    now = datetime.now(UTC)
+    with database.session() as session:
+        session.execute(
+            sa.insert(Feed),
+            [
+                {
+                    "name": f"f{i:05d}",
+                    "url": f"https://news{i % 50}.example.org/f{i}.xml",
+                    "created_at": now,
+                }
+                for i in range(feeds_n)
+            ],
+        )
+    database.dispose()
+    seconds = []
+    for _ in range(runs + 1):  # the first run keeps the config's parse for the others
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "pledgewatch", "--config", str(config), "feed", "list"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        seconds.append(time.perf_counter() - start)
+    first, rest = seconds[0], sorted(seconds[1:])
+    print(
+        f"feed list, {feeds_n:,} feeds (SQLite): first {first:.2f} s, then best {rest[0]:.2f} s, "
+        f"median {rest[len(rest) // 2]:.2f} s of {runs}"
+    )
+
+
 def add(articles: int = 200_000) -> None:
     from pledgewatch import evidence as evidence_store
     from pledgewatch.desk import Desk
@@ -757,6 +807,8 @@ def main() -> None:
         feeds(backend="postgresql")
     if "add" in chosen:
         add()
+    if "feed-list" in chosen:
+        feed_list()
 
 
 if __name__ == "__main__":

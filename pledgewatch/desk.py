@@ -868,9 +868,22 @@ class Desk:
         verdict cites is allowed (the verdict keeps its record) and said in
         ``cited_rejections``."""
         decision = decision.strip().lower()
+        given = list(dict.fromkeys(evidence_ids))
         with self.database.session() as session:
+            pledge_of = dict(
+                session.execute(
+                    select(Evidence.id, Evidence.pledge_id).where(
+                        Evidence.id.in_([i for i in given if registry.in_id_range(i)])
+                    )
+                ).all()
+            )
+            missing = [i for i in given if i not in pledge_of]
+            if missing:
+                reviews.get_evidence(session, missing[0])  # the error, for the first given
+            # Reviewed in pledge order, as evidence is stored: each review moves its
+            # pledge's evidence counts (a row lock), taken in one order by everyone.
             done = []
-            for evidence_id in dict.fromkeys(evidence_ids):
+            for evidence_id in sorted(given, key=lambda i: (pledge_of[i], i)):
                 done.append(
                     reviews.review_evidence(
                         session,
@@ -882,6 +895,8 @@ class Desk:
                         note=note,
                     )
                 )
+            position = {evidence_id: n for n, evidence_id in enumerate(given)}
+            done.sort(key=lambda item: position[item.id])
             views = self._evidence_views(session, done, with_reviews=True)
             cited = (
                 tuple((v.id, v.cited_by) for v in views if v.cited_by)

@@ -194,6 +194,9 @@ def insert_evidence(session: Session, rows: list[dict[str, Any]]) -> int:
         row if "published_at" in row else {**row, "published_at": published[row["article_id"]]}
         for row in rows
     ]
+    # In pledge order: each row's trigger updates its pledge's ``evidence_counts`` row,
+    # and transactions that lock those rows in one order never deadlock each other.
+    rows.sort(key=lambda row: (row["pledge_id"], row["article_id"]))
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (

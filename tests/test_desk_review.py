@@ -84,6 +84,23 @@ def test_a_review_of_a_missing_item_writes_none_of_the_batch(library: Desk) -> N
     assert library.evidence(review="pending").total == len(pending)
 
 
+def test_a_batch_across_pledges_comes_back_in_the_order_given(library: Desk) -> None:
+    """Items are reviewed in pledge order (the lock order of the board's counts), and
+    returned in the order asked; a missing item is named as the first one given."""
+    pending = library.evidence(review="pending").items
+    by_pledge = sorted(pending, key=lambda item: (item.pledge_id, item.id))
+    assert by_pledge[0].pledge_id != by_pledge[-1].pledge_id
+    asked = [by_pledge[-1].id, by_pledge[0].id, *(item.id for item in by_pledge[1:-1])]
+    done = library.review_evidence(asked, "confirmed", stance="kept")
+    assert [item.id for item in done.items] == asked
+    counts = {row.id: row.evidence for row in library.status_board()}
+    for item in pending:
+        assert counts[item.pledge_id]["pending"] == 0 and counts[item.pledge_id]["kept"] >= 1
+    with pytest.raises(NotFoundError) as caught:
+        library.review_evidence([by_pledge[0].id, 999_998, 999_997], "rejected")
+    assert caught.value.ident == "#999998"
+
+
 def test_the_pending_queue_comes_first_and_never_reads_bodies(library: Desk) -> None:
     pending = library.evidence(review="pending").items
     library.review_evidence([pending[0].id], "confirmed")

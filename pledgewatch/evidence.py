@@ -44,6 +44,7 @@ from pledgewatch.models import (
     Article,
     ArticleFeed,
     Evidence,
+    EvidenceCount,
     Feed,
     Pledge,
     PledgeRevision,
@@ -194,10 +195,18 @@ def insert_evidence(session: Session, rows: list[dict[str, Any]]) -> int:
         row if "published_at" in row else {**row, "published_at": published[row["article_id"]]}
         for row in rows
     ]
-    # In pledge order: each row's trigger updates its pledge's ``evidence_counts`` row,
-    # and transactions that lock those rows in one order never deadlock each other.
-    rows.sort(key=lambda row: (row["pledge_id"], row["article_id"]))
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Each row's trigger updates its pledge's ``evidence_counts`` row: those row
+        # locks are taken first, in pledge order, as a batch of reviews takes them, so
+        # two transactions never wait on each other's. (Rows keep their order: ids do.)
+        pledge_ids = sorted({row["pledge_id"] for row in rows})
+        session.execute(
+            select(EvidenceCount.pledge_id)
+            .where(EvidenceCount.pledge_id.in_(pledge_ids))
+            .order_by(EvidenceCount.pledge_id)
+            .with_for_update()
+        ).all()
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(_EVIDENCE)
